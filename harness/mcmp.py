@@ -193,10 +193,12 @@ def _dechunk(raw: bytes, pos: int) -> tuple[bytes, int] | None:
             return None
         body += raw[pos:pos + size]
         pos += size
-        crlf = raw.find(b"\n", pos)
-        if crlf < 0:
+        if raw[pos:pos + 2] == b"\r\n" or raw[pos:pos + 1] == b"\n":
+            pos += 2 if raw[pos:pos + 1] == b"\r" else 1
+        elif len(raw) < pos + 2:
             return None
-        pos = crlf + 1
+        else:
+            raise McmpProtocolError("chunk data not followed by CRLF", raw)
 
 
 def _skip_trailers(raw: bytes, pos: int, body: bytes) -> tuple[bytes, int] | None:

@@ -108,9 +108,13 @@ class Resources:
         env: Optional[dict[str, str]] = None,
         command: Optional[str | list[str]] = None,
         wait: Any = None,
+        files: Optional[dict[str, bytes]] = None,
         **kwargs: Any,
     ) -> DockerContainer:
-        """Start a labelled container (testcontainers), attached to `network` under `alias`."""
+        """Start a labelled container (testcontainers), attached to `network` under `alias`.
+
+        `files` maps paths inside the container to contents copied in before the main process starts.
+        """
         container = DockerContainer(image)
         container.with_name(f"mch-{settings.run_id()}-{self.scope}-{name}")
         for key, value in (env or {}).items():
@@ -124,6 +128,8 @@ class Resources:
         container.with_kwargs(**run_kwargs)
         if wait is not None:
             container.waiting_for(wait)
+        for path, content in (files or {}).items():
+            container.with_copy_into_container(content, path)
         self.defer(f"container {name}", lambda: _remove_container(container))
         try:
             container.start()

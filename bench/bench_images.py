@@ -1,0 +1,80 @@
+"""Benchmark: cold and warm image builds, and the start time of the sanity topology. Prints figures.
+
+    python bench/bench_images.py [--images probe ...] [--cold-base] [--repeat N]
+
+Cold: the image (and, with --cold-base, the base image and its cached mmdebstrap tarball) is removed first,
+so the build runs every step. Warm: the same request again in a new process state (tag lookup, no build).
+Topology: a private network plus two probe containers, until both log "ready".
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+
+from harness import engine, images, settings
+from harness.resources import Resources
+
+
+def _timed(fn):  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    value = fn()
+    return time.monotonic() - started, value
+
+
+def remove_image(client, tag: str) -> None:  # type: ignore[no-untyped-def]
+    try:
+        client.images.remove(tag, force=True, noprune=False)
+    except Exception:  # noqa: BLE001 - absent is fine
+        pass
+
+
+def bench_build(client, name: str, cold_base: bool) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    request = images.ImageRequest(name)
+    tag = images.build(client, request)
+    remove_image(client, tag)
+    if cold_base:
+        remove_image(client, f"{images.BASE_REPOSITORY}:{images.BASE_SUITE}")
+        (settings.cache_dir() / f"base-{images.BASE_SUITE}.tar").unlink(missing_ok=True)
+    images.forget_session_cache()
+    cold, _ = _timed(lambda: images.build(client, request))
+    images.forget_session_cache()
+    warm, _ = _timed(lambda: images.build(client, request))
+    return cold, warm
+
+
+def bench_topology(client, tag: str) -> float:  # type: ignore[no-untyped-def]
+    scope = Resources(client, scope="bench")
+    try:
+        started = time.monotonic()
+        net = scope.network("bench")
+        for name in ("alpha", "beta"):
+            scope.container(tag, name=name, role="probe", network=net,
+                            wait=LogMessageWaitStrategy('"event": "ready"').with_startup_timeout(30))
+        return time.monotonic() - started
+    finally:
+        scope.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", nargs="*", default=["probe"])
+    parser.add_argument("--cold-base", action="store_true", help="also rebuild the base image from Debian packages")
+    parser.add_argument("--repeat", type=int, default=3, help="topology start repetitions")
+    args = parser.parse_args()
+    settings.configure_testcontainers()
+    client = engine.client()
+    for name in args.images:
+        cold, warm = bench_build(client, name, args.cold_base)
+        print(f"image {name:16s} cold build {cold:7.1f} s   warm (reuse) {warm:6.3f} s")
+    tag = images.build(client, images.ImageRequest("probe"))
+    starts = [bench_topology(client, tag) for _ in range(args.repeat)]
+    print(f"sanity topology (network + 2 probes ready): median {statistics.median(starts):.2f} s "
+          f"over {len(starts)} (min {min(starts):.2f}, max {max(starts):.2f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""harness.advertise: digest, datagram parsing/building (recorded datagrams), the multicast listener."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness.advertise import (
+    DEFAULT_GROUP,
+    DEFAULT_PORT,
+    AdvertiseListener,
+    AdvertiseParseError,
+    build_datagram,
+    compute_digest,
+    parse_datagram,
+)
+
+DATA = Path(__file__).parent / "data" / "advertise"
+RECORDED = [d for f in sorted(DATA.glob("*.json")) for d in json.loads(f.read_text())["datagrams"]]
+
+
+def test_defaults_match_mod_advertise() -> None:
+    assert (DEFAULT_GROUP, DEFAULT_PORT) == ("224.0.1.105", 23364)
+
+
+def test_digest_without_and_with_key() -> None:
+    date, server = "Mon, 23 Nov 2026 02:44:18 GMT", "f2ba7b02-8b8c-41c1-afc9-838a89dcd23c"
+    assert compute_digest(None, date, 1, server) == "72659b7a420a71df6c10ec2c5aaee96f"
+    assert compute_digest("secret123", "Mon, 23 Nov 2026 02:44:37 GMT", 1,
+                          "0b08d47b-2264-4871-9040-4371459c629f") == "5930a11b510ba6f5803198ef318c856b"
+    assert compute_digest("", date, 1, server) != compute_digest(None, date, 1, server)
+
+
+@pytest.mark.parametrize("record", RECORDED, ids=[f"{r['capture']}-{i}" for i, r in enumerate(RECORDED)])
+def test_recorded_datagram(record: dict[str, object]) -> None:
+    datagram = parse_datagram(str(record["datagram"]).encode("ascii"))
+    assert datagram.verify(record["key"]) is record["valid"]  # type: ignore[arg-type]
+    assert datagram.is_shutdown == (datagram.status != 200)
+    if datagram.is_shutdown:
+        assert datagram.manager_address is None and datagram.manager_host_port() is None
+        assert (datagram.status, datagram.reason) in ((403, "Forbidden"), (410, "Gone"))
+    else:
+        host_port = datagram.manager_host_port()
+        assert host_port is not None and host_port[1] == 6666
+        assert datagram.manager_protocol == "http" and datagram.manager_url and datagram.manager_url.startswith("/")
+
+
+def test_recorded_datagrams_cover_key_shutdown_and_wrong_key() -> None:
+    assert any(r["key"] for r in RECORDED) and any(not r["valid"] for r in RECORDED)
+    assert any("410 Gone" in str(r["datagram"]) for r in RECORDED)
+
+
+def test_parse_fields() -> None:
+    datagram = parse_datagram(next(str(r["datagram"]) for r in RECORDED).encode())
+    assert (datagram.status, datagram.reason, datagram.sequence) == (200, "OK", 1)
+    assert datagram.date == "Mon, 23 Nov 2026 02:44:18 GMT"
+    assert datagram.server == "f2ba7b02-8b8c-41c1-afc9-838a89dcd23c"
+    assert datagram.manager_host_port() == ("10.99.0.1", 6666) and datagram.manager_host == "localhost"
+    assert datagram.headers["x-manager-url"] == "/f2ba7b02-8b8c-41c1-afc9-838a89dcd23c"
+
+
+def test_build_then_parse_round_trip_and_verify() -> None:
+    raw = build_datagram("uuid-1", 7, security_key="k", date="Tue, 01 Dec 2026 10:00:00 GMT",
+                         manager_address="[fd00::1]:6666", manager_host="mgr")
+    datagram = parse_datagram(raw)
+    assert raw.endswith(b"\r\n\r\n") and datagram.sequence == 7
+    assert datagram.verify("k") and not datagram.verify(None) and not datagram.verify("K")
+    assert datagram.manager_host_port() == ("fd00::1", 6666) and datagram.manager_url == "/uuid-1"
+    gone = parse_datagram(build_datagram("uuid-1", 8, status=410, reason="Gone"))
+    assert gone.is_shutdown and gone.manager_address is None and gone.verify(None)
+
+
+@pytest.mark.parametrize("raw", [b"", b"hello", b"HTTP/1.0 OK\r\n\r\n", b"HTTP/1.0 200 OK\r\nbroken\r\n\r\n",
+                                 b"HTTP/1.0 200 OK\r\nSequence: one\r\n\r\n"])
+def test_parse_rejects_non_datagrams(raw: bytes) -> None:
+    with pytest.raises(AdvertiseParseError) as info:
+        parse_datagram(raw)
+    assert info.value.data == raw
+
+
+def test_verify_is_false_when_fields_are_missing() -> None:
+    assert not parse_datagram(b"HTTP/1.0 200 OK\r\nDate: x\r\nSequence: 1\r\n\r\n").verify(None)
+
+
+@given(st.binary(max_size=400))
+def test_parse_only_raises_parse_error(raw: bytes) -> None:
+    try:
+        datagram = parse_datagram(raw)
+    except AdvertiseParseError:
+        return
+    datagram.verify(None), datagram.verify("k"), datagram.manager_host_port(), datagram.is_shutdown
+
+
+@given(st.text(min_size=1, max_size=40).filter(lambda s: "\r" not in s and "\n" not in s and s.strip() == s),
+       st.integers(0, 2**40), st.one_of(st.none(), st.text(max_size=20)))
+def test_built_datagrams_verify(server: str, sequence: int, key: str | None) -> None:
+    datagram = parse_datagram(build_datagram(server, sequence, security_key=key, manager_address="h:1"))
+    assert datagram.server == server and datagram.verify(key)
+
+
+# ---------------------------------------------------------------------------------------- listener
+
+def _send_multicast(group: str, port: int, payloads: list[bytes]) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        sender.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 0)
+        sender.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+        sender.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+        for payload in payloads:
+            sender.sendto(payload, (group, port))
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("interface_ip", [None, "127.0.0.1"])
+def test_listener_receives_skips_garbage_and_times_out(interface_ip: str | None) -> None:
+    group, port = "239.255.77.7", _free_udp_port()
+    good = build_datagram("uuid-9", 1, manager_address="127.0.0.1:6666")
+    try:
+        listener = AdvertiseListener(group, port, interface_ip=interface_ip).__enter__()
+    except OSError as exc:
+        pytest.skip(f"no multicast on loopback here: {exc}")
+    with listener:
+        assert listener.joined
+        _send_multicast(group, port, [b"not an advert", good])
+        received = listener.receive(timeout=2.0)
+        assert received is not None
+        datagram, sender = received
+        assert datagram.server == "uuid-9" and datagram.verify(None) and sender[0] == "127.0.0.1"
+        assert listener.unparsable == 1 and listener.received == 2
+        assert listener.receive(timeout=0.05) is None
+
+
+def test_listener_receive_needs_open() -> None:
+    with pytest.raises(RuntimeError, match="open"):
+        AdvertiseListener("239.255.77.8", _free_udp_port()).receive(0.01)

@@ -1,0 +1,190 @@
+"""harness.balancer_info: INFO/DUMP text and XML of the three builds (recorded bodies in data/balancer)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness.balancer_info import (
+    BalancerInfo,
+    BalancerInfoParseError,
+    InfoNode,
+    normalise_status,
+    parse_dump,
+    parse_dump_text,
+    parse_dump_xml,
+    parse_info,
+    parse_info_text,
+    parse_info_xml,
+)
+
+DATA = Path(__file__).parent / "data" / "balancer"
+BODIES = sorted(p for p in DATA.glob("*/*") if p.suffix in (".txt", ".xml"))
+
+
+def _table(build_dir: Path) -> dict[str, object]:
+    path = build_dir / "expected.json"
+    return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def _parse(path: Path) -> BalancerInfo:
+    return (parse_dump if path.stem.startswith("dump") else parse_info)(path.read_text())
+
+
+def _state(info: BalancerInfo) -> tuple[object, ...]:
+    """What INFO and DUMP, text and XML, all show: nodes, aliases and contexts (without local ids)."""
+    return (sorted((n.id, n.name, n.host, n.port, n.type, n.balancer, n.lbgroup) for n in info.nodes),
+            sorted((h.alias, h.vhost, h.node) for h in info.hosts),
+            sorted((c.path, c.vhost, c.node, c.status) for c in info.contexts))
+
+
+@pytest.mark.parametrize("path", BODIES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_recorded_body(path: Path) -> None:
+    info = _parse(path)
+    assert info.nodes and not info.unparsed
+    node_ids = {n.id for n in info.nodes}
+    assert all(c.node in node_ids for c in info.contexts) and all(h.node in node_ids for h in info.hosts)
+    assert all(c.status in ("ENABLED", "DISABLED", "STOPPED", "REMOVED") for c in info.contexts)
+    files = dict(_table(path.parent).get("files", {}))  # type: ignore[call-overload]
+    expected = dict(files.get(path.name, {}))
+    for name, node_id in dict(expected.get("ids", {})).items():
+        assert _node(info, name).id == node_id
+    for key, attr in (("load", "load"), ("ports", "port"), ("types", "type")):
+        for name, value in dict(expected.get(key, {})).items():
+            assert getattr(_node(info, name), attr) == value
+    for name, contexts in dict(expected.get("contexts", {})).items():
+        assert [[c.path, c.vhost, c.status] for c in info.contexts_of(name)] == contexts
+    for name, aliases in dict(expected.get("aliases", {})).items():
+        assert list(info.aliases_of(name)) == aliases
+    if "balancers" in expected:
+        assert [vars(b) for b in info.balancers] == expected["balancers"]
+
+
+def _node(info: BalancerInfo, name: str) -> InfoNode:
+    node = info.node(name)
+    assert node is not None, f"no node {name} in {info.names}"
+    return node
+
+
+def _same_state_groups() -> list[tuple[Path, list[str]]]:
+    return [(d, group) for d in sorted(DATA.iterdir()) if d.is_dir()
+            for group in list(_table(d).get("same_state", []))]  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("build_dir,group", _same_state_groups(), ids=lambda v: v.name if isinstance(v, Path) else "+".join(v))
+def test_text_xml_info_and_dump_agree(build_dir: Path, group: list[str]) -> None:
+    states = {name: _state(_parse(build_dir / name)) for name in group}
+    first = states[group[0]]
+    assert all(state == first for state in states.values()), states
+
+
+def test_every_build_has_info_and_dump_in_both_formats() -> None:
+    for build in ("1.3.22", "2.x-pre", "2.x-head"):
+        assert {p.name for p in (DATA / build).iterdir()} >= {"info.txt", "info.xml", "dump.txt", "dump.xml"}
+
+
+def test_one_based_ids_and_removed_placeholder_on_1_3() -> None:
+    info = parse_info((DATA / "1.3.22" / "info-readd.txt").read_text())
+    assert [(n.id, n.name) for n in info.nodes] == [(1, "REMOVED"), (2, "node2"), (3, "node1")]
+    assert info.context_statuses("node1", "/app") == {"ENABLED"} and info.contexts_of("REMOVED") == ()
+
+
+def test_dump_text_fields() -> None:
+    info = parse_dump_text("node: [3:7],Balancer: b,JVMRoute: n,LBGroup: [dom],Host: h,Port: 8009,Type: ajp,"
+                           "flushpackets: 2,flushwait: 10,ping: 10,smax: -1,ttl: 60,timeout: 5\n"
+                           "context: 9 [/x] vhost: 1 node: 7 status: 4\ncontext: 10 [/y] vhost: 1 node: 7 status: 9\n")
+    node = _node(info, "n")
+    assert (node.slot, node.id, node.lbgroup, node.flushpackets, node.timeout, node.smax) == (3, 7, "dom", "Auto", 5, -1)
+    assert [(c.status, c.status_code) for c in info.contexts] == [("REMOVED", 4), ("UNKNOWN", 9)]
+
+
+def test_info_text_tolerates_odd_values_and_keeps_unknown_lines() -> None:
+    body = ("Node: [0],Name: a,Balancer: ,LBGroup: ,Host: ,Port: ,Type: ,Flushpackets: Off,Load: x\n"
+            "Context: [0:1:0], Context: /a, b, Status: DISABLED\nsomething else\n")
+    info = parse_info_text(body)
+    node = _node(info, "a")
+    assert (node.port, node.load, node.host, node.fields["Load"]) == (None, None, "", "x")
+    assert [c.path for c in info.contexts] == ["/a, b"] and info.unparsed == ("something else",)
+
+
+def test_xml_with_unescaped_ampersand_in_a_name_still_parses() -> None:
+    body = ('<?xml version="1.0" standalone="yes" ?>\n<Info><Nodes><Node id="0" name="a&b"><Load>5</Load></Node>'
+            '</Nodes><Vhosts></Vhosts><Contexts><Context id="0"><Status id="2">DISABLED</Status><Context>/x</Context>'
+            '<Node id="0"/><Vhost id="1"/></Context><Context><Status/></Context></Contexts></Info>')
+    info = parse_info_xml(body)
+    assert _node(info, "a&b").load == 5 and info.contexts_of("a&b")[0].status == "DISABLED"
+    assert len(info.unparsed) == 1  # the context without node/vhost ids
+
+
+@pytest.mark.parametrize("body", ["<Info><Nodes>", "<html><body>500</body></html>", "<"])
+def test_xml_parsers_raise_parse_error(body: str) -> None:
+    with pytest.raises(BalancerInfoParseError):
+        parse_dump_xml(body)
+
+
+def test_detection_and_empty_bodies() -> None:
+    assert parse_info("") == BalancerInfo() and parse_dump(b"") == BalancerInfo()
+    assert parse_info(b"  \n<Dump><Balancers/></Dump>") == BalancerInfo()
+
+
+@pytest.mark.parametrize("value,expected", [("enabled", "ENABLED"), (2, "DISABLED"), ("3", "STOPPED"),
+                                            (4, "REMOVED"), ("5", "UNKNOWN"), ("weird", "UNKNOWN"), (None, "UNKNOWN")])
+def test_normalise_status(value: str | int | None, expected: str) -> None:
+    assert normalise_status(value) == expected
+
+
+@given(st.text(max_size=400))
+def test_text_parsers_never_raise(body: str) -> None:
+    info = parse_info_text(body)
+    for name in info.names:
+        info.contexts_of(name), info.aliases_of(name)
+    parse_dump_text(body)
+
+
+_LINES = st.sampled_from([
+    "Node: [{a}],Name: n{a},Balancer: b,Port: {b},Load: {b}", "Vhost: [{a}:{b}:{a}], Alias: x{b}",
+    "Context: [{a}:{b}:{a}], Context: /c{b}, Status: STOPPED", "node: [{a}:{b}],JVMRoute: n{b},LBGroup: [g]",
+    "host: {a} [h{a}] vhost: {b} node: {a}", "context: {a} [/p] vhost: {b} node: {a} status: {b}",
+    "balancer: [{a}] Name: m Sticky: 1 [C]/[p] remove: 0 force: {b} Timeout: 0 maxAttempts: 1"])
+
+
+@given(st.lists(st.tuples(_LINES, st.integers(-5, 10**6), st.integers(-5, 10**6)), max_size=12))
+def test_well_formed_lines_are_all_understood(lines: list[tuple[str, int, int]]) -> None:
+    body = "\n".join(t.format(a=a, b=b) for t, a, b in lines)
+    info = parse_dump_text(body)
+    assert not info.unparsed
+    assert len(info.nodes) + len(info.hosts) + len(info.contexts) + len(info.balancers) == len(lines)
+
+
+@given(st.text(max_size=300))
+def test_xml_parsers_only_raise_parse_error(body: str) -> None:
+    for parse in (parse_info_xml, parse_dump_xml, parse_info, parse_dump):
+        try:
+            parse(body)
+        except BalancerInfoParseError:
+            pass
+
+
+_XML_PARTS = st.sampled_from([
+    "<Info>", "</Info>", "<Dump>", "</Dump>", "<Nodes>", "</Nodes>", '<Node id="1" name="a">', '<Node id="x">',
+    "</Node>", "<Node>0</Node>", '<Node id="0"/>', "<Load>", "7", "</Load>", "<Vhosts>", "</Vhosts>",
+    '<Vhost id="1" alias="h">', "</Vhost>", "<Vhost>2</Vhost>", "<Contexts>", "</Contexts>", '<Context id="3">',
+    '<Context id="4" path="/p">', "</Context>", "<Context>/c</Context>", '<Status id="2">', "DISABLED", "</Status>",
+    '<Vhost id="1"/>', "<Hosts>", "</Hosts>", '<Host id="5" alias="h">', "</Host>", "<Balancers>", "</Balancers>",
+    '<Balancer id="0" name="m">', "</Balancer>", "<StickySession>", "</StickySession>", "&", "<"])
+
+
+@given(st.lists(_XML_PARTS, max_size=40))
+def test_xml_fragments_only_raise_parse_error(parts: list[str]) -> None:
+    body = "".join(parts)
+    for parse in (parse_info_xml, parse_dump_xml):
+        try:
+            info = parse(body)
+        except BalancerInfoParseError:
+            continue
+        for name in info.names:
+            info.contexts_of(name), info.aliases_of(name)

@@ -1,0 +1,348 @@
+"""harness.mcmp: request encoding, reply parsing (recorded replies of three builds), the client."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness import balancer_info
+from harness.mcmp import (
+    COMMANDS,
+    McmpClient,
+    McmpConnection,
+    McmpProtocolError,
+    McmpResponse,
+    McmpTransportError,
+    app_reply_contexts,
+    build_request,
+    encode_body,
+    java_config_params,
+    parse_response,
+    parse_status_reply,
+    parse_stop_app_requests,
+    parse_version,
+)
+
+DATA = Path(__file__).parent / "data" / "mcmp"
+REPLY_FILES = sorted(DATA.glob("*/*.http"))
+
+
+def _expected(path: Path) -> dict[str, object]:
+    table = path.parent / "expected.json"
+    loaded = json.loads(table.read_text()) if table.exists() else {}
+    return dict(loaded.get(path.stem, {}))
+
+
+# ------------------------------------------------------------------------------------------ request
+
+def test_commands_are_the_ten_mcmp_methods() -> None:
+    assert set(COMMANDS) == {"CONFIG", "ENABLE-APP", "DISABLE-APP", "STOP-APP", "REMOVE-APP", "STATUS",
+                             "INFO", "DUMP", "PING", "VERSION"}
+
+
+def test_encode_body_keeps_order_and_encodes_like_java() -> None:
+    assert encode_body([("JVMRoute", "node1"), ("Alias", "localhost,127.0.0.1"), ("Context", "/app")]) == \
+        "JVMRoute=node1&Alias=localhost%2C127.0.0.1&Context=%2Fapp"
+    assert encode_body({"b": "x y", "a": "~*._-"}) == "b=x+y&a=%7E*._-"
+
+
+def test_build_request_is_the_java_node_request() -> None:
+    raw = build_request("STATUS", [("JVMRoute", "node1"), ("Load", "50")], host="balancer:6666")
+    assert raw == (b"STATUS / HTTP/1.1\r\nHost: balancer:6666\r\nContent-Length: 22\r\n"
+                   b"User-Agent: ClusterListener/1.0\r\nConnection: Keep-Alive\r\n\r\nJVMRoute=node1&Load=50")
+
+
+def test_build_request_wildcard_xml_and_empty_body() -> None:
+    raw = build_request("DUMP", wildcard=True, accept_xml=True)
+    assert raw.startswith(b"DUMP /* HTTP/1.1\r\nHost: localhost\r\n")
+    assert b"Accept: text/xml\r\n" in raw and b"Content-Length" not in raw
+    assert raw.endswith(b"\r\n\r\n")
+
+
+def test_build_request_rejects_a_command_with_spaces() -> None:
+    with pytest.raises(ValueError, match="one token"):
+        build_request("INFO / HTTP/1.0\r\nX:")
+
+
+def test_java_config_params_order_and_defaults() -> None:
+    params = java_config_params("node1", host="10.0.0.5", port=8080, balancer="mycluster", flushwait=10, ping=10,
+                                smax=26, ttl=60, Timeout=0, Maxattempts=1)
+    assert params == [("JVMRoute", "node1"), ("Balancer", "mycluster"), ("Host", "10.0.0.5"), ("Maxattempts", "1"),
+                      ("Port", "8080"), ("StickySessionForce", "No"), ("Timeout", "0"), ("Type", "http"),
+                      ("flushwait", "10"), ("ping", "10"), ("smax", "26"), ("ttl", "60")]
+
+
+def test_java_config_params_only_sends_non_default_sticky_keys() -> None:
+    keys = dict(java_config_params("n", host="H", port=8009, type="ajp", lbgroup="dom1", sticky_session=False,
+                                   sticky_session_remove=True, sticky_session_force=True))
+    assert keys == {"JVMRoute": "n", "Domain": "dom1", "Host": "h", "Port": "8009", "StickySession": "No",
+                    "StickySessionRemove": "Yes", "Type": "ajp"}
+    assert "StickySessionForce" not in dict(java_config_params("n", host="h", port=1, include_force=False))
+
+
+def test_java_config_params_ipv6_host_and_conflicts() -> None:
+    assert dict(java_config_params("n", host="FD00::1", port=1))["Host"] == "[fd00::1]"
+    with pytest.raises(ValueError, match="Port"):
+        java_config_params("n", host="h", port=1, Port=2)
+    with pytest.raises(ValueError, match="flushpackets"):
+        java_config_params("n", host="h", port=1, flushpackets=True)
+
+
+# -------------------------------------------------------------------------------- recorded replies
+
+@pytest.mark.parametrize("path", REPLY_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_recorded_reply(path: Path) -> None:
+    resp = parse_response(path.read_bytes())
+    expected = _expected(path)
+    assert resp.status == expected.get("status", resp.status)
+    assert resp.ok == (resp.status == 200)
+    if resp.status == 500:  # httpd's MCMP errors always carry the class in headers
+        assert resp.error_type in ("SYNTAX", "MEM", "GENERAL") and resp.error_message
+    for key in ("error_type", "error_message", "body"):
+        if key in expected:
+            assert getattr(resp, key) == expected[key]
+    if "fields" in expected:
+        assert resp.fields() == expected["fields"]
+    if "status_reply" in expected:
+        reply = parse_status_reply(resp)
+        assert vars(reply) == expected["status_reply"] and reply.is_ok == (reply.state == "OK")
+    if "stop_app_requests" in expected:
+        assert parse_stop_app_requests(resp) == expected["stop_app_requests"]
+    if "app_contexts" in expected:
+        assert app_reply_contexts(resp) == {k: tuple(v) for k, v in dict(expected["app_contexts"]).items()}
+    if "version" in expected:
+        assert list(vars(parse_version(resp)).values()) == expected["version"]
+    if "names" in expected:
+        assert list(balancer_info.parse_info(resp.body).names) == expected["names"]
+
+
+def test_every_build_has_recorded_replies() -> None:
+    assert {p.parent.name for p in REPLY_FILES} >= {"1.3.22", "2.x-pre", "2.x-head"}
+
+
+def test_parse_response_content_length_and_close_delimited() -> None:
+    resp = parse_response(b"HTTP/1.1 500 Internal Server Error\r\nVersion: 0.2.1\r\nType: MEM\r\n"
+                          b"Mess: MEM: Can't read node\r\nContent-Length: 5\r\n\r\nhello-extra")
+    assert (resp.status, resp.body, resp.error_type, resp.header("mess")) == (500, "hello", "MEM", "MEM: Can't read node")
+    assert parse_response(b"HTTP/1.0 200 OK\r\n\r\nNode: [0]").body == "Node: [0]"
+
+
+def test_fields_newline_shape_and_case_insensitive_lookup() -> None:
+    resp = McmpResponse(200, "OK", {}, "Type=STOP-APP-RSP\nJvmRoute=node1\nAlias=a Contexts=/x,/y\n\nRequests=2\n")
+    assert resp.field("jvmroute") == "node1" and resp.fields()["Type"] == "STOP-APP-RSP"
+    assert parse_stop_app_requests(resp) == 2 and app_reply_contexts(resp) == {"a": ("/x", "/y")}
+
+
+def test_typed_helpers_reject_replies_without_their_fields() -> None:
+    error = McmpResponse(500, "Internal Server Error", {"Type": "MEM", "Mess": "x"}, "<html/>")
+    with pytest.raises(McmpProtocolError, match="State"):
+        parse_status_reply(error)
+    with pytest.raises(McmpProtocolError, match="VERSION"):
+        parse_version(error)
+    assert parse_stop_app_requests(error) is None and error.fields() == {}
+    xml = McmpResponse(200, "OK", {}, "<version><release>mod_cluster/1.3.22.Final</release><protocol>0.2.1</protocol></version>")
+    assert (parse_version(xml).release, parse_version(xml).protocol) == ("mod_cluster/1.3.22.Final", "0.2.1")
+
+
+@pytest.mark.parametrize("raw", [b"garbage\r\n\r\n", b"HTTP/1.1 abc OK\r\n\r\n", b"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n",
+                                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", b"HTTP/1.1 200",
+                                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n"])
+def test_parse_response_raises_protocol_error_with_raw_bytes(raw: bytes) -> None:
+    with pytest.raises(McmpProtocolError) as info:
+        parse_response(raw)
+    assert info.value.raw == raw
+
+
+@given(st.binary(max_size=300))
+def test_parse_response_only_raises_protocol_error(raw: bytes) -> None:
+    try:
+        resp = parse_response(raw)
+    except McmpProtocolError:
+        return
+    resp.fields(), resp.error_type, resp.error_message  # never raise
+
+
+@given(st.text(max_size=200), st.integers(100, 599))
+def test_fields_never_raise(body: str, status: int) -> None:
+    resp = McmpResponse(status, "x", {}, body)
+    assert isinstance(resp.fields(), dict)
+    assert parse_stop_app_requests(resp) is None or isinstance(parse_stop_app_requests(resp), int)
+    app_reply_contexts(resp)
+
+
+@given(st.lists(st.tuples(st.text(min_size=1, max_size=20), st.text(max_size=20)), max_size=6))
+def test_encode_body_round_trips_through_form_decoding(pairs: list[tuple[str, str]]) -> None:
+    from urllib.parse import parse_qsl
+    body = encode_body(pairs)
+    assert body.isascii()
+    assert parse_qsl(body, keep_blank_values=True) == pairs or not pairs
+
+
+# ---------------------------------------------------------------------------------------- client
+
+Handler = Callable[[socket.socket, bytes], bool]  # returns False to close the connection
+
+
+class FakeBalancer:
+    """A tiny scripted MCMP server on localhost: each connection answers with `replies` in turn."""
+
+    def __init__(self, replies: list[bytes], close_after: set[int] | None = None) -> None:
+        self.replies = replies
+        self.close_after = close_after or set()
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _read_request(self, conn: socket.socket) -> bytes | None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return None
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        while len(body) < length:
+            body += conn.recv(4096)
+        return head + b"\r\n\r\n" + body
+
+    def _serve(self) -> None:
+        index = 0
+        while index < len(self.replies):
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                while index < len(self.replies):
+                    request = self._read_request(conn)
+                    if request is None:
+                        break
+                    self.requests.append(request)
+                    index += 1
+                    if not self.replies[index - 1]:
+                        break  # b"": close without answering
+                    conn.sendall(self.replies[index - 1])
+                    if index in self.close_after:
+                        break
+
+    def close(self) -> None:
+        self.server.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[Callable[..., FakeBalancer]]:
+    made: list[FakeBalancer] = []
+
+    def make(replies: list[bytes], close_after: set[int] | None = None) -> FakeBalancer:
+        made.append(FakeBalancer(replies, close_after))
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.close()
+
+
+def _chunked(body: bytes) -> bytes:
+    return (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n")
+
+
+OK_STATUS = _chunked(b"Type=STATUS-RSP&JVMRoute=node1&State=OK&id=1795401506011\n")
+MEM_ERROR = (b"HTTP/1.1 500 Internal Server Error\r\nVersion: 0.2.1\r\nType: MEM\r\n"
+             b"Mess: MEM: Can't read node with \"nodeX\" JVMRoute\r\nContent-Length: 4\r\nConnection: close\r\n\r\n<h1>")
+
+
+def test_client_keeps_the_connection_alive(fake: Callable[..., FakeBalancer]) -> None:
+    server = fake([OK_STATUS, OK_STATUS])
+    with McmpClient("127.0.0.1", server.port, timeout=2) as client:
+        assert parse_status_reply(client.status("node1", 50)).state == "OK"
+        assert client.status("node1", 60).ok
+        assert client.connects == 1
+    assert server.requests[1].startswith(b"STATUS / HTTP/1.1\r\nHost: 127.0.0.1:")
+    assert server.requests[1].endswith(b"\r\n\r\nJVMRoute=node1&Load=60")
+
+
+def test_client_reconnects_after_an_error_reply(fake: Callable[..., FakeBalancer]) -> None:
+    server = fake([MEM_ERROR, OK_STATUS])  # the server would keep it open: the client must not
+    with McmpClient("127.0.0.1", server.port, timeout=2) as client:
+        error = client.status("nodeX", 10)
+        assert (error.status, error.error_type) == (500, "MEM")
+        assert client.status("node1", 10).ok
+        assert client.connects == 2 and server.connections == 2
+
+
+def test_client_retries_once_when_the_server_closed_an_idle_connection(fake: Callable[..., FakeBalancer]) -> None:
+    server = fake([OK_STATUS, OK_STATUS], close_after={1})  # closes without saying so
+    with McmpClient("127.0.0.1", server.port, timeout=2) as client:
+        assert client.ping("node1").ok
+        assert client.ping(scheme="http", host="10.0.0.1", port=8080).ok
+        assert client.connects == 2
+    assert server.requests[1].endswith(b"Host=10.0.0.1&Port=8080&Scheme=http")
+
+
+def test_client_keeps_the_last_exchange(fake: Callable[..., FakeBalancer]) -> None:
+    server = fake([OK_STATUS])
+    with McmpClient("127.0.0.1", server.port, timeout=2) as client:
+        client.enable_app("node1", "", ["localhost", "127.0.0.1"])
+        assert client.last_exchange is not None
+        assert client.last_exchange.request == server.requests[0]
+        assert client.last_exchange.reply == OK_STATUS
+    assert server.requests[0].endswith(b"JVMRoute=node1&Alias=localhost%2C127.0.0.1&Context=%2F")
+
+
+def test_client_node_wide_commands_use_star(fake: Callable[..., FakeBalancer]) -> None:
+    empty = _chunked(b"")
+    server = fake([empty] * 6)
+    with McmpClient("127.0.0.1", server.port, timeout=2) as client:
+        for verb in (client.enable_node, client.disable_node, client.stop_node, client.remove_node):
+            assert verb("node1").body == ""
+        client.dump(xml=True)
+        client.info()
+    lines = [r.split(b"\r\n")[0] for r in server.requests]
+    assert lines == [b"ENABLE-APP /* HTTP/1.1", b"DISABLE-APP /* HTTP/1.1", b"STOP-APP /* HTTP/1.1",
+                     b"REMOVE-APP /* HTTP/1.1", b"DUMP /* HTTP/1.1", b"INFO / HTTP/1.1"]
+    assert b"Accept: text/xml" in server.requests[4]
+
+
+def test_client_raises_transport_error_when_refused() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    with pytest.raises(McmpTransportError, match=f"VERSION to 127.0.0.1:{port}"):
+        McmpConnection("127.0.0.1", port, timeout=1).send("VERSION")
+
+
+def test_client_does_not_retry_on_a_fresh_connection(fake: Callable[..., FakeBalancer]) -> None:
+    server = fake([b"", OK_STATUS])
+    with McmpClient("127.0.0.1", server.port, timeout=2) as client:
+        with pytest.raises(McmpTransportError, match="closed before any reply byte"):
+            client.version()
+        assert client.connects == 1 and len(server.requests) == 1
+
+
+def test_client_raises_transport_error_on_timeout() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # listens, never answers
+        client = McmpClient("127.0.0.1", silent.getsockname()[1], timeout=0.2)
+        with pytest.raises(McmpTransportError, match="INFO"):
+            client.info()
+
+
+def test_client_raises_protocol_error_on_garbage(fake: Callable[..., FakeBalancer]) -> None:
+    server = fake([b"SSH-2.0-OpenSSH\r\n\r\n"])
+    with McmpConnection("127.0.0.1", server.port, timeout=2) as conn:
+        with pytest.raises(McmpProtocolError):
+            conn.send("INFO")
+        assert conn.last_exchange is not None and conn.last_exchange.reply.startswith(b"SSH")
