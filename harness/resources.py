@@ -82,7 +82,12 @@ class Resources:
 
     client: docker.DockerClient
     scope: str = "scope"
+    keep: bool = False  # objects outlive this process (harness up): labelled keep, swept only with --all/--run
     _undo: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+
+    def _labels(self, role: str, name: str) -> dict[str, str]:
+        extra = {"role": role, "name": name, "scope": self.scope}
+        return {**labels(**extra), **({settings.LABEL_KEEP: "true"} if self.keep else {})}
 
     def defer(self, description: str, undo: Callable[[], None]) -> None:
         self._undo.append((description, undo))
@@ -92,7 +97,7 @@ class Resources:
         name = f"mch-{settings.run_id()}-{hint}"
         subnet = _free_subnet(self.client)
         ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet), gateway=str(next(subnet.hosts())))])
-        net = self.client.networks.create(name, driver="bridge", ipam=ipam, labels=labels(role="network", name=hint))
+        net = self.client.networks.create(name, driver="bridge", ipam=ipam, labels=self._labels("network", hint))
         self.defer(f"network {name}", lambda: _remove_network(net))
         return net
 
@@ -121,7 +126,7 @@ class Resources:
             container.with_env(key, value)
         if command is not None:
             container.with_command(command)
-        run_kwargs: dict[str, Any] = {"labels": labels(role=role, name=name), "init": True, **kwargs}
+        run_kwargs: dict[str, Any] = {"labels": self._labels(role, name), "init": True, **kwargs}
         if network is not None:
             endpoint = EndpointConfig("1.41", aliases=[alias or name], ipv4_address=ipv4)
             run_kwargs.update(network=network.name, networking_config={network.name: endpoint})
