@@ -15,7 +15,7 @@ import socket
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TypeVar, Union
 from urllib.parse import quote_plus
 
 COMMANDS: tuple[str, ...] = (
@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
 USER_AGENT = "ClusterListener/1.0"
 
 Params = Union[Sequence[tuple[str, str]], Mapping[str, str]]
+_Conn = TypeVar("_Conn", bound="McmpConnection")
 
 
 class McmpProtocolError(ValueError):
@@ -150,10 +151,8 @@ class _Head:
 
 def _parse_head(raw: bytes) -> _Head | None:
     """Status line and headers, or None while the head is incomplete."""
-    end = raw.find(b"\r\n\r\n")
-    sep = 4
-    if end < 0:
-        end, sep = raw.find(b"\n\n"), 2
+    ends = [(pos, len(mark)) for mark in (b"\r\n\r\n", b"\n\n") if (pos := raw.find(mark)) >= 0]
+    end, sep = min(ends) if ends else (-1, 0)
     if end < 0:
         if raw and not b"HTTP/".startswith(raw[:5]):
             raise McmpProtocolError("reply does not start with an HTTP status line", raw)
@@ -263,6 +262,18 @@ class McmpExchange:
     request: bytes
     reply: bytes
 
+    @property
+    def command(self) -> str:
+        return self.request.split(b" ", 1)[0].decode("latin-1")
+
+    def as_record(self) -> dict[str, str]:
+        """JSON-ready form (one line of a `.jsonl` transcript); bytes kept exactly via latin-1."""
+        return {"request": self.request.decode("latin-1"), "reply": self.reply.decode("latin-1")}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, str]) -> McmpExchange:
+        return cls(record["request"].encode("latin-1"), record["reply"].encode("latin-1"))
+
 
 class McmpConnection:
     """A keep-alive MCMP client socket. Never raises on HTTP errors; raises McmpTransportError."""
@@ -280,7 +291,7 @@ class McmpConnection:
     def host_header(self) -> str:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
-    def __enter__(self) -> McmpConnection:
+    def __enter__(self: _Conn) -> _Conn:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -471,7 +482,7 @@ def java_config_params(route: str, *, host: str, port: int, type: str = "http",
 
 @dataclass(frozen=True)
 class StatusReply:
-    """STATUS-RSP or PING-RSP: `route` is None for PING by Scheme/Host/Port or without a node."""
+    """STATUS-RSP or PING-RSP: `route` is None when the reply names no node (PING by Scheme/Host/Port)."""
 
     route: str | None
     state: str
@@ -495,7 +506,8 @@ def parse_status_reply(resp: McmpResponse) -> StatusReply:
     if state is None:
         raise McmpProtocolError(f"no State in reply {resp.status} {resp.body[:120]!r}",
                                 resp.body.encode("utf-8", "replace"))
-    return StatusReply(resp.field("JVMRoute"), state, resp.field("id") or "", resp.field("Type") or "")
+    route = resp.field("JVMRoute") or None  # 2.x pre answers a STATUS without JVMRoute with "JVMRoute="
+    return StatusReply(route, state, resp.field("id") or "", resp.field("Type") or "")
 
 
 def parse_stop_app_requests(resp: McmpResponse) -> int | None:

@@ -41,6 +41,23 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say what is under test: flavors, and the mod_cluster source's release when one is given."""
+    options = config.stash[_OPTIONS]
+    lines = [f"harness run {settings.run_id()}: balancer={options.balancer} node={options.node} "
+             f"wildfly={options.wildfly_version}"]
+    if options.modcluster_source:
+        from harness import modcluster_source
+
+        try:
+            source = modcluster_source.resolve(options.modcluster_source)
+            lines.append(f"mod_cluster source: {source.release} (line {source.line}, mode "
+                         f"{options.modcluster_mode}) from {options.modcluster_source}")
+        except modcluster_source.SourceError as exc:
+            lines.append(f"mod_cluster source: unusable: {exc}")
+    return lines
+
+
 def _sigterm_as_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -139,6 +156,18 @@ def build_image(docker_client: Any) -> Callable[..., str]:
     return _build
 
 
+@pytest.fixture(scope="session")
+def modcluster_source(harness_options: HarnessOptions) -> Any:
+    """The httpd mod_cluster source tree, or a skip naming --modcluster-source / HARNESS_MODCLUSTER_SOURCE."""
+    from harness.cluster import FlavorUnavailable
+    from harness.flavors import modcluster_source_for
+
+    try:
+        return modcluster_source_for(harness_options.modcluster_source)
+    except FlavorUnavailable as exc:
+        pytest.skip(str(exc))
+
+
 @pytest.fixture
 def resources(docker_client: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A cleanup scope for one test: networks, containers and temp dirs made here are removed after it."""
@@ -149,6 +178,34 @@ def resources(docker_client: Any, request: pytest.FixtureRequest) -> Iterator[An
         yield scope
     finally:
         scope.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    report = yield
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    return report
+
+
+_REPORTS = pytest.StashKey[dict[str, Any]]()
+
+
+def _failed(item: pytest.Item) -> bool:
+    reports = item.stash.get(_REPORTS, {})
+    return any(r.failed for r in reports.values())
+
+
+@pytest.fixture
+def scenario(docker_client: Any, harness_options: HarnessOptions, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A ScenarioRun: `scenario.cluster(topology)`, `scenario.load(cluster)`, `scenario.fault(cluster, spec)`,
+    `scenario.judge(*verdicts)`. Evidence is collected before teardown when the test fails."""
+    from harness.scenario import ScenarioRun
+
+    run = ScenarioRun(docker_client, harness_options, request.node.nodeid, on_unavailable=pytest.skip)
+    yield run
+    folder = run.finish(failed=_failed(request.node))
+    if folder is not None:
+        print(f"\n[harness] evidence: {folder}")
 
 
 def _short(name: str) -> str:

@@ -224,8 +224,9 @@ class ServerConfig:
 
 
 def _script(lines: list[str]) -> str:
-    body = [f"embed-server --server-config={CONFIG_NAME} --std-out=discard", "batch", *lines, "run-batch",
-            "stop-embedded-server"]
+    plain_console = "/subsystem=logging/console-handler=CONSOLE:write-attribute(name=named-formatter, value=PATTERN)"
+    body = [f"embed-server --server-config={CONFIG_NAME} --std-out=discard", "batch", *lines, plain_console,
+            "run-batch", "stop-embedded-server"]
     return "\n".join(body) + "\n"
 
 
@@ -234,8 +235,8 @@ def _bool(value: bool) -> str:
 
 
 def _seconds(field: str, value: float) -> int:
-    """mod_cluster takes whole seconds: round up, at least 1 (0 stays 0)."""
-    whole = int(-(-value // 1))
+    """mod_cluster takes whole seconds."""
+    whole = int(value)
     if whole != value:
         raise SpecError(field, f"got {value}; WildFly's mod_cluster takes whole seconds")
     return whole
@@ -304,9 +305,10 @@ def node_config(spec: NodeSpec, discovery: Discovery, *, dynamic_load: bool = Fa
             properties[f"harness.proxy.{i}.port"] = port
         lines += [f"{PROXY}:write-attribute(name=advertise, value=false)",
                   f"{PROXY}:write-attribute(name=proxies, value=[{', '.join(names)}])"]
-    aliases = ", ".join(spec.aliases)
-    lines += ["/subsystem=undertow/server=default-server/host=default-host:write-attribute("
-              f"name=alias, value=[{aliases}])",
+    host = "/subsystem=undertow/server=default-server/host=default-host"
+    lines += [f"{host}:write-attribute(name=alias, value=[{', '.join(spec.aliases)}])",
+              f"{host}/location=\\/:remove",  # welcome content: contexts registered are the WARs only
+              f"{host}/setting=http-invoker:remove",
               "/subsystem=deployment-scanner/scanner=default:write-attribute(name=scan-interval, value=500)"]
     return ServerConfig("node", NODE_BASE, _script(lines), properties)
 

@@ -200,7 +200,7 @@ def test_needs_engine(docker_client):
 def _pytest_in(folder: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:locust", "-p", "harness.pytest_plugin",
                            "-rs", "-q", *args], cwd=folder, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
 
 
 def test_no_engine_skips_docker_tier_with_reason_and_is_not_success(tmp_path: Path) -> None:

@@ -1,0 +1,87 @@
+"""httpd + mod_cluster balancer image and the observation toolkit, against the real modules (docker tier).
+
+Setup: the httpd-modcluster image compiled from --modcluster-source (skipped, naming the option, without
+one), default BalancerSpec, static discovery; a probe container serving HTTP on 8080 as the node's backend.
+Steps: register node1 by hand with the MCMP client (CONFIG, ENABLE-APP, STATUS); check the registration in
+the parsed INFO, DUMP and manager page and that a request is proxied to the backend; kill the backend
+process and check the manager page shows node1 NOTOK after a request fails over nowhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+
+from harness.balancer_httpd import HttpdBalancer, start_httpd_balancer
+from harness.balancer_spec import BalancerSpec
+from harness.mcmp import parse_status_reply, parse_version
+from harness.nodes import container_ip, exec_in
+from harness.resources import Resources
+from harness.waiting import wait_until
+
+pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source]
+PORT_OPEN = "import socket; socket.create_connection(('127.0.0.1', 8080), 1)"
+
+
+def _backend(scope: Resources, image: str, network: Any) -> Any:
+    container = scope.container(image, name="backend", role="probe", network=network,
+                                wait=LogMessageWaitStrategy('"event": "ready"').with_startup_timeout(30))
+    exec_in(container, ["sh", "-c", "echo backend-ok > /tmp/index.html && cd / && "
+                        "nohup python3 -m http.server 8080 >/tmp/http.log 2>&1 &"])
+    wait_until(lambda: exec_in(container, ["python3", "-c", PORT_OPEN])[0] == 0 or None,
+               timeout=10, what="backend http.server listening on 8080")
+    return container
+
+
+def test_registration_shows_in_info_dump_and_manager_page(docker_client: Any, build_image: Any,
+                                                           modcluster_source: Any) -> None:
+    with Resources(docker_client, scope="toolkit") as scope:
+        network = scope.network("toolkit")
+        balancer: HttpdBalancer = start_httpd_balancer(scope, network, BalancerSpec(), modcluster_source)
+        backend = _backend(scope, build_image("probe"), network)
+        backend_ip = container_ip(backend, network.name)
+        print(f"mod_cluster under test: {balancer.version()}")
+
+        with balancer.mcmp() as mcmp:
+            assert parse_version(mcmp.version()).release == modcluster_source.release
+            config = mcmp.config("node1", Host=backend_ip, Port="8080", Type="http", StickySessionForce="No")
+            assert config.ok, (config.status, config.error_type, config.error_message)
+            assert mcmp.enable_app("node1", "/tmp", ["localhost"]).ok
+            status = parse_status_reply(mcmp.status("node1", 60))
+            assert status.route == "node1" and status.state == "OK"
+
+        state = balancer.wait_for_context("node1", "/tmp", "ENABLED", timeout=15)
+        assert state.nodes["node1"].host == backend_ip and state.nodes["node1"].port == 8080
+        dump = balancer.dump()
+        assert [n.name for n in dump.nodes] == ["node1"]
+        assert {c.path for c in dump.contexts} == {"/tmp"}
+        balancer.wait_for_node_up("node1", timeout=10)  # right after CONFIG the page may say NOTOK for ~1 s
+        assert balancer.manager_page().node("node1") is not None
+        balancer.wait_for_load("node1", 60, timeout=10)
+
+        reply = requests.get(balancer.proxy_url("/tmp/index.html"), timeout=10)
+        assert reply.status_code == 200 and "backend-ok" in reply.text
+
+        exec_in(backend, ["pkill", "-KILL", "-f", "http.server"])
+
+        def notok_after_a_request() -> bool:
+            requests.get(balancer.proxy_url("/tmp/index.html"), timeout=10)
+            node = balancer.manager_page().node("node1")
+            return node is not None and not node.is_ok
+
+        wait_until(notok_after_a_request, timeout=20, interval=0.5, what="manager page to show node1 NOTOK",
+                   describe=lambda: balancer.snapshot().summary())
+        assert balancer.snapshot().nodes["node1"].up is False
+
+
+def test_lbmethod_mode_is_refused_for_13_sources(modcluster_source: Any) -> None:
+    from harness.balancer_httpd import render_for
+    from harness.modcluster_source import SourceError
+
+    if modcluster_source.line != "1.3":
+        pytest.skip(f"applies to 1.3.x sources only; this is {modcluster_source.release}")
+    with pytest.raises(SourceError, match="lbmethod_cluster"):
+        render_for(BalancerSpec(mode="lbmethod_cluster"), modcluster_source, None)
