@@ -9,7 +9,6 @@ from typing import Callable, Optional, Sequence
 from harness import settings
 
 Handler = Callable[[argparse.Namespace], int]
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
 def _engine(args: argparse.Namespace) -> int:
@@ -90,8 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only list labelled objects; exit 1 when any exist")
     p.set_defaults(handler=_sweep)
 
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+    from harness import cli_up
+
+    cli_up.register(sub)
     return parser
 
 
@@ -103,9 +103,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback, for expected failures
+        from harness.cluster import FlavorUnavailable
         from harness.engine import EngineUnavailable
+        from harness.options import OptionError
+        from harness.spec_base import SpecError
 
-        if isinstance(exc, EngineUnavailable):
+        if isinstance(exc, (EngineUnavailable, FlavorUnavailable, OptionError, SpecError)):
             print(f"harness {args.command}: {exc}", file=sys.stderr)
             return 2
         raise

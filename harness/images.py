@@ -178,7 +178,8 @@ _STEP = re.compile(r"^Step \d+/\d+ : ")
 def _run_build(client: docker.DockerClient, request: ImageRequest, tag: str, digest: str) -> None:
     started = time.monotonic()
     progress(f"image {request.name}: building {tag} ...")
-    step, output = "", []
+    step: str = ""
+    output: list[str] = []
     stream = client.api.build(
         fileobj=_context_tar(request), custom_context=True, tag=tag, buildargs=dict(request.build_args),
         network_mode="host", rm=True, forcerm=True, decode=True,

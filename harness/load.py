@@ -231,12 +231,15 @@ class LoadRun:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._process is not None and self._result is None:
-            try:
-                self.stop()
-            except LoadError:
-                if exc[0] is None:
-                    raise  # never hide the test's own exception behind a load problem
+        if self._process is None or self._result is not None:
+            return
+        try:
+            self.stop()
+        except LoadError:
+            if exc[0] is None:
+                raise  # never hide the test's own exception behind a load problem
+        finally:
+            self.kill()
 
     @property
     def running(self) -> bool:
@@ -254,9 +257,8 @@ class LoadRun:
 
     def wait_for_records(self, count: int, timeout: float) -> list[RequestRecord]:
         """Block until at least `count` requests were recorded."""
-        records = self._wait(lambda: len(self._recent()) >= count, timeout,
-                             f"{count} recorded requests in {self.out_dir / HISTORY_FILE}")
-        return records
+        return self._wait(lambda: len(self._recent()) >= count, timeout,
+                          f"{count} recorded requests in {self.out_dir / HISTORY_FILE}")
 
     def wait_for_steady_state(self, timeout: float, *, window_s: float = 2.0, min_rps: float = 1.0,
                               max_error_rate: float = 0.0) -> list[RequestRecord]:
@@ -352,6 +354,12 @@ class LoadRun:
             raise LoadError(f"locust made {requests} requests but {self.locustfile.name} wrote no history to "
                             f"{history_path} (does it append to $HARNESS_HISTORY?)", self._result)
         return self._result
+
+    def evidence_files(self) -> dict[str, Path]:
+        """Every file this run wrote (history, Locust log and statistics), by name, for an evidence folder."""
+        names = (HISTORY_FILE, LOG_FILE)
+        return {p.name: p for p in sorted(self.out_dir.glob("*"))
+                if p.is_file() and (p.name in names or p.name.startswith(STATS_PREFIX))} if self._process else {}
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _require_process(self) -> subprocess.Popen[bytes]:

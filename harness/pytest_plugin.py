@@ -182,7 +182,7 @@ def resources(docker_client: Any, request: pytest.FixtureRequest) -> Iterator[An
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
-    report = yield
+    report: Any = yield
     item.stash.setdefault(_REPORTS, {})[report.when] = report
     return report
 

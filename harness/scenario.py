@@ -20,7 +20,7 @@ from harness.faults_spec import FaultSpec
 from harness.history import FaultWindow, History
 from harness.options import HarnessOptions
 from harness.resources import Resources
-from harness.topology import LoadProfile, Topology
+from harness.topology import BalancerSpec, LoadProfile, Topology
 
 
 def safe_name(nodeid: str) -> str:
@@ -39,6 +39,14 @@ class ScenarioRun:
         self.started = time.time()
 
     # --- building blocks --------------------------------------------------------------------------------
+    def topology(self, name: str, nodes: int = 2, *, discovery: Any = None,
+                 balancer: Optional[dict[str, Any]] = None, **node_fields: Any) -> Topology:
+        """A topology of the selected flavors (--balancer, --node-flavor): node1..nodeN, fast status ticks."""
+        node_fields.setdefault("status_interval_s", 1.0)
+        spec = BalancerSpec(flavor=self.options.balancer, **(balancer or {}))
+        return Topology.simple(name, nodes, flavor=self.options.node, balancer=spec, discovery=discovery,
+                               **node_fields)
+
     def cluster(self, topology: Topology, *, ready_timeout: float = 180.0) -> Cluster:
         """Start `topology` and wait until it is healthy. Torn down after the test."""
         scope = Resources(self.client, scope=f"{topology.name}-{len(self.clusters)}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -21,7 +22,8 @@ from harness.advertise import (
 )
 
 DATA = Path(__file__).parent / "data" / "advertise"
-RECORDED = [d for f in sorted(DATA.glob("*.json")) for d in json.loads(f.read_text())["datagrams"]]
+RECORDED: list[dict[str, Any]] = [
+    d for f in sorted(DATA.glob("*.json")) for d in json.loads(f.read_text())["datagrams"]]
 
 
 def test_defaults_match_mod_advertise() -> None:
@@ -37,9 +39,9 @@ def test_digest_without_and_with_key() -> None:
 
 
 @pytest.mark.parametrize("record", RECORDED, ids=[f"{r['capture']}-{i}" for i, r in enumerate(RECORDED)])
-def test_recorded_datagram(record: dict[str, object]) -> None:
-    datagram = parse_datagram(str(record["datagram"]).encode("ascii"))
-    assert datagram.verify(record["key"]) is record["valid"]  # type: ignore[arg-type]
+def test_recorded_datagram(record: dict[str, Any]) -> None:
+    datagram = parse_datagram(record["datagram"].encode("ascii"))
+    assert datagram.verify(record["key"]) is record["valid"]
     assert datagram.is_shutdown == (datagram.status != 200)
     if datagram.is_shutdown:
         assert datagram.manager_address is None and datagram.manager_host_port() is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -26,7 +27,7 @@ DATA = Path(__file__).parent / "data" / "balancer"
 BODIES = sorted(p for p in DATA.glob("*/*") if p.suffix in (".txt", ".xml"))
 
 
-def _table(build_dir: Path) -> dict[str, object]:
+def _table(build_dir: Path) -> dict[str, Any]:
     path = build_dir / "expected.json"
     return dict(json.loads(path.read_text())) if path.exists() else {}
 
@@ -49,16 +50,15 @@ def test_recorded_body(path: Path) -> None:
     node_ids = {n.id for n in info.nodes}
     assert all(c.node in node_ids for c in info.contexts) and all(h.node in node_ids for h in info.hosts)
     assert all(c.status in ("ENABLED", "DISABLED", "STOPPED", "REMOVED") for c in info.contexts)
-    files = dict(_table(path.parent).get("files", {}))  # type: ignore[call-overload]
-    expected = dict(files.get(path.name, {}))
-    for name, node_id in dict(expected.get("ids", {})).items():
+    expected: dict[str, Any] = _table(path.parent).get("files", {}).get(path.name, {})
+    for name, node_id in expected.get("ids", {}).items():
         assert _node(info, name).id == node_id
     for key, attr in (("load", "load"), ("ports", "port"), ("types", "type")):
-        for name, value in dict(expected.get(key, {})).items():
+        for name, value in expected.get(key, {}).items():
             assert getattr(_node(info, name), attr) == value
-    for name, contexts in dict(expected.get("contexts", {})).items():
+    for name, contexts in expected.get("contexts", {}).items():
         assert [[c.path, c.vhost, c.status] for c in info.contexts_of(name)] == contexts
-    for name, aliases in dict(expected.get("aliases", {})).items():
+    for name, aliases in expected.get("aliases", {}).items():
         assert list(info.aliases_of(name)) == aliases
     if "balancers" in expected:
         assert [vars(b) for b in info.balancers] == expected["balancers"]
@@ -72,10 +72,11 @@ def _node(info: BalancerInfo, name: str) -> InfoNode:
 
 def _same_state_groups() -> list[tuple[Path, list[str]]]:
     return [(d, group) for d in sorted(DATA.iterdir()) if d.is_dir()
-            for group in list(_table(d).get("same_state", []))]  # type: ignore[call-overload]
+            for group in _table(d).get("same_state", [])]
 
 
-@pytest.mark.parametrize("build_dir,group", _same_state_groups(), ids=lambda v: v.name if isinstance(v, Path) else "+".join(v))
+@pytest.mark.parametrize("build_dir,group", _same_state_groups(),
+                         ids=lambda v: v.name if isinstance(v, Path) else "+".join(v))
 def test_text_xml_info_and_dump_agree(build_dir: Path, group: list[str]) -> None:
     states = {name: _state(_parse(build_dir / name)) for name in group}
     first = states[group[0]]
@@ -98,7 +99,8 @@ def test_dump_text_fields() -> None:
                            "flushpackets: 2,flushwait: 10,ping: 10,smax: -1,ttl: 60,timeout: 5\n"
                            "context: 9 [/x] vhost: 1 node: 7 status: 4\ncontext: 10 [/y] vhost: 1 node: 7 status: 9\n")
     node = _node(info, "n")
-    assert (node.slot, node.id, node.lbgroup, node.flushpackets, node.timeout, node.smax) == (3, 7, "dom", "Auto", 5, -1)
+    assert (node.slot, node.id, node.lbgroup, node.flushpackets) == (3, 7, "dom", "Auto")
+    assert (node.timeout, node.smax, node.port, node.type) == (5, -1, 8009, "ajp")
     assert [(c.status, c.status_code) for c in info.contexts] == [("REMOVED", 4), ("UNKNOWN", 9)]
 
 

@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -17,6 +18,7 @@ from harness.mcmp import (
     COMMANDS,
     McmpClient,
     McmpConnection,
+    McmpExchange,
     McmpProtocolError,
     McmpResponse,
     McmpTransportError,
@@ -32,12 +34,15 @@ from harness.mcmp import (
 
 DATA = Path(__file__).parent / "data" / "mcmp"
 REPLY_FILES = sorted(DATA.glob("*/*.http"))
+# Transcripts: one JSON object per line, McmpExchange.as_record() (+ optional "title"); real recordings
+# can be dropped into data/transcripts/ as well.
+TRANSCRIPTS = sorted([*DATA.glob("transcripts/*.jsonl"), *(DATA.parent / "transcripts").glob("**/*.jsonl")])
 
 
-def _expected(path: Path) -> dict[str, object]:
+def _expected(path: Path) -> dict[str, Any]:
     table = path.parent / "expected.json"
-    loaded = json.loads(table.read_text()) if table.exists() else {}
-    return dict(loaded.get(path.stem, {}))
+    loaded: dict[str, dict[str, Any]] = json.loads(table.read_text()) if table.exists() else {}
+    return loaded.get(path.stem, {})
 
 
 # ------------------------------------------------------------------------------------------ request
@@ -116,7 +121,7 @@ def test_recorded_reply(path: Path) -> None:
     if "stop_app_requests" in expected:
         assert parse_stop_app_requests(resp) == expected["stop_app_requests"]
     if "app_contexts" in expected:
-        assert app_reply_contexts(resp) == {k: tuple(v) for k, v in dict(expected["app_contexts"]).items()}
+        assert app_reply_contexts(resp) == {k: tuple(v) for k, v in expected["app_contexts"].items()}
     if "version" in expected:
         assert list(vars(parse_version(resp)).values()) == expected["version"]
     if "names" in expected:
@@ -127,10 +132,62 @@ def test_every_build_has_recorded_replies() -> None:
     assert {p.parent.name for p in REPLY_FILES} >= {"1.3.22", "2.x-pre", "2.x-head"}
 
 
+def _route(request: bytes) -> str | None:
+    from urllib.parse import parse_qsl
+    body = request.partition(b"\r\n\r\n")[2].decode("latin-1")
+    return dict(parse_qsl(body, keep_blank_values=True)).get("JVMRoute")
+
+
+def _check_exchange(exchange: McmpExchange) -> None:
+    command, resp = exchange.command.upper(), parse_response(exchange.reply)
+    if resp.status == 500:
+        assert resp.error_type in ("SYNTAX", "MEM", "GENERAL") and resp.error_message
+        return
+    if not resp.ok:
+        assert resp.status in (400, 404, 405, 413, 501), resp.status  # plain httpd errors, no MCMP class
+        return
+    accept_xml = b"\r\nAccept: text/xml" in exchange.request
+    if command in ("STATUS", "PING"):
+        reply = parse_status_reply(resp)
+        assert reply.type == f"{command}-RSP" and reply.state in ("OK", "NOTOK") and reply.id
+        assert reply.route == (_route(exchange.request) or None)
+    elif command == "VERSION":
+        assert parse_version(resp).protocol == "0.2.1"
+    elif command in ("INFO", "DUMP"):
+        info = (balancer_info.parse_info if command == "INFO" else balancer_info.parse_dump)(resp.body)
+        assert not info.unparsed and resp.body.lstrip().startswith("<") == (accept_xml and bool(resp.body))
+    elif command.endswith("-APP") and resp.body:
+        assert resp.field("Type") == f"{command}-RSP" and resp.field("JvmRoute") == _route(exchange.request)
+        assert app_reply_contexts(resp)
+    else:
+        assert resp.body == ""
+
+
+@pytest.mark.parametrize("path", TRANSCRIPTS, ids=lambda p: p.stem)
+def test_transcript(path: Path) -> None:
+    problems = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        try:
+            _check_exchange(McmpExchange.from_record(record))
+        except (AssertionError, McmpProtocolError) as exc:
+            problems.append(f"line {number} ({record.get('title', '')}): {exc!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_exchange_records_round_trip_bytes() -> None:
+    exchange = McmpExchange(b"PING / HTTP/1.1\r\n\r\n", bytes(range(256)))
+    assert McmpExchange.from_record(json.loads(json.dumps(exchange.as_record()))) == exchange
+    assert exchange.command == "PING"
+
+
 def test_parse_response_content_length_and_close_delimited() -> None:
     resp = parse_response(b"HTTP/1.1 500 Internal Server Error\r\nVersion: 0.2.1\r\nType: MEM\r\n"
                           b"Mess: MEM: Can't read node\r\nContent-Length: 5\r\n\r\nhello-extra")
-    assert (resp.status, resp.body, resp.error_type, resp.header("mess")) == (500, "hello", "MEM", "MEM: Can't read node")
+    assert (resp.status, resp.body, resp.error_type) == (500, "hello", "MEM")
+    assert resp.header("mess") == resp.error_message == "MEM: Can't read node"
     assert parse_response(b"HTTP/1.0 200 OK\r\n\r\nNode: [0]").body == "Node: [0]"
 
 
@@ -147,7 +204,8 @@ def test_typed_helpers_reject_replies_without_their_fields() -> None:
     with pytest.raises(McmpProtocolError, match="VERSION"):
         parse_version(error)
     assert parse_stop_app_requests(error) is None and error.fields() == {}
-    xml = McmpResponse(200, "OK", {}, "<version><release>mod_cluster/1.3.22.Final</release><protocol>0.2.1</protocol></version>")
+    xml = McmpResponse(200, "OK", {},
+                       "<version><release>mod_cluster/1.3.22.Final</release><protocol>0.2.1</protocol></version>")
     assert (parse_version(xml).release, parse_version(xml).protocol) == ("mod_cluster/1.3.22.Final", "0.2.1")
 
 
@@ -263,7 +321,8 @@ def _chunked(body: bytes) -> bytes:
 
 OK_STATUS = _chunked(b"Type=STATUS-RSP&JVMRoute=node1&State=OK&id=1795401506011\n")
 MEM_ERROR = (b"HTTP/1.1 500 Internal Server Error\r\nVersion: 0.2.1\r\nType: MEM\r\n"
-             b"Mess: MEM: Can't read node with \"nodeX\" JVMRoute\r\nContent-Length: 4\r\nConnection: close\r\n\r\n<h1>")
+             b"Mess: MEM: Can't read node with \"nodeX\" JVMRoute\r\nContent-Length: 4\r\n"
+             b"Connection: close\r\n\r\n<h1>")
 
 
 def test_client_keeps_the_connection_alive(fake: Callable[..., FakeBalancer]) -> None:

@@ -1,0 +1,40 @@
+"""Application lifecycle: a graceful stop under load loses no request (docker tier, any flavors).
+
+Setup: the selected balancer with two nodes, static proxies, Locust users holding sessions.
+Steps: steady load; stop node1 gracefully inside a fault block (the node disables its contexts, drains,
+stops and removes them before exiting); the balancer must drop node1's contexts; node1's sessions move to
+node2 once; no request fails at any time. Then node1 starts again and the cluster is healthy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.checks import check_error_budget, check_sticky_sessions, format_verdicts
+from harness.topology import LoadProfile, Stop
+from harness.waiting import wait_until
+
+pytestmark = pytest.mark.docker
+
+
+def test_graceful_stop_drains_without_errors(scenario: Any) -> None:
+    cluster = scenario.cluster(scenario.topology("graceful", 2, stop_context_timeout_s=5.0))
+    load = scenario.load(cluster, LoadProfile(users=6, spawn_rate=6, wait_s=(0.05, 0.1)))
+    load.wait_for_steady_state(timeout=30, window_s=2.0, min_rps=5, max_error_rate=0.0)
+
+    balancer = cluster.get_balancer()
+    with scenario.fault(cluster, Stop("node1", timeout_s=10.0)):
+        wait_until(lambda: (n := balancer.snapshot().node("node1")) is None or n.contexts.get("/app") != "ENABLED",
+                   timeout=30, what="node1's /app no longer ENABLED at the balancer",
+                   describe=lambda: balancer.snapshot().summary())
+        load.wait_for_records(len(load.records()) + 50, timeout=30)
+    load.wait_for_records(len(load.records()) + 50, timeout=30)
+
+    history = scenario.history(load)
+    verdicts = scenario.judge(
+        check_sticky_sessions(history, faulted_nodes_grace_s=2.0),
+        check_error_budget(history, outside_windows=0, inside_windows=0, grace_s=2.0),
+    )
+    assert all(v.valid for v in verdicts), format_verdicts(verdicts)

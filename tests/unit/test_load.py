@@ -1,0 +1,232 @@
+"""harness.load: a real Locust subprocess against a fake node served by a thread of this process.
+
+The pytest process never imports locust (checked after every test); only the Locust subprocesses do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from http.cookies import SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from harness.history import History
+from harness.load import HISTORY_FILE, LOG_FILE, LoadError, LoadRun, run_for
+from harness.topology import LoadProfile
+from harness.waiting import WaitTimeout
+
+NODE = "node3"
+PROFILE = LoadProfile(users=3, spawn_rate=30, wait_s=(0.02, 0.05))
+
+
+class FakeNode(ThreadingHTTPServer):
+    """The node wire contract for /app; answers 503 without the node header while `failing` is set."""
+
+    daemon_threads = True
+
+    def __init__(self, name: str) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.name = name
+        self.failing = False
+        self.sessions: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: avoid 40 ms delayed-ACK stalls
+    server: FakeNode
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        node = self.server
+        if node.failing or not self.path.startswith("/app"):
+            self._send(503 if node.failing else 404, {}, b"unavailable")
+            return
+        cookie = SimpleCookie(self.headers.get("Cookie") or "")
+        session = cookie["JSESSIONID"].value.rpartition(".")[0] if "JSESSIONID" in cookie else ""
+        headers = {"X-Harness-Node": node.name, "Content-Type": "application/json"}
+        with node.lock:
+            if session not in node.sessions:
+                session = uuid.uuid4().hex[:12].upper()
+                node.sessions[session] = 0
+                headers["Set-Cookie"] = f"JSESSIONID={session}.{node.name}; Path=/app"
+            node.sessions[session] += 1
+            counter = node.sessions[session]
+        body = json.dumps({"node": node.name, "session": session, "counter": counter, "path": self.path})
+        self._send(200, headers, body.encode())
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
+        pass
+
+
+@pytest.fixture
+def node() -> Iterator[FakeNode]:
+    server = FakeNode(NODE)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _locust_stays_out() -> Iterator[None]:
+    yield
+    assert "locust" not in sys.modules and "gevent" not in sys.modules
+
+
+def _alive(pid: int) -> bool:
+    """The process exists (LoadRun reaps what it ends, so an ended Locust leaves no zombie behind)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _pid(run: LoadRun) -> int:
+    assert run._process is not None
+    return run._process.pid
+
+
+def test_records_while_running_and_stops_gracefully(node: FakeNode, tmp_path: Path) -> None:
+    with LoadRun() as run:
+        run.start(node.url, PROFILE, tmp_path)
+        assert run.running
+        seen = run.wait_for_steady_state(10, window_s=0.5, min_rps=10, max_error_rate=0.0)
+        assert len(seen) >= 5 and run.running
+        later = run.wait_for_records(len(seen) + 5, timeout=5)
+        assert later[: len(seen)] == seen  # the history only grows
+        result = run.stop()
+    assert (result.how, result.exit_code) == ("stopped", 0)
+    assert not _alive(_pid(run))
+    assert run.stop() is result  # idempotent
+    records = result.history.records
+    assert len(records) >= len(later)
+    assert {r.user for r in records} == {"u1", "u2", "u3"}
+    assert {(r.node, r.status) for r in records} == {(NODE, 200)}
+    assert result.per_node == {NODE: len(records)} and result.failures == 0 and result.rps > 10
+    assert len(History(records).by_session()) == 3
+    names = {p.name for p in result.stats_paths}
+    assert {"locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv", "locust.json"} <= names
+    assert result.locust_requests is not None and result.locust_requests >= len(records)
+    assert (tmp_path / HISTORY_FILE).is_file() and "Starting Locust" in (tmp_path / LOG_FILE).read_text()
+    assert "Aggregated" in (tmp_path / "locust_stats.csv").read_text()
+    files = run.evidence_files()
+    assert {HISTORY_FILE, LOG_FILE, "locust.json", "locust_stats.csv"} <= set(files)
+    assert set(run.records()) == set(records)  # still readable after stop (in write order)
+
+
+def test_steady_state_not_reached_while_requests_fail(node: FakeNode, tmp_path: Path) -> None:
+    node.failing = True
+    with LoadRun() as run:
+        run.start(node.url, PROFILE, tmp_path)
+        with pytest.raises(WaitTimeout) as caught:
+            run.wait_for_steady_state(1.5, window_s=0.5, min_rps=5, max_error_rate=0.1)
+        assert "failed" in str(caught.value) and "steady load" in str(caught.value)
+        node.failing = False
+        run.wait_for_steady_state(10, window_s=0.5, min_rps=5, max_error_rate=0.0)
+        result = run.stop()
+    statuses = [r.status for r in result.history.records]
+    assert statuses[0] == 503 and statuses[-1] == 200
+    assert result.failures == statuses.count(503) and result.per_node.get(NODE, 0) == statuses.count(200)
+
+
+def test_bad_locustfile_raises_with_traceback(node: FakeNode, tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("import os\nraise RuntimeError('no such thing as a free lunch')\n")
+    run = LoadRun(locustfiles_dir=tmp_path)
+    started = time.monotonic()
+    with pytest.raises(LoadError) as caught:
+        run.start(node.url, LoadProfile(locustfile="broken.py"), tmp_path / "out")
+    message = str(caught.value)
+    assert "Traceback (most recent call last)" in message and "broken.py\", line 2" in message
+    assert "RuntimeError: no such thing as a free lunch" in message and "code 1" in message
+    assert time.monotonic() - started < 10 and not run.running
+
+
+def test_missing_locustfile_named(tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match="'absent.py' not found in"):
+        LoadRun(locustfiles_dir=tmp_path).start("http://127.0.0.1:9", LoadProfile(locustfile="absent.py"), tmp_path)
+
+
+def test_run_for_ends_on_its_own(node: FakeNode, tmp_path: Path) -> None:
+    result = run_for(node.url, PROFILE, tmp_path, 1)
+    assert (result.how, result.exit_code) == ("ended", 0)
+    assert len(result.history) >= 10 and result.per_node == {NODE: len(result.history)}
+    assert 1 <= result.duration_s < 10
+
+
+def test_stuck_shutdown_is_killed_at_the_deadline(node: FakeNode, tmp_path: Path) -> None:
+    stuck = tmp_path / "files" / "stuck.py"
+    stuck.parent.mkdir()
+    source = (Path(__file__).resolve().parents[2] / "locustfiles" / "sticky_sessions.py").read_text()
+    stuck.write_text(source + "\n\n@events.quitting.add_listener\ndef _hang(**_kw: Any) -> None:\n"
+                     "    import time as _t\n    _t.sleep(60)\n")
+    run = LoadRun(locustfiles_dir=stuck.parent, stop_timeout_s=1.0)
+    run.start(node.url, LoadProfile(users=2, spawn_rate=20, wait_s=(0.02, 0.05), locustfile="stuck.py"), tmp_path)
+    run.wait_for_records(3, timeout=10)
+    started = time.monotonic()
+    result = run.stop()
+    assert result.how == "killed" and result.exit_code is None
+    assert time.monotonic() - started < 5 and not _alive(_pid(run))
+    assert len(result.history) >= 3  # what was written survives the kill
+
+
+def test_locust_dies_with_a_failing_test(node: FakeNode, tmp_path: Path) -> None:
+    with pytest.raises(ZeroDivisionError):
+        with LoadRun() as run:
+            run.start(node.url, PROFILE, tmp_path)
+            1 / 0
+    assert not _alive(_pid(run)) and not run.running
+
+
+def test_locustfile_without_history_is_an_error(node: FakeNode, tmp_path: Path) -> None:
+    (tmp_path / "silent.py").write_text(
+        "from locust import FastHttpUser, constant, task\n\n"
+        "class Quiet(FastHttpUser):\n    wait_time = constant(0.02)\n\n"
+        "    @task\n    def get(self) -> None:\n        self.client.get('/app/')\n")
+    with LoadRun(locustfiles_dir=tmp_path) as run:
+        run.start(node.url, LoadProfile(users=1, locustfile="silent.py"), tmp_path / "out")
+        with pytest.raises(WaitTimeout):
+            run.wait_for_records(1, timeout=0.5)
+        with pytest.raises(LoadError, match="wrote no history") as caught:
+            run.stop()
+    assert caught.value.result is not None and caught.value.result.locust_requests
+
+
+def test_records_before_start_is_an_error() -> None:
+    with pytest.raises(LoadError, match="before start"):
+        LoadRun().records()
+
+
+def test_locust_dying_mid_run_fails_the_wait_at_once(node: FakeNode, tmp_path: Path) -> None:
+    crash = tmp_path / "files" / "crash.py"
+    crash.parent.mkdir()
+    source = (Path(__file__).resolve().parents[2] / "locustfiles" / "sticky_sessions.py").read_text()
+    crash.write_text(source + "\n\nimport gevent as _g\n_g.spawn_later(0.5, os._exit, 3)\n")
+    started = time.monotonic()
+    with pytest.raises(LoadError, match="exited with code 3 while waiting for steady load") as caught:
+        with LoadRun(locustfiles_dir=crash.parent) as run:
+            run.start(node.url, LoadProfile(locustfile="crash.py", users=2, spawn_rate=20), tmp_path / "out")
+            run.wait_for_steady_state(30, window_s=5.0, min_rps=1)
+    assert time.monotonic() - started < 10 and not run.running
+    assert "Starting Locust" in str(caught.value)  # the log tail, there being no traceback
