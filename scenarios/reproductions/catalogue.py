@@ -1,0 +1,49 @@
+"""Field failures as data. Each entry is a Reproduction: the topology, load and faults that showed the bug,
+and the expectations that hold once it is fixed. Add one per bug, named by its issue.
+
+A reproduction of a bug that is not fixed yet is listed in KNOWN_BROKEN with the reason: it runs as a strict
+xfail, so the day the bug is fixed the run says XPASS(strict) and the entry moves to the fixed list.
+"""
+
+from __future__ import annotations
+
+from harness.topology import (BalancerSpec, Kill, LoadProfile, Pause, Reproduction, StaticProxies, Stop,
+                              Topology)
+
+_LOAD = LoadProfile(users=6, spawn_rate=6, wait_s=(0.05, 0.1))
+
+
+def _two_nodes(name: str, balancer: str, node: str, **node_fields: object) -> Topology:
+    return Topology.simple(name, 2, flavor=node, balancer=BalancerSpec(flavor=balancer),
+                           discovery=StaticProxies(), status_interval_s=1.0, **node_fields)
+
+
+def catalogue(balancer: str, node: str) -> list[Reproduction]:
+    """The reproductions for the selected flavors."""
+    return [
+        Reproduction(
+            issue="kill-under-load-fails-over",
+            topology=_two_nodes("repro-kill", balancer, node),
+            load=_LOAD, faults=(Kill("node1"),),
+            expectations=("sticky", "failover_within:10", "no_errors_outside_windows", "every_node_served"),
+            notes="A killed node's sessions must move to a live node once, quickly, with StickySessionForce=No.",
+        ),
+        Reproduction(
+            issue="graceful-stop-loses-no-request",
+            topology=_two_nodes("repro-stop", balancer, node, stop_context_timeout_s=5.0),
+            load=_LOAD, faults=(Stop("node1", timeout_s=10.0),),
+            expectations=("sticky", "no_errors"),
+            notes="Disable, drain, stop, remove: a graceful stop must not fail a single request.",
+        ),
+        Reproduction(
+            issue="frozen-node-recovers",
+            topology=_two_nodes("repro-pause", balancer, node),
+            load=_LOAD, faults=(Pause("node1"),),
+            expectations=("sticky", "every_node_served"),
+            notes="A frozen JVM (cgroup freezer): after it thaws the cluster must be healthy again.",
+        ),
+    ]
+
+
+# issue -> reason, for bugs reproduced but not fixed (run as strict xfail)
+KNOWN_BROKEN: dict[str, str] = {}
