@@ -75,9 +75,13 @@ def check_context(context: str) -> str:
 
 
 def war_name(context: str) -> str:
-    """The deployment file name for `context` ("/app" -> "app.war", "/" -> "ROOT.war", "/a/b" -> "a_b.war")."""
+    """The deployment file name for `context`, unique per context: "/" -> "ROOT.war", "/app" -> "app.war",
+    "/a/b" -> "a~1b.war" ("~" is written "~0", "/" "~1"; a context named /ROOT gets "ROOT~r.war")."""
     check_context(context)
-    return "ROOT.war" if context == "/" else context.strip("/").replace("/", "_") + ".war"
+    if context == "/":
+        return "ROOT.war"
+    name = context[1:].replace("~", "~0").replace("/", "~1")
+    return f"{name}~r.war" if name.upper() == "ROOT" else f"{name}.war"
 
 
 def web_xml(context: str, distributable: bool = True) -> str:

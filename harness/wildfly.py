@@ -19,7 +19,7 @@ import re
 import tarfile
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -206,8 +206,9 @@ class ServerConfig:
 
     role: str  # "node" | "balancer"
     base: str
-    cli: str
-    properties: Mapping[str, str]
+    cli: str = field(repr=False)
+    properties: Mapping[str, str] = field(default_factory=dict)
+    options: tuple[str, ...] = ()  # extra standalone.sh options
 
     def key(self, image: str) -> str:
         """Cache key of the rendered configuration (the properties are not part of it)."""
@@ -216,7 +217,7 @@ class ServerConfig:
     def server_args(self, private_address: str) -> tuple[str, ...]:
         """standalone.sh arguments: public on every interface, private (advertise, JGroups, MCMP) on one."""
         args = ["-c", CONFIG_NAME, "-b", "0.0.0.0", f"-bprivate={private_address}"]
-        args += [f"-D{key}={value}" for key, value in sorted(self.properties.items())]
+        args += [*self.options, *(f"-D{key}={value}" for key, value in sorted(self.properties.items()))]
         for arg in args:
             if "\n" in arg or "\r" in arg:
                 raise SpecError("properties", f"server argument {arg!r} contains a line break")
@@ -259,12 +260,30 @@ def _advertise_properties(discovery: Advertise) -> dict[str, str]:
     return values
 
 
-def node_config(spec: NodeSpec, discovery: Discovery, *, dynamic_load: bool = False) -> ServerConfig:
+AFFINITIES = ("local", "primary-owner")
+SESSIONS = "/subsystem=distributable-web/infinispan-session-management=default"
+
+
+def node_config(spec: NodeSpec, discovery: Discovery | None, *, dynamic_load: bool = False,
+                session_affinity: str = "local", ping_s: int = 1, graceful_startup: bool = True) -> ServerConfig:
     """The modcluster subsystem of a WildFly node (standalone-ha) configured from `spec` and `discovery`.
 
     jvmRoute = `spec.name` (jboss.node.name). load: a fixed factor (load-provider=simple) unless
     `dynamic_load`. WildFly's factor is 0..100: load -1 (broken) cannot be configured.
+    session_affinity: "local" (the route is the node that served the request: a session moves once on
+    failover and stays) or WildFly's HA default "primary-owner" (the route follows Infinispan's primary
+    owner: sessions move again when the cluster view changes, e.g. when a killed node comes back).
+    ping_s: mod_cluster `ping` (the balancer's ping timeout for this node; WildFly's default is 10). During a
+    graceful startup the node queues requests, so the balancer's `OPTIONS *` ping after the node's first
+    STATUS waits until boot ends while boot (the first deployment's STOP-APP) waits for that STATUS reply:
+    the ping timeout breaks the wait, so with 10 every node took 10 s longer to start. graceful_startup
+    False (`--graceful-startup=false`) avoids the wait too, but then a node restarted after a kill answers
+    404 for contexts the balancer still holds ENABLED until its deployments are up.
     """
+    if session_affinity not in AFFINITIES:
+        raise SpecError("session_affinity", f"got {session_affinity!r}; accepted values: {', '.join(AFFINITIES)}")
+    if not isinstance(ping_s, int) or not 1 <= ping_s <= 3600:
+        raise SpecError("ping_s", f"got {ping_s!r}; expected whole seconds 1..3600")
     if not isinstance(discovery, (Advertise, StaticProxies)):
         raise SpecError("discovery", f"got {discovery!r}; a WildFly node takes Advertise(...) or StaticProxies(...)")
     if not dynamic_load and spec.load < 0:
@@ -278,6 +297,9 @@ def node_config(spec: NodeSpec, discovery: Discovery, *, dynamic_load: bool = Fa
         f"{PROXY}:write-attribute(name=stop-context-timeout, "
         f"value={_seconds('stop_context_timeout_s', spec.stop_context_timeout_s)})",
     ]
+    lines.append(f'{PROXY}:write-attribute(name=ping, value="${{harness.node.ping}}")')
+    if session_affinity != "primary-owner":
+        lines += [f"{SESSIONS}/affinity=primary-owner:remove", f"{SESSIONS}/affinity={session_affinity}:add"]
     for name, value in (("balancer", spec.balancer), ("load-balancing-group", spec.lbgroup)):
         lines.append(f"{PROXY}:write-attribute(name={name}, value={value})" if value
                      else f"{PROXY}:undefine-attribute(name={name})")
@@ -286,7 +308,7 @@ def node_config(spec: NodeSpec, discovery: Discovery, *, dynamic_load: bool = Fa
                   f"{PROXY}/load-provider=simple:add(factor=\"${{harness.node.load}}\")"]
     properties = {"jboss.node.name": spec.name, "jboss.tx.node.id": spec.name,
                   "jboss.http.port": str(spec.http_port), "jboss.ajp.port": str(spec.ajp_port),
-                  "harness.node.load": str(max(spec.load, 0))}
+                  "harness.node.load": str(max(spec.load, 0)), "harness.node.ping": str(ping_s)}
     binding = f"{SOCKETS}/socket-binding=modcluster"
     if isinstance(discovery, Advertise):
         lines += [f"{binding}:write-attribute(name=interface, value=private)",
@@ -310,10 +332,11 @@ def node_config(spec: NodeSpec, discovery: Discovery, *, dynamic_load: bool = Fa
               f"{host}/location=\\/:remove",  # welcome content: contexts registered are the WARs only
               f"{host}/setting=http-invoker:remove",
               "/subsystem=deployment-scanner/scanner=default:write-attribute(name=scan-interval, value=500)"]
-    return ServerConfig("node", NODE_BASE, _script(lines), properties)
+    options = () if graceful_startup else ("--graceful-startup=false",)
+    return ServerConfig("node", NODE_BASE, _script(lines), properties, options)
 
 
-def balancer_config(spec: BalancerSpec, discovery: Discovery) -> ServerConfig:
+def balancer_config(spec: BalancerSpec, discovery: Discovery | None) -> ServerConfig:
     """WildFly's load-balancer profile: Undertow's mod_cluster filter, proxy HTTP on `spec.proxy_port`,
     MCMP on `spec.mcmp_port` (private interface), advertising when the discovery is Advertise (unless
     `spec.server_advertise` is False) with the discovery's group, port, key and frequency."""
@@ -330,7 +353,8 @@ def balancer_config(spec: BalancerSpec, discovery: Discovery) -> ServerConfig:
         assert isinstance(discovery, Advertise)
         frequency = spec.advertise_frequency_s or discovery.frequency_s
         lines += _advertise_lines(discovery, binding, "security-key", LB_FILTER)
-        lines.append(f"{LB_FILTER}:write-attribute(name=advertise-frequency, value=\"${{harness.advertise.frequency}}\")")
+        frequency_expr = '"${harness.advertise.frequency}"'
+        lines.append(f"{LB_FILTER}:write-attribute(name=advertise-frequency, value={frequency_expr})")
         properties.update(_advertise_properties(discovery))
         properties["harness.advertise.frequency"] = str(max(1, round(frequency * 1000)))
     else:

@@ -18,7 +18,9 @@ cli_opts="-Xms16m -Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.net.p
 server_pid() {
     [ -s "$pidfile" ] || return 1
     pid=$(cat "$pidfile")
-    kill -0 "$pid" 2>/dev/null && echo "$pid"
+    stat=$(ps -o stat= -p "$pid" 2>/dev/null) || return 1
+    case "$stat" in Z*) return 1 ;; esac  # killed, not reaped yet
+    echo "$pid"
 }
 
 log_since_start() {

@@ -4,7 +4,7 @@
      "discovery": {"kind": "static_proxies", "proxies": ["balancer:6666"]}
                 | {"kind": "advertise", "group": "224.0.1.105", "port": 23364, "security_key": null,
                    "frequency_s": 10},
-     "control_port": 9000, "host": null, "advertise_interface": null, "log_level": "info"}
+     "control_port": 9000, "host": null, "advertise_interface": null, "log_level": "info", "mcmp_workers": 0}
 
 Validated here without the harness's description layer (only harness.mcmp and harness.advertise ship in
 the image): every error is a `ConfigError` naming the field ("nodes[1].load"). Pure: no sockets.
@@ -70,6 +70,7 @@ class SimConfig:
     host: str | None = None  # address announced in CONFIG Host; None: the local address towards the proxy
     advertise_interface: str | None = None  # None: the interface of the default route
     log_level: str = "info"
+    mcmp_workers: int = 0  # threads sending MCMP for all nodes of the process; 0: 2..4 by node count
 
 
 # ------------------------------------------------------------------------------------------ checkers
@@ -80,15 +81,15 @@ def _check(cond: bool, field: str, message: str) -> None:
 
 
 def _int(field: str, value: object, lo: int, hi: int) -> int:
-    _check(isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi,  # type: ignore[operator]
-           field, f"got {value!r}; expected an integer in {lo}..{hi}")
-    return int(value)  # type: ignore[arg-type]
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ConfigError(field, f"got {value!r}; expected an integer in {lo}..{hi}")
+    return value
 
 
 def _number(field: str, value: object, lo: float) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and value >= lo
-    _check(ok, field, f"got {value!r}; expected a number >= {lo}")
-    return float(value)  # type: ignore[arg-type]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value < float("inf"):
+        raise ConfigError(field, f"got {value!r}; expected a finite number >= {lo}")
+    return float(value)
 
 
 def _bool(field: str, value: object) -> bool:
@@ -123,8 +124,9 @@ def _alias(field: str, value: object) -> str:
 
 
 def _items(field: str, value: object, item: Callable[[str, object], str], unique: bool = True) -> tuple[str, ...]:
-    _check(isinstance(value, (list, tuple)) and len(value) > 0, field, f"got {value!r}; expected a non-empty list")
-    items = tuple(item(f"{field}[{i}]", v) for i, v in enumerate(value))  # type: ignore[arg-type]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ConfigError(field, f"got {value!r}; expected a non-empty list")
+    items = tuple(item(f"{field}[{i}]", v) for i, v in enumerate(value))
     for i, checked in enumerate(items):
         _check(not unique or checked not in items[:i], f"{field}[{i}]", f"duplicate value {checked!r}")
     return items
@@ -158,7 +160,10 @@ _BOOLS = ("sticky_session", "sticky_session_force", "sticky_session_remove", "in
 def parse_node(field: str, data: object) -> NodeConfig:
     raw = _mapping(field, data, _NODE_FIELDS)
     _check("name" in raw, f"{field}.name", "missing; every node needs a name")
-    f = lambda key: f"{field}.{key}"  # noqa: E731
+
+    def f(key: str) -> str:
+        return f"{field}.{key}"
+
     values: dict[str, Any] = {"name": _name(f("name"), raw["name"])}
     _check(raw.get("flavor", "sim") == "sim", f("flavor"), f"got {raw.get('flavor')!r}; the sim node is flavor 'sim'")
     _check(raw.get("connector", "http") == "http", f("connector"),
@@ -198,7 +203,8 @@ def parse_discovery(field: str, data: object) -> Discovery:
         proxies = raw.get("proxies", ["balancer:6666"])
         _check(isinstance(proxies, (list, tuple)) and len(proxies) > 0, f"{field}.proxies",
                f"got {proxies!r}; expected a non-empty list of 'host:port'")
-        return Discovery("static_proxies", tuple(parse_host_port(f"{field}.proxies[{i}]", p) for i, p in enumerate(proxies)))
+        parsed = tuple(parse_host_port(f"{field}.proxies[{i}]", p) for i, p in enumerate(proxies))
+        return Discovery("static_proxies", parsed)
     if kind == "advertise":
         raw = _mapping(field, data, ("kind", "group", "port", "security_key", "frequency_s"))
         group = raw.get("group", "224.0.1.105")
@@ -217,7 +223,8 @@ def parse_discovery(field: str, data: object) -> Discovery:
 
 
 def parse_config(data: object) -> SimConfig:
-    raw = _mapping("", data, ("nodes", "discovery", "control_port", "host", "advertise_interface", "log_level"))
+    raw = _mapping("", data, ("nodes", "discovery", "control_port", "host", "advertise_interface", "log_level",
+                              "mcmp_workers"))
     _check("nodes" in raw, "nodes", "missing; expected a non-empty list of nodes")
     nodes_raw = raw["nodes"]
     _check(isinstance(nodes_raw, list) and len(nodes_raw) > 0, "nodes", f"got {nodes_raw!r}; expected a non-empty list")
@@ -244,7 +251,8 @@ def parse_config(data: object) -> SimConfig:
             raise ConfigError("advertise_interface", f"got {interface!r}; expected an IPv4 address") from None
     level = raw.get("log_level", "info")
     _check(level in LOG_LEVELS, "log_level", f"got {level!r}; accepted values: {', '.join(LOG_LEVELS)}")
-    return SimConfig(nodes, discovery, control_port, host, interface, level)
+    workers = _int("mcmp_workers", raw.get("mcmp_workers", 0), 0, 64)
+    return SimConfig(nodes, discovery, control_port, host, interface, level, workers)
 
 
 def parse_config_text(text: str, source: str = "SIMNODE_SPEC") -> SimConfig:

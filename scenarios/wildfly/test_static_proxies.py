@@ -1,0 +1,48 @@
+"""A WildFly node registering with a static proxy list (docker tier).
+
+Setup: one private network; the Undertow balancer with advertising off (StaticProxies discovery: it sends
+no datagram); node1 configured with `proxies = balancer:6666` (an outbound socket binding to the
+balancer's network alias), AJP connector, load factor 30.
+Steps: wait until node1 and its /app context are registered and up; check the registration carries the AJP
+port and load 30; send requests through the balancer and check node1 serves them in one sticky session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from harness.balancer_undertow import start_undertow_balancer
+from harness.nodes_wildfly import start_wildfly_node
+from harness.topology import BalancerSpec, NodeSpec, StaticProxies, Topology
+
+pytestmark = pytest.mark.docker
+
+
+def test_node_registers_with_static_proxy_list(module_resources: Any, wildfly_image: str) -> None:
+    topology = Topology("undertow-static", BalancerSpec(flavor="undertow"),
+                        (NodeSpec("node1", flavor="wildfly", connector="ajp", load=30, status_interval_s=1.0),),
+                        StaticProxies(("balancer:6666",)))
+    network = module_resources.network("undertow-static")
+    balancer = start_undertow_balancer(module_resources, wildfly_image, topology.balancer, topology.discovery, network)
+    node = start_wildfly_node(module_resources, wildfly_image, topology.nodes[0], topology.discovery, network)
+
+    state = balancer.wait_for_context("node1", "/app", "ENABLED", timeout=30)
+    state = balancer.wait_for_node_up("node1", timeout=20)
+    assert list(state.nodes) == ["node1"], state.summary()
+    registered = state.nodes["node1"]
+    assert (registered.detail["type"], registered.host, registered.port) == ("ajp", node.ip, 8009), state.summary()
+    assert state.nodes["node1"].load == 30, state.summary()
+
+    client = requests.Session()
+    client.trust_env = False
+    bodies = []
+    for _ in range(3):
+        reply = client.get(balancer.proxy_url("/app/x"), timeout=10)
+        assert reply.status_code == 200 and reply.headers.get("X-Harness-Node") == "node1", reply.text[:200]
+        bodies.append(reply.json())
+    assert [b["counter"] for b in bodies] == [1, 2, 3], bodies
+    assert {b["session"] for b in bodies} == {bodies[0]["session"]} and bodies[0]["path"] == "/app/x", bodies
+    assert client.cookies.get("JSESSIONID", path="/app") == f"{bodies[0]['session']}.node1"
