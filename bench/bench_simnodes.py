@@ -4,7 +4,7 @@ and how much memory they take.
     python3 bench/bench_simnodes.py --source <mod_cluster checkout> [--nodes 1,50,500] [--per-container 50]
 
 For each N: a fresh network and balancer (Maxnode/Maxhost/Maxcontext raised to N + 10), then N sim nodes
-packed `--per-container` to a container, static proxies, default 10 s status interval. The clock starts
+packed `--per-container` to a container, static proxies, 10 s status interval (`--status-interval`). The clock starts
 before the first container is created (image already built) and stops when every node has been seen
 OK and established by its own process AND a request sticky to it (`;jsessionid=X.<node>`) came back
 from it through the balancer. Memory is the engine's figure per container (usage minus inactive file
@@ -59,9 +59,10 @@ def _registered(groups: list[nodes_sim.SimContainer]) -> set[str]:
     return names
 
 
-def run(client: object, source_dir: str, count: int, per_container: int, workers: int = 0) -> dict[str, float]:
+def run(client: object, source_dir: str, count: int, per_container: int, workers: int = 0,
+        interval: float = 10.0) -> dict[str, float]:
     source = resolve(source_dir)
-    specs = [NodeSpec(f"node{i}") for i in range(1, count + 1)]
+    specs = [NodeSpec(f"node{i}", status_interval_s=interval) for i in range(1, count + 1)]
     margin = count + 10
     spec = BalancerSpec(max_node=margin, max_host=margin, max_context=margin)
     with Resources(client, scope=f"bench{count}") as scope:  # type: ignore[arg-type]
@@ -107,6 +108,8 @@ def main() -> int:
     parser.add_argument("--nodes", default="1,50,500", help="comma-separated node counts")
     parser.add_argument("--per-container", type=int, default=50, help="nodes hosted by one container")
     parser.add_argument("--mcmp-workers", type=int, default=0, help="MCMP threads per container (0: default)")
+    parser.add_argument("--status-interval", type=float, default=10.0,
+                        help="seconds between STATUS (and between retries after an error reply)")
     args = parser.parse_args()
     if not args.source:
         parser.error("give --source or HARNESS_MODCLUSTER_SOURCE (a mod_cluster checkout)")
@@ -114,10 +117,11 @@ def main() -> int:
     client = engine.client()
     rows = []
     for count in (int(n) for n in args.nodes.split(",")):
-        row = run(client, args.source, count, args.per_container, args.mcmp_workers)
+        row = run(client, args.source, count, args.per_container, args.mcmp_workers, args.status_interval)
         rows.append(row)
         print(f"{row['balancer']}: {count} nodes in {row['containers']} containers "
-              f"({args.mcmp_workers or 'default'} MCMP threads each): processes ready "
+              f"({args.mcmp_workers or 'default'} MCMP threads each, status every {args.status_interval:g} s): "
+              "processes ready "
               f"{row['processes_ready_s']:.1f}s, registered {row['registered_s']:.1f}s, routable "
               f"{row['routable_s']:.1f}s; memory {row['memory_total_mb']:.1f} MB total, "
               f"{row['memory_per_container_mb']:.1f} MB per container, {row['memory_per_node_mb']:.2f} MB per node; "

@@ -44,9 +44,10 @@ def inject(cluster: Cluster, fault: FaultSpec, *, check_health: bool = True,
         cluster.check_health(label=f"before {fault.describe()}")
     else:
         cluster.record_state(f"before {fault.describe()}")
-    heal = apply(cluster, fault)
     window = cluster.open_window(fault.kind, ",".join(fault.targets()) or BALANCER, fault.describe())
+    heal: Heal = lambda: None  # noqa: E731 - nothing to undo if applying failed early
     try:
+        heal = apply(cluster, fault)  # the window opens first: a graceful stop acts while it is applied
         yield window
     finally:
         cluster.record_state(f"during {fault.describe()}")

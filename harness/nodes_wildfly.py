@@ -17,7 +17,6 @@ import os
 import tarfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping, Optional
 
 import docker
@@ -31,7 +30,7 @@ from harness.node_spec import Discovery, NodeSpec
 from harness.nodes import container_logs
 from harness.options import DEFAULT_WILDFLY_VERSION
 from harness.resources import Resources
-from harness.waiting import Deadline, WaitTimeout, wait_until
+from harness.waiting import Deadline, wait_until
 from harness.wildfly import CONFIG_NAME, ServerConfig, WildflyUnavailable, ensure_wildfly_archive, node_config
 
 IMAGE_NAME = "wildfly-node"
@@ -105,6 +104,7 @@ class WildflyServer:
     image: str = ""
     address: str = ""
     http: requests.Session = field(default_factory=requests.Session, repr=False)
+    _auth: HTTPDigestAuth = field(default_factory=lambda: HTTPDigestAuth(*MANAGEMENT_USER), repr=False)
 
     def __post_init__(self) -> None:
         self.http.trust_env = False  # never send container traffic through a host proxy
@@ -179,14 +179,15 @@ class WildflyServer:
         try:
             self.management({"operation": "shutdown", "suspend-timeout": suspend_timeout_s}, timeout=10)
         except (requests.RequestException, WildflyServerError):
-            self.exec("wildfly-ctl", "stop", str(suspend_timeout_s))  # jboss-cli inside the container
+            if self.server_state() != "stopped":  # management unreachable: jboss-cli inside the container
+                self.exec("wildfly-ctl", "stop", str(suspend_timeout_s), check=False)
         wait_until(lambda: self.server_state() == "stopped", timeout=timeout + suspend_timeout_s, interval=0.25,
                    what=f"WildFly {self.name} to stop", describe=self.log_tail)
 
     def management(self, operation: Mapping[str, Any], timeout: float = 10.0) -> Any:
         """One operation on the HTTP management API (JSON); returns its result or raises with the failure."""
         reply = self.http.post(f"http://{self.address}:{MANAGEMENT_PORT}/management", json=dict(operation),
-                                auth=HTTPDigestAuth(*MANAGEMENT_USER), timeout=timeout)
+                                auth=self._auth, timeout=timeout)
         body = reply.json() if reply.headers.get("Content-Type", "").startswith("application/json") else {}
         if body.get("outcome") != "success":
             raise WildflyServerError(f"{self.name}: management {operation.get('operation')} failed "
@@ -327,7 +328,7 @@ def start_wildfly_nodes(scope: Resources, image: str, specs: tuple[NodeSpec, ...
                         discovery: Discovery | None, network: Network, *, parallel: int = 1, timeout: float = 90.0,
                         **kwargs: Any) -> dict[str, WildflyNode]:
     """Start nodes in order, at most `parallel` JVMs booting at once (1: one after another, the safe choice
-    on 2 cores; 2 boots a topology of 3 nodes about 25% faster there). Returns them ready, by name."""
+    on 2 cores; 2 gained 0-25% for 3 nodes there, depending on what else ran). Returns them ready, by name."""
     if parallel < 1:
         raise ValueError(f"parallel: got {parallel}; expected at least 1")
     nodes: dict[str, WildflyNode] = {}

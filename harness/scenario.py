@@ -68,7 +68,7 @@ class ScenarioRun:
 
         out = cluster.scope.temp_dir(f"load{len(self.loads)}")
         run = LoadRun()
-        run.start(cluster.url("/"), profile, out)
+        run.start(cluster.url(""), profile, out)
         self.loads.append(run)
         return run
 

@@ -103,8 +103,8 @@ def _fetch_checksum(version: str, repo: str, checksum_file: Path) -> str:
     try:
         reply = requests.get(url, timeout=(10, 30))
     except requests.RequestException as exc:
-        raise WildflyUnavailable(f"wildfly-dist {version}: {repo} cannot be reached ({type(exc).__name__}: {exc}); "
-                                 f"{OPTION_HINT}") from exc
+        raise WildflyUnavailable(f"wildfly-dist {version}: {repo} cannot be reached; {OPTION_HINT} "
+                                 f"({type(exc).__name__}: {str(exc)[:200]})") from exc
     if reply.status_code == 404:
         raise WildflyArchiveError(f"--wildfly-version {version}: org.wildfly:wildfly-dist:{version} is not on "
                                   f"{repo} ({url} answered 404); check the version (e.g. 39.0.1.Final)")
@@ -133,7 +133,8 @@ def _download(url: str, target: Path, expected: str, version: str) -> None:
                 offset = 0
             _write_stream(reply, partial, offset, version)
     except requests.RequestException as exc:
-        raise WildflyUnavailable(f"wildfly-dist {version}: download of {url} failed ({exc}); {OPTION_HINT}") from exc
+        raise WildflyUnavailable(f"wildfly-dist {version}: download of {url} failed; {OPTION_HINT} "
+                                 f"({type(exc).__name__}: {str(exc)[:200]})") from exc
     actual = sha1_of(partial)
     if actual != expected:
         partial.unlink()
@@ -284,6 +285,7 @@ def node_config(spec: NodeSpec, discovery: Discovery | None, *, dynamic_load: bo
         raise SpecError("session_affinity", f"got {session_affinity!r}; accepted values: {', '.join(AFFINITIES)}")
     if not isinstance(ping_s, int) or not 1 <= ping_s <= 3600:
         raise SpecError("ping_s", f"got {ping_s!r}; expected whole seconds 1..3600")
+    discovery = StaticProxies() if discovery is None else discovery  # the Topology rule for MCMP balancers
     if not isinstance(discovery, (Advertise, StaticProxies)):
         raise SpecError("discovery", f"got {discovery!r}; a WildFly node takes Advertise(...) or StaticProxies(...)")
     if not dynamic_load and spec.load < 0:
@@ -296,8 +298,8 @@ def node_config(spec: NodeSpec, discovery: Discovery | None, *, dynamic_load: bo
         f"{PROXY}:write-attribute(name=sticky-session-remove, value={_bool(spec.sticky_session_remove)})",
         f"{PROXY}:write-attribute(name=stop-context-timeout, "
         f"value={_seconds('stop_context_timeout_s', spec.stop_context_timeout_s)})",
+        f'{PROXY}:write-attribute(name=ping, value="${{harness.node.ping}}")',
     ]
-    lines.append(f'{PROXY}:write-attribute(name=ping, value="${{harness.node.ping}}")')
     if session_affinity != "primary-owner":
         lines += [f"{SESSIONS}/affinity=primary-owner:remove", f"{SESSIONS}/affinity={session_affinity}:add"]
     for name, value in (("balancer", spec.balancer), ("load-balancing-group", spec.lbgroup)):

@@ -40,7 +40,7 @@ class Bed:
 def bed(resources: Resources, sim_image: str, modcluster_source: ModClusterSource) -> Iterator[Bed]:
     """A cleanup scope with its own network; the balancer is started by the test (its spec varies)."""
     print(f"mod_cluster under test: {modcluster_source.release}")
-    yield Bed(resources, resources.network("sim"), sim_image, modcluster_source)
+    yield Bed(resources, resources.network(f"sim-{resources.scope}"[:40]), sim_image, modcluster_source)
 
 
 def build_label(source: ModClusterSource) -> str:

@@ -244,6 +244,12 @@ def test_node_values_wildfly_cannot_take(changes: dict[str, object], field: str)
     assert info.value.field == field
 
 
+def test_node_without_discovery_uses_the_default_static_proxy() -> None:
+    config = node_config(NodeSpec("node1", flavor="wildfly"), None)
+    properties = config.properties
+    assert (properties["harness.proxy.0.host"], properties["harness.proxy.0.port"]) == ("balancer", "6666")
+
+
 def test_node_needs_mcmp_discovery() -> None:
     from harness.topology import StaticWorkers
 
