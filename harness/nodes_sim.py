@@ -2,7 +2,7 @@
 `SimNodeControl`, the client of the control endpoint every sim container serves (port 9000).
 
 One container runs one Python process that hosts the nodes it is given (distinct routes and ports); its
-network alias is the node's name (a multi-node container's alias is the container's name). `SimNode` is the
+network alias is the node's name (a multi-node container has every node's name as an alias). `SimNode` is the
 handle of one node (the cluster's NodeHandle verbs): `kill()` makes that node die abruptly inside its process
 (connections reset, no MCMP goodbye; the container and its address stay), `stop()` is the Java-like graceful
 stop, `start()` brings it back as a fresh node.
@@ -316,11 +316,10 @@ def start_sim_container(scope: Resources, image: str, network: Any, specs: Seque
     config = sim_config(specs, discovery, control_port=control_port, host=host, log_level=log_level,
                         mcmp_workers=mcmp_workers)
     name = name or (specs[0].name if len(specs) == 1 else f"sims-{specs[0].name}-{len(specs)}")
-    # One network alias per container (Resources.container takes one): the node's name for a single node,
-    # the container's name for a multi-node one (its nodes register by address, not by name).
-    alias = specs[0].name if len(specs) == 1 else name
+    # Every node's name is a network alias of its container (HOUSE rule 8), plus the container's own name.
+    aliases = [s.name for s in specs] + ([name] if len(specs) > 1 else [])
     container = scope.container(
-        image, name=name, role="node", network=network, alias=alias, ipv4=ipv4,
+        image, name=name, role="node", network=network, alias=aliases, ipv4=ipv4,
         env={"SIMNODE_SPEC_FILE": SPEC_PATH}, files={SPEC_PATH: json.dumps(config).encode()}, cap_add=["NET_ADMIN"],
     )
     address = container_ip(container, network.name)

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import docker
 import docker.errors
@@ -108,7 +108,7 @@ class Resources:
         name: str,
         role: str,
         network: Optional[Network] = None,
-        alias: Optional[str] = None,
+        alias: Optional[str | Sequence[str]] = None,
         ipv4: Optional[str] = None,
         env: Optional[dict[str, str]] = None,
         command: Optional[str | list[str]] = None,
@@ -116,7 +116,7 @@ class Resources:
         files: Optional[dict[str, bytes]] = None,
         **kwargs: Any,
     ) -> DockerContainer:
-        """Start a labelled container (testcontainers), attached to `network` under `alias`.
+        """Start a labelled container (testcontainers), attached to `network` under `alias` (one or several).
 
         `files` maps paths inside the container to contents copied in before the main process starts.
         """
@@ -128,7 +128,8 @@ class Resources:
             container.with_command(command)
         run_kwargs: dict[str, Any] = {"labels": self._labels(role, name), "init": True, **kwargs}
         if network is not None:
-            endpoint = EndpointConfig("1.41", aliases=[alias or name], ipv4_address=ipv4)
+            aliases = [alias] if isinstance(alias, str) else list(alias or [name])
+            endpoint = EndpointConfig("1.41", aliases=aliases, ipv4_address=ipv4)
             run_kwargs.update(network=network.name, networking_config={network.name: endpoint})
         container.with_kwargs(**run_kwargs)
         if wait is not None:
