@@ -4,7 +4,9 @@ Setup: one private network; the Undertow balancer with advertising off (StaticPr
 no datagram); node1 configured with `proxies = balancer:6666` (an outbound socket binding to the
 balancer's network alias), AJP connector, load factor 30.
 Steps: wait until node1 and its /app context are registered and up; check the registration carries the AJP
-port and load 30; send requests through the balancer and check node1 serves them in one sticky session.
+port and load 30; send requests through the balancer and check node1 serves them in one sticky session;
+deploy a second context (/shop) at runtime and check it gets registered and served; undeploy it and check
+the balancer drops it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import requests
 from harness.balancer_undertow import start_undertow_balancer
 from harness.nodes_wildfly import start_wildfly_node
 from harness.topology import BalancerSpec, NodeSpec, StaticProxies, Topology
+from harness.waiting import wait_until
 
 pytestmark = pytest.mark.docker
 
@@ -46,3 +49,12 @@ def test_node_registers_with_static_proxy_list(module_resources: Any, wildfly_im
     assert [b["counter"] for b in bodies] == [1, 2, 3], bodies
     assert {b["session"] for b in bodies} == {bodies[0]["session"]} and bodies[0]["path"] == "/app/x", bodies
     assert client.cookies.get("JSESSIONID", path="/app") == f"{bodies[0]['session']}.node1"
+
+    node.deploy("/shop")
+    balancer.wait_for_context("node1", "/shop", "ENABLED", timeout=30)
+    reply = client.get(balancer.proxy_url("/shop/cart"), timeout=10)
+    assert reply.status_code == 200 and reply.json()["path"] == "/shop/cart", reply.text[:200]
+    assert reply.json()["counter"] == 1  # a new session: one per context (cookie Path=/shop)
+    node.undeploy("/shop")
+    wait_until(lambda: "/shop" not in balancer.snapshot().nodes["node1"].contexts, timeout=30, interval=0.25,
+               what="/shop of node1 removed from Undertow", describe=lambda: balancer.snapshot().summary())
