@@ -95,9 +95,16 @@ class Resources:
     def network(self, hint: str) -> Network:
         """A private bridge network with its own /24 (so containers can keep pinned addresses)."""
         name = f"mch-{settings.run_id()}-{hint}"
-        subnet = _free_subnet(self.client)
-        ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet), gateway=str(next(subnet.hosts())))])
-        net = self.client.networks.create(name, driver="bridge", ipam=ipam, labels=self._labels("network", hint))
+        for attempt in range(1, 6):  # another process may take the same free /24 at the same moment
+            subnet = _free_subnet(self.client, skip=attempt - 1)
+            ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet), gateway=str(next(subnet.hosts())))])
+            try:
+                net = self.client.networks.create(name, driver="bridge", ipam=ipam,
+                                                  labels=self._labels("network", hint))
+                break
+            except docker.errors.APIError as exc:
+                if "overlaps" not in str(exc) or attempt == 5:
+                    raise
         self.defer(f"network {name}", lambda: _remove_network(net))
         return net
 
@@ -190,7 +197,8 @@ def _remove_network(net: Network) -> None:
         pass
 
 
-def _free_subnet(client: docker.DockerClient) -> ipaddress.IPv4Network:
+def _free_subnet(client: docker.DockerClient, skip: int = 0) -> ipaddress.IPv4Network:
+    """The first free /24 of the pool after skipping `skip` free ones (a retry after a race takes the next)."""
     used = []
     for net in client.networks.list():
         for cfg in (net.attrs.get("IPAM") or {}).get("Config") or []:
@@ -201,7 +209,9 @@ def _free_subnet(client: docker.DockerClient) -> ipaddress.IPv4Network:
                     continue
     for candidate in SUBNET_POOL.subnets(new_prefix=24):
         if not any(candidate.overlaps(u) for u in used):
-            return candidate  # type: ignore[return-value]
+            if skip == 0:
+                return candidate  # type: ignore[return-value]
+            skip -= 1
     raise RuntimeError(f"no free /24 left in {SUBNET_POOL}: run `harness sweep`")
 
 
