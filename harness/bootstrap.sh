@@ -45,8 +45,9 @@ stamp="$venv/.harness-installed"
 want=$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing the harness and its dependencies into $venv"
-  "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null
-  "$venv/bin/python" -m pip install -q -e ".[dev]"
+  "$venv/bin/python" -m pip install -q --upgrade pip > "$venv/pip.log" 2>&1 || { cat "$venv/pip.log"; die "pip upgrade failed"; }
+  "$venv/bin/python" -m pip install -q -e ".[dev]" >> "$venv/pip.log" 2>&1 \
+    || { tail -n 40 "$venv/pip.log"; die "installing the harness failed (full log: $venv/pip.log)"; }
   echo "$want" > "$stamp"
 fi
 

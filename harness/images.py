@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tarfile
 import threading
 import time
@@ -60,10 +59,7 @@ class ImageRequest:
                 raise FileNotFoundError(f"extra context entry {dest!r} of image {self.name!r}: {src} does not exist")
 
 
-def progress(message: str) -> None:
-    """Progress lines go to the real stderr, so they show even under pytest's capture."""
-    stream = sys.__stderr__ or sys.stderr
-    print(f"[harness] {message}", file=stream, flush=True)
+progress = settings.progress
 
 
 def _context_entries(request: ImageRequest) -> Iterator[tuple[str, Path]]:

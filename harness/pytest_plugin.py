@@ -8,6 +8,7 @@ an engine; without one they are reported as skipped with the reason, or fail the
 from __future__ import annotations
 
 import signal
+import sys
 from typing import Any, Callable, Iterator, Optional
 
 import pytest
@@ -37,6 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     settings.configure_testcontainers()
     config.stash[_OPTIONS] = HarnessOptions.from_pytest(config)
+    settings.set_progress_sink(lambda line: _live_line(config, line))
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
 
@@ -56,6 +58,17 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         except modcluster_source.SourceError as exc:
             lines.append(f"mod_cluster source: unusable: {exc}")
     return lines
+
+
+def _live_line(config: pytest.Config, line: str) -> None:
+    """Write past output capture, like live logging does, so long builds show progress as they go."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    reporter = config.pluginmanager.getplugin("terminalreporter")
+    if capture is None or reporter is None:
+        print(line, file=sys.__stderr__, flush=True)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line(line)
 
 
 def _sigterm_as_interrupt(signum: int, frame: Any) -> None:

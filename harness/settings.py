@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import uuid
 from pathlib import Path
+from typing import Callable, Optional
 
 LABEL_PREFIX = "org.modcluster.harness"
 LABEL_MANAGED = f"{LABEL_PREFIX}.managed"  # "true" on everything the harness creates
@@ -60,6 +62,24 @@ def cache_dir() -> Path:
     path = Path(base)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+_progress_sink: Optional[Callable[[str], None]] = None
+
+
+def set_progress_sink(sink: Optional[Callable[[str], None]]) -> None:
+    """Where progress lines go (the pytest plugin routes them past output capture to the terminal)."""
+    global _progress_sink
+    _progress_sink = sink
+
+
+def progress(message: str) -> None:
+    """A progress line for long work (image builds, downloads): shown live, also under pytest."""
+    line = f"[harness] {message}"
+    if _progress_sink is not None:
+        _progress_sink(line)
+        return
+    print(line, file=sys.__stderr__ or sys.stderr, flush=True)
 
 
 def configure_testcontainers() -> None:
