@@ -3,8 +3,8 @@
     python bench/bench_load.py [--url http://127.0.0.1:8000] [--seconds 10] [--users 20]
                                [--fault-cmd "docker kill ..." --heal-cmd "..."]
 
-Without --url a fake node (the node wire contract, in a subprocess of this script) is the target, and the
-fault is switched on inside it: it answers 503 from the fault instant on. With --url the fault is
+Without --url a fake node (tests.unit.fake_node: the node wire contract, in a subprocess) is the target, and
+the fault is switched on inside it: it answers 503 from the fault instant on. With --url the fault is
 --fault-cmd (a shell command run at the fault instant); without it the resolution part is skipped.
 
 Figures: 1) wrk req/s (mean of a run before and one after Locust, the target's speed drifts), Locust req/s
@@ -16,81 +16,29 @@ between them (target <= 100 ms). wrk is Debian's `wrk` package (`apt-get install
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from harness.history import History  # noqa: E402
 from harness.load import LoadRun, run_for  # noqa: E402
 from harness.topology import LoadProfile  # noqa: E402
 from harness.waiting import hold, wait_until  # noqa: E402
-
-FAULT_ON, FAULT_OFF = "/_bench/fault-on", "/_bench/fault-off"
-
-
-# -- the fake node (runs in its own process: `bench_load.py --serve NAME`) ----------------------------------
-def serve(name: str) -> None:
-    """The node wire contract on an ephemeral port (printed), plus the two fault switches."""
-    state = {"failing": False, "sessions": 0}
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stalls
-
-        def do_GET(self) -> None:  # noqa: N802
-            if self.path in (FAULT_ON, FAULT_OFF):
-                state["failing"] = self.path == FAULT_ON
-                return self._send(204, {}, b"")
-            if state["failing"]:
-                return self._send(503, {}, b"fault")
-            cookie = self.headers.get("Cookie") or ""
-            match = re.search(r"JSESSIONID=([^.;]+)\.", cookie)
-            headers = {"X-Harness-Node": name, "Content-Type": "application/json"}
-            if match:
-                session = match.group(1)
-            else:
-                with lock:
-                    state["sessions"] += 1
-                    session = f"S{state['sessions']}"
-                headers["Set-Cookie"] = f"JSESSIONID={session}.{name}; Path=/app"
-            body = json.dumps({"node": name, "session": session, "counter": 0, "path": self.path}).encode()
-            self._send(200, headers, body)
-
-        def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-
-        def handle_error(self, request: object, client_address: object) -> None:
-            pass  # wrk and Locust reset their connections when they stop
-
-    server = Server(("127.0.0.1", 0), Handler)
-    print(server.server_address[1], flush=True)
-    server.serve_forever()
+from tests.unit.fake_node import FAIL_OFF, FAIL_ON  # noqa: E402
 
 
+# -- the fake node (tests.unit.fake_node, in its own process) ----------------------------------------------
 def start_fake_node() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen([sys.executable, __file__, "--serve", "node1"], stdout=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "tests.unit.fake_node", "node1"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     port = process.stdout.readline().strip()
     if not port.isdigit():
@@ -171,10 +119,7 @@ def main() -> None:
     parser.add_argument("--fault-cmd", help="with --url: shell command that injects the fault")
     parser.add_argument("--heal-cmd", help="with --url: shell command that heals it")
     parser.add_argument("--keep", action="store_true", help="keep the output folder (printed)")
-    parser.add_argument("--serve", metavar="NAME", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        return serve(args.serve)
     node, url = (None, args.url) if args.url else start_fake_node()
     out = Path(tempfile.mkdtemp(prefix="bench-load-"))
     try:
@@ -191,8 +136,8 @@ def main() -> None:
         if args.url and not args.fault_cmd:
             print("fault resolution: skipped (give --fault-cmd with --url)")
             return
-        fault = shell(args.fault_cmd) if args.url else (lambda: switch(url, FAULT_ON))
-        heal = shell(args.heal_cmd) if args.url else (lambda: switch(url, FAULT_OFF))
+        fault = shell(args.fault_cmd) if args.url else (lambda: switch(url, FAIL_ON))
+        heal = shell(args.heal_cmd) if args.url else (lambda: switch(url, FAIL_OFF))
         figures = fault_resolution(url, args.path, min(args.users, 10), out / "fault", fault, heal)
         verdict = "OK" if figures["gap_ms"] <= 100 else "ABOVE TARGET"
         print(f"fault   last success {figures['last_ok_ms']:+.1f} ms, first error {figures['first_error_ms']:+.1f} ms"

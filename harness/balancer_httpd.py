@@ -19,7 +19,8 @@ from harness.balancer_info import BalancerInfo, parse_dump, parse_info
 from harness.balancer_spec import BalancerSpec
 from harness.httpd_conf import ModClusterBuild, render_httpd_conf
 from harness.manager_page import ManagerPage, parse_manager_page
-from harness.mcmp import McmpClient, McmpTransportError, parse_version
+from harness.mcmp import parse_version
+from harness.mcmp_client import McmpClient, McmpTransportError
 from harness.modcluster_source import ModClusterSource, SourceError
 from harness.node_spec import Advertise
 from harness.resources import Resources

@@ -70,7 +70,7 @@ def up(args: argparse.Namespace) -> int:
 
 def status(args: argparse.Namespace) -> int:
     from harness.balancer_info import parse_info
-    from harness.mcmp import McmpClient, McmpTransportError
+    from harness.mcmp_client import McmpClient, McmpTransportError
 
     records = [json.loads(p.read_text()) for p in sorted(_state_dir().glob("*.json"))]
     records = [r for r in records if not args.name or r["name"] == args.name]

@@ -34,7 +34,7 @@ SPEC_PATH = "/etc/simnode/spec.json"
 READY_LINE = "simnode: ready"
 FIRST_PORT = 8080
 _HARNESS_DIR = Path(__file__).resolve().parent
-PROTOCOL_MODULES = ("mcmp.py", "advertise.py", "__init__.py")
+PROTOCOL_MODULES = ("mcmp.py", "mcmp_client.py", "advertise.py", "__init__.py")
 
 
 class SimNodeError(RuntimeError):

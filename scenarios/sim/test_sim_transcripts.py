@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 from harness import nodes_sim, settings
-from harness.mcmp import McmpExchange, parse_response, parse_status_reply
+from harness.mcmp import parse_response, parse_status_reply
+from harness.mcmp_client import McmpExchange
 from harness.node_spec import NodeSpec, StaticProxies
 from harness.waiting import wait_until
 from scenarios.sim.support import Bed, bed, build_label, routed, sim_image  # noqa: F401

@@ -1,4 +1,5 @@
-"""harness.evidence: the per-test folder, its files and summary.html, from saved histories (no Docker)."""
+"""harness.evidence and harness.evidence_html: the per-test folder, its files and summary.html, from saved
+histories (no Docker)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from hypothesis import strategies as st
 
 from harness.balancer import BalancerState, NodeState
 from harness.checks import check_failover_within, check_sticky_sessions
-from harness.evidence import MARKER, SUMMARY, Evidence, evidence_folder, session_moves, timeline_svg
+from harness.evidence import MARKER, SUMMARY, Evidence, evidence_folder
+from harness.evidence_html import session_moves, timeline_svg
 from harness.history import History, load_history
 from harness.load import LoadResult
 from harness.topology import Topology, topology_from_dict

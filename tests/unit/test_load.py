@@ -1,19 +1,15 @@
-"""harness.load: a real Locust subprocess against a fake node served by a thread of this process.
+"""harness.load: a real Locust subprocess against a fake node (tests.unit.fake_node) served by a thread of this
+process.
 
 The pytest process never imports locust (checked after every test); only the Locust subprocesses do.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import threading
 import time
-import uuid
 from collections.abc import Iterator
-from http.cookies import SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,70 +18,16 @@ from harness.history import History
 from harness.load import HISTORY_FILE, LOG_FILE, LoadError, LoadRun, run_for
 from harness.topology import LoadProfile
 from harness.waiting import WaitTimeout
+from tests.unit.fake_node import FakeNode
 
 NODE = "node3"
 PROFILE = LoadProfile(users=3, spawn_rate=30, wait_s=(0.02, 0.05))
 
 
-class FakeNode(ThreadingHTTPServer):
-    """The node wire contract for /app; answers 503 without the node header while `failing` is set."""
-
-    daemon_threads = True
-
-    def __init__(self, name: str) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.name = name
-        self.failing = False
-        self.sessions: dict[str, int] = {}
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are two writes: avoid 40 ms delayed-ACK stalls
-    server: FakeNode
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        node = self.server
-        if node.failing or not self.path.startswith("/app"):
-            self._send(503 if node.failing else 404, {}, b"unavailable")
-            return
-        cookie = SimpleCookie(self.headers.get("Cookie") or "")
-        session = cookie["JSESSIONID"].value.rpartition(".")[0] if "JSESSIONID" in cookie else ""
-        headers = {"X-Harness-Node": node.name, "Content-Type": "application/json"}
-        with node.lock:
-            if session not in node.sessions:
-                session = uuid.uuid4().hex[:12].upper()
-                node.sessions[session] = 0
-                headers["Set-Cookie"] = f"JSESSIONID={session}.{node.name}; Path=/app"
-            node.sessions[session] += 1
-            counter = node.sessions[session]
-        body = json.dumps({"node": node.name, "session": session, "counter": counter, "path": self.path})
-        self._send(200, headers, body.encode())
-
-    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
-        pass
-
-
 @pytest.fixture
 def node() -> Iterator[FakeNode]:
-    server = FakeNode(NODE)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with FakeNode(NODE) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

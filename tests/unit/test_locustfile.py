@@ -1,4 +1,5 @@
-"""locustfiles/sticky_sessions.py run for real (Locust in a subprocess) against fake nodes in this process.
+"""locustfiles/sticky_sessions.py run for real (Locust in a subprocess) against a fake node in this process
+(tests.unit.fake_node).
 
 The pytest process never imports locust (gevent monkey-patching); only the subprocesses do. The runs share
 one module fixture and go in parallel, so the whole file takes a few seconds.
@@ -8,91 +9,22 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from harness.checks import check_sticky_sessions
 from harness.history import History, RequestRecord, read_jsonl
+from tests.unit.fake_node import FakeNode, closed_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "locustfiles" / "sticky_sessions.py"
 NODE = "node7"
 RUN_S = 3
-
-
-@dataclass
-class FakeNode:
-    """The node wire contract for context /app, plus /boom/ answering 503 without the node header and /drop/
-    closing the connection without an answer (counted in `drops`)."""
-
-    name: str
-    sessions: dict[str, int] = field(default_factory=dict)
-    served: list[tuple[str, int]] = field(default_factory=list)  # (session, counter) in answer order
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    drops: int = 0
-
-    def answer(self, path: str, cookie_header: str | None) -> tuple[int, dict[str, str], bytes]:
-        if path.startswith("/boom"):
-            return 503, {}, b"service unavailable"
-        if path != "/app" and not path.startswith("/app/"):
-            return 404, {}, b"not found"
-        cookie = SimpleCookie(cookie_header or "")
-        sent = cookie["JSESSIONID"].value if "JSESSIONID" in cookie else ""
-        session = sent.rpartition(".")[0]
-        headers = {"X-Harness-Node": self.name, "Content-Type": "application/json"}
-        with self.lock:
-            if session not in self.sessions:
-                session = uuid.uuid4().hex[:16].upper()
-                self.sessions[session] = 0
-                headers["Set-Cookie"] = f"JSESSIONID={session}.{self.name}; Path=/app"
-            self.sessions[session] += 1
-            counter = self.sessions[session]
-            self.served.append((session, counter))
-        body = {"node": self.name, "session": session, "counter": counter, "path": path}
-        return 200, headers, json.dumps(body).encode()
-
-
-def serve(node: FakeNode) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            if self.path.startswith("/drop"):
-                with node.lock:
-                    node.drops += 1
-                self.close_connection = True
-                return
-            status, headers, body = node.answer(self.path, self.headers.get("Cookie"))
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name=f"fake-{node.name}", daemon=True).start()
-    return server
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -130,18 +62,13 @@ def finish(process: subprocess.Popen[str], folder: Path) -> Run:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, Run], FakeNode]]:
-    node = FakeNode(NODE)
-    server = serve(node)
     base = tmp_path_factory.mktemp("locust")
-    port = server.server_address[1]
-    targets = {"ok": (port, "/app/"), "missing": (port, "/missing/"), "boom": (port, "/boom/"),
-               "drop": (port, "/drop/"), "refused": (closed_port(), "/app/")}
-    try:
+    with FakeNode(NODE) as node:
+        port = node.port
+        targets = {"ok": (port, "/app/"), "missing": (port, "/missing/"), "boom": (port, "/boom/"),
+                   "drop": (port, "/drop/"), "refused": (closed_port(), "/app/")}
         started = {name: start_locust(base / name, p, path) for name, (p, path) in targets.items()}
         yield {name: finish(process, base / name) for name, process in started.items()}, node
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_records_every_request_with_contract_fields(runs: tuple[dict[str, Run], FakeNode]) -> None:

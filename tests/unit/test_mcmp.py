@@ -1,4 +1,5 @@
-"""harness.mcmp: request encoding, reply parsing (recorded replies of three builds), the client."""
+"""harness.mcmp and harness.mcmp_client: request encoding, reply parsing (recorded replies of three builds),
+the client."""
 
 from __future__ import annotations
 
@@ -16,12 +17,8 @@ from hypothesis import strategies as st
 from harness import balancer_info
 from harness.mcmp import (
     COMMANDS,
-    McmpClient,
-    McmpConnection,
-    McmpExchange,
     McmpProtocolError,
     McmpResponse,
-    McmpTransportError,
     app_reply_contexts,
     build_request,
     encode_body,
@@ -31,6 +28,7 @@ from harness.mcmp import (
     parse_stop_app_requests,
     parse_version,
 )
+from harness.mcmp_client import McmpClient, McmpConnection, McmpExchange, McmpTransportError
 
 DATA = Path(__file__).parent / "data" / "mcmp"
 REPLY_FILES = sorted(DATA.glob("*/*.http"))

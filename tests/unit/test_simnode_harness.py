@@ -70,4 +70,5 @@ def test_chunks_and_image_request() -> None:
         list(nodes_sim.chunks(specs, 0))
     request = nodes_sim.image_request()
     assert request.name == "sim-node"
-    assert sorted(request.extra) == ["harness/__init__.py", "harness/advertise.py", "harness/mcmp.py"]
+    assert sorted(request.extra) == ["harness/__init__.py", "harness/advertise.py", "harness/mcmp.py",
+                                    "harness/mcmp_client.py"]

@@ -125,8 +125,11 @@ def test_crash_then_restart(sim: Sim) -> None:
     assert sim.state("node1")["mcmp"]["status"] == "crashed"
     assert not any(s.command in ("DISABLE-APP", "REMOVE-APP") for s in sim.fake.requests[before:]), "no goodbye"
     sim.control("POST", "/restart", {"node": "node1"})
-    wait_until(lambda: sim.registered("node1") and not sim.refused(0), timeout=10, what="node1 back")
-    assert sim.state("node1")["mcmp"]["proxies"][0]["registrations"] == 2
+    # the fake balancer still lists node1 from before the crash: wait for the second registration itself
+    wait_until(lambda: sim.state("node1")["mcmp"]["proxies"][0]["registrations"] == 2 and not sim.refused(0),
+               timeout=10, what="node1 registered a second time and listening",
+               describe=lambda: str(sim.state("node1")["mcmp"]))
+    assert sim.registered("node1")
 
 
 def test_reregister_from_another_port(sim: Sim) -> None:

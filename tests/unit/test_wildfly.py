@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness import settings as harness_settings
 from harness import wildfly
 from harness.balancer import BalancerState
 from harness.balancer_info import parse_info
@@ -71,10 +72,12 @@ def _closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/maven2"
 
 
-def test_download_verifies_and_caches(repo: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+def test_download_verifies_and_caches(repo: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines: list[str] = []
+    monkeypatch.setattr(harness_settings, "_progress_sink", lines.append)
     path = ensure_wildfly_archive(VERSION, repository=repo, cache=tmp_path)
     assert path == tmp_path / f"wildfly-dist-{VERSION}.tar.gz" and path.read_bytes() == PAYLOAD
-    assert "downloading wildfly-dist 1.0.Final" in capfd.readouterr().err
+    assert any("downloading wildfly-dist 1.0.Final" in line for line in lines), lines
     FakeRepository.requests.clear()
     assert ensure_wildfly_archive(VERSION, repository=_closed_port_url(), cache=tmp_path) == path  # offline: cache
     assert not list(tmp_path.glob("*.part"))

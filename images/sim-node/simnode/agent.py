@@ -20,15 +20,13 @@ import time
 from collections.abc import Callable, Sequence
 
 from harness.mcmp import (
-    McmpClient,
-    McmpExchange,
     McmpProtocolError,
     McmpResponse,
-    McmpTransportError,
     java_config_params,
     parse_status_reply,
     parse_stop_app_requests,
 )
+from harness.mcmp_client import McmpClient, McmpExchange, McmpTransportError
 from simnode.app import AppState
 from simnode.config import NodeConfig
 

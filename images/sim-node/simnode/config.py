@@ -6,8 +6,9 @@
                    "frequency_s": 10},
      "control_port": 9000, "host": null, "advertise_interface": null, "log_level": "info", "mcmp_workers": 0}
 
-Validated here without the harness's description layer (only harness.mcmp and harness.advertise ship in
-the image): every error is a `ConfigError` naming the field ("nodes[1].load"). Pure: no sockets.
+Validated here without the harness's description layer (only harness.mcmp, harness.mcmp_client and
+harness.advertise ship in the image): every error is a `ConfigError` naming the field ("nodes[1].load").
+Pure: no sockets.
 """
 
 from __future__ import annotations
