@@ -19,6 +19,7 @@ from typing import Any, ParamSpec
 
 from harness.history import FaultWindow, History, RequestRecord
 
+BALANCER_TARGET = "balancer"  # the window target of a fault on the balancer itself
 MAX_LISTED = 30  # offenders listed in details; the count is always complete
 _DETAIL_CHARS = 1500  # per detail in str(verdict)
 
@@ -93,7 +94,8 @@ def _listed(items: list[Any]) -> list[Any]:
 @_never_raises("sticky_sessions")
 def check_sticky_sessions(history: History, *, faulted_nodes_grace_s: float = 5.0) -> Verdict:
     """No session changes node, unless it leaves a node that was faulted (the request overlaps a window
-    targeting that node, extended by the grace), and then at most once per window."""
+    targeting that node, extended by the grace), and then at most once per window. A window targeting the
+    balancer (a restart loses its node table) covers every node: each session may move once in it."""
     offenders: list[dict[str, Any]] = []
     excused = 0
     judged = 0
@@ -130,7 +132,8 @@ def _excuse(
     windows: Iterable[FaultWindow], left: str, record: RequestRecord, grace_s: float, used: set[int]
 ) -> str | None:
     """None when a window on the left node explains the move (and marks it used), else the reason why not."""
-    matching = [i for i, w in enumerate(windows) if w.target == left and w.overlaps(record.t, record.t_end, grace_s)]
+    matching = [i for i, w in enumerate(windows)
+                if w.target in (left, BALANCER_TARGET) and w.overlaps(record.t, record.t_end, grace_s)]
     if not matching:
         return f"no fault on {left} around the move"
     for index in matching:

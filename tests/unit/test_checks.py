@@ -234,3 +234,18 @@ def test_all_valid_and_format() -> None:
     assert not all_valid([good, bad])
     assert format_verdicts([good, bad]).splitlines()[0] == "[INVALID] b: broken"
     assert bad.to_dict() == {"name": "b", "valid": False, "summary": "broken", "details": {}}
+
+
+def test_moves_inside_a_balancer_window_are_excused_once() -> None:
+    from harness.checks import check_sticky_sessions
+    from harness.history import FaultWindow, History, RequestRecord
+
+    def rec(t: float, node: str) -> RequestRecord:
+        return RequestRecord(t=t, t_end=t + 0.01, user="u1", session="S1", route=node, new_route=node, node=node,
+                             status=200, latency_ms=10.0, error=None, path="/app/")
+
+    records = (rec(0, "node2"), rec(1, "node2"), rec(5, "node1"), rec(6, "node1"), rec(30, "node2"))
+    restart = FaultWindow("balancer-restart", "balancer", 4.0, 5.5)
+    verdict = check_sticky_sessions(History(records, (restart,)), faulted_nodes_grace_s=1.0)
+    assert not verdict.valid and verdict.details["excused_moves"] == 1 and verdict.details["offending_moves"] == 1
+    assert check_sticky_sessions(History(records[:4], (restart,)), faulted_nodes_grace_s=1.0).valid
