@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 from harness.checks import Verdict
-from harness.cluster import Cluster, FlavorUnavailable
+from harness.cluster import BALANCER_STARTERS, NODE_STARTERS, Cluster, FlavorUnavailable
 from harness.faults import inject
 from harness.faults_spec import FaultSpec
 from harness.history import FaultWindow, History
@@ -43,6 +43,10 @@ class ScenarioRun:
                  balancer: Optional[dict[str, Any]] = None, **node_fields: Any) -> Topology:
         """A topology of the selected flavors (--balancer, --node-flavor): node1..nodeN, fast status ticks."""
         node_fields.setdefault("status_interval_s", 1.0)
+        for flavor, table, role in ((self.options.balancer, BALANCER_STARTERS, "balancer"),
+                                    (self.options.node, NODE_STARTERS, "node")):
+            if flavor not in table and self.on_unavailable is not None:
+                self.on_unavailable(f"{role} flavor {flavor!r} is not built yet (available: {', '.join(table)})")
         spec = BalancerSpec(flavor=self.options.balancer, **(balancer or {}))
         return Topology.simple(name, nodes, flavor=self.options.node, balancer=spec, discovery=discovery,
                                **node_fields)
