@@ -5,16 +5,20 @@ one), default BalancerSpec, static discovery; a probe container serving HTTP on 
 Steps: register node1 by hand with the MCMP client (CONFIG, ENABLE-APP, STATUS); check the registration in
 the parsed INFO, DUMP and manager page and that a request is proxied to the backend; kill the backend
 process and check the manager page shows node1 NOTOK after a request fails over nowhere.
+With HARNESS_RECORD_REPLIES=1 the raw replies are saved under tests/unit/data/recorded/<build>/ for the unit
+tier (tests/unit/test_recorded_replies.py).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 import requests
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
+from harness import settings
 from harness.balancer_httpd import HttpdBalancer, start_httpd_balancer
 from harness.balancer_spec import BalancerSpec
 from harness.mcmp import parse_status_reply, parse_version
@@ -24,6 +28,16 @@ from harness.waiting import wait_until
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source]
 PORT_OPEN = "import socket; socket.create_connection(('127.0.0.1', 8080), 1)"
+RECORDED = settings.PROJECT_ROOT / "tests" / "unit" / "data" / "recorded"
+
+
+def _record(source: Any, name: str, text: str) -> None:
+    """Save a raw reply of this build for the unit tier (only with HARNESS_RECORD_REPLIES=1)."""
+    if os.environ.get("HARNESS_RECORD_REPLIES") != "1":
+        return
+    folder = RECORDED / source.release.replace("/", "-")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text)
 
 
 def _backend(scope: Resources, image: str, network: Any) -> Any:
@@ -64,6 +78,11 @@ def test_registration_shows_in_info_dump_and_manager_page(docker_client: Any, bu
 
         reply = requests.get(balancer.proxy_url("/tmp/index.html"), timeout=10)
         assert reply.status_code == 200 and "backend-ok" in reply.text
+        with balancer.mcmp() as mcmp:
+            for name, text in (("info.txt", mcmp.info().body), ("info.xml", mcmp.info(xml=True).body),
+                               ("dump.txt", mcmp.dump().body), ("dump.xml", mcmp.dump(xml=True).body)):
+                _record(modcluster_source, name, text)
+        _record(modcluster_source, "manager-ok.html", balancer._manager_html())
 
         exec_in(backend, ["pkill", "-KILL", "-f", "http.server"])
 
@@ -75,6 +94,7 @@ def test_registration_shows_in_info_dump_and_manager_page(docker_client: Any, bu
         wait_until(notok_after_a_request, timeout=20, interval=0.5, what="manager page to show node1 NOTOK",
                    describe=lambda: balancer.snapshot().summary())
         assert balancer.snapshot().nodes["node1"].up is False
+        _record(modcluster_source, "manager-notok.html", balancer._manager_html())
 
 
 def test_lbmethod_mode_is_refused_for_13_sources(modcluster_source: Any) -> None:
