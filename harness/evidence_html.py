@@ -86,7 +86,7 @@ def timeline_svg(history: History, width: int = 960, height: int = 320) -> str:
         if r.failed:
             errors[int((r.t - base) // bucket)] += 1 / bucket
     top = max([rate for s in series.values() for _, rate in s] + errors + [1.0]) * 1.1
-    left, right, upper, lower = 56, 150, 24, 44
+    left, right, upper, lower = 56, 190, 24, 44  # right margin: the legend ("session moved (no fault!)")
     pw, ph = width - left - right, height - upper - lower
 
     def x(t: float) -> float:
