@@ -1,12 +1,16 @@
 """Field failures as data. Each entry is a Reproduction: the topology, load and faults that showed the bug,
 and the expectations that hold once it is fixed. Add one per bug, named by its issue.
 
-A reproduction of a bug that is not fixed yet is listed in KNOWN_BROKEN with the reason: it runs as a strict
-xfail, so the day the bug is fixed the run says XPASS(strict) and the entry moves to the fixed list.
+A reproduction of a bug that is not fixed yet is listed in KNOWN_BROKEN with the flavors it shows in and the
+reason: there it runs as a strict xfail, so the day the bug is fixed the run says XPASS(strict) and the entry
+goes away.
 """
 
 from __future__ import annotations
 
+from typing import Callable, Optional
+
+from harness.options import HarnessOptions
 from harness.topology import (BalancerSpec, Kill, LoadProfile, Pause, Reproduction, StaticProxies, Stop,
                               Topology)
 
@@ -45,5 +49,16 @@ def catalogue(balancer: str, node: str) -> list[Reproduction]:
     ]
 
 
-# issue -> reason, for bugs reproduced but not fixed (run as strict xfail)
-KNOWN_BROKEN: dict[str, str] = {}
+# issue -> [(where it shows, reason)], for bugs reproduced but not fixed (run there as strict xfails)
+KNOWN_BROKEN: dict[str, list[tuple[Callable[[HarnessOptions], bool], str]]] = {
+    "graceful-stop-loses-no-request": [(
+        lambda o: o.balancer == "httpd-modcluster" and o.modcluster_mode == "lbmethod_cluster",
+        "mod_lbmethod_cluster (2.x main, 2026-11): each graceful stop costs one HTTP 503 to a sticky request for "
+        "the stopping node (seen 5 of 5 runs; proxy_cluster mode loses none)",
+    )],
+}
+
+
+def known_broken(issue: str, options: HarnessOptions) -> Optional[str]:
+    """The reason this reproduction is expected to fail with these options, or None."""
+    return next((reason for applies, reason in KNOWN_BROKEN.get(issue, []) if applies(options)), None)
