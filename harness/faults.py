@@ -159,8 +159,11 @@ def _balancer_restart(cluster: Cluster, fault: BalancerRestart) -> Heal:
     if restart is None:
         raise FaultUnsupported(f"balancer flavor {cluster.topology.balancer.flavor} cannot restart")
     restart(graceful=fault.graceful)
-    # The window lasts until every node is back in the balancer's table (a hard restart loses it).
-    return lambda: cluster.wait_ready(timeout=90)
+    def nodes_back() -> None:
+        """The window lasts until every node is back in the balancer's table (a hard restart loses it)."""
+        cluster.wait_ready(timeout=90)
+
+    return nodes_back
 
 
 def _slowness(cluster: Cluster, fault: Slowness) -> Heal:
