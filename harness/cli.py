@@ -40,11 +40,33 @@ def _images(args: argparse.Namespace) -> int:
     names = args.names or ["probe"]
     try:
         for name in names:
-            print(images.build(client, images.ImageRequest(name)))
-    except (images.ImageBuildError, ValueError) as exc:
+            print(_build_named(client, name, args))
+    except (images.ImageBuildError, ValueError, OSError) as exc:
         print(f"harness images build: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _build_named(client: object, name: str, args: argparse.Namespace) -> str:
+    """Images that need inputs get them here: the mod_cluster source, the WildFly distribution."""
+    from harness import images
+    from harness.options import HarnessOptions
+
+    options = HarnessOptions.from_values(vars(args))  # flags, else HARNESS_* environment, else defaults
+    if name == "httpd-modcluster":
+        from harness.balancer_httpd import image_for
+        from harness.flavors import modcluster_source_for
+
+        return image_for(client, modcluster_source_for(options.modcluster_source))  # type: ignore[arg-type]
+    if name == "wildfly-node":
+        from harness.nodes_wildfly import wildfly_image
+
+        return wildfly_image(client, options.wildfly_version, options.wildfly_archive)  # type: ignore[arg-type]
+    if name == "sim-node":
+        from harness.nodes_sim import sim_image
+
+        return sim_image(client)  # type: ignore[arg-type]
+    return images.build(client, images.ImageRequest(name))  # type: ignore[arg-type]
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -81,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("images", help="build or list the harness's images")
     p.add_argument("action", choices=["build", "list", "has-base"])
     p.add_argument("names", nargs="*", help="image names (folders under images/); default: probe")
+    p.add_argument("--modcluster-source", dest="harness_modcluster_source",
+                   help="for httpd-modcluster: checkout, git URL@ref or archive (env HARNESS_MODCLUSTER_SOURCE)")
+    p.add_argument("--wildfly-version", dest="harness_wildfly_version", help="for wildfly-node (default 39.0.1.Final)")
+    p.add_argument("--wildfly-archive", dest="harness_wildfly_archive", help="for wildfly-node: a local archive")
     p.set_defaults(handler=_images)
 
     p = sub.add_parser("sweep", help="remove containers, networks and temp dirs left by runs that are gone")
