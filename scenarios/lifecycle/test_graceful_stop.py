@@ -15,11 +15,15 @@ import pytest
 from harness.checks import check_error_budget, check_sticky_sessions, format_verdicts
 from harness.topology import LoadProfile, Stop
 from harness.waiting import wait_until
+from scenarios.reproductions.catalogue import known_broken
 
 pytestmark = pytest.mark.docker
 
 
-def test_graceful_stop_drains_without_errors(scenario: Any) -> None:
+def test_graceful_stop_drains_without_errors(scenario: Any, request: pytest.FixtureRequest) -> None:
+    reason = known_broken("graceful-stop-loses-no-request", scenario.options)
+    if reason is not None:  # the same bug as the catalogue's reproduction, where it shows
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
     cluster = scenario.cluster(scenario.topology("graceful", 2, stop_context_timeout_s=5.0))
     load = scenario.load(cluster, LoadProfile(users=6, spawn_rate=6, wait_s=(0.05, 0.1)))
     load.wait_for_steady_state(timeout=30, window_s=2.0, min_rps=5, max_error_rate=0.0)
