@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Optional
 
+from harness.balancer_info import BalancerInfo
 from harness.waiting import wait_until
 
 
@@ -46,6 +47,14 @@ class BalancerState:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+
+def info_nodes(info: BalancerInfo, up: Optional[dict[str, bool]] = None) -> dict[str, NodeState]:
+    """Node states from parsed MCMP INFO; `up` (name -> OK) comes from elsewhere: INFO has no up/down."""
+    return {node.name: NodeState(node.name, (up or {}).get(node.name), node.load,
+                                 {c.path: c.status for c in info.contexts_of(node.name)},
+                                 node.host, node.port, {"type": node.type, "balancer": node.balancer})
+            for node in info.nodes}
 
 
 class BalancerBase:

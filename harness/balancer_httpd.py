@@ -14,7 +14,7 @@ import docker
 import requests
 
 from harness import images
-from harness.balancer import BalancerBase, BalancerState, NodeState
+from harness.balancer import BalancerBase, BalancerState, info_nodes
 from harness.balancer_info import BalancerInfo, parse_dump, parse_info
 from harness.balancer_spec import BalancerSpec
 from harness.httpd_conf import ModClusterBuild, render_httpd_conf
@@ -23,6 +23,7 @@ from harness.mcmp import parse_version
 from harness.mcmp_client import McmpClient, McmpTransportError
 from harness.modcluster_source import ModClusterSource, SourceError
 from harness.node_spec import Advertise
+from harness.nodes import container_ip
 from harness.resources import Resources
 from harness.waiting import WaitTimeout, wait_until
 
@@ -97,15 +98,8 @@ class HttpdBalancer(BalancerBase):
         with self.mcmp() as client:
             info_body, dump_body = client.info().body, client.dump().body
         html = self._manager_html()
-        info, page = parse_info(info_body), parse_manager_page(html)
-        nodes = {}
-        for node in info.nodes:
-            shown = page.node(node.name)
-            contexts = {c.path: c.status for c in info.contexts_of(node.name)}
-            nodes[node.name] = NodeState(
-                name=node.name, up=None if shown is None else shown.is_ok, load=node.load, contexts=contexts,
-                host=node.host, port=node.port, detail={"type": node.type, "balancer": node.balancer},
-            )
+        page = parse_manager_page(html)
+        nodes = info_nodes(parse_info(info_body), up={node.name: node.is_ok for node in page.nodes})
         return BalancerState(nodes=nodes, raw={"info": info_body, "dump": dump_body, "manager": html})
 
     def error_log(self) -> str:
@@ -186,9 +180,7 @@ def start_httpd_balancer(
         tag, name=name, role="balancer", network=network, alias=name,
         files={CONF_PATH: config.encode()}, cap_add=["NET_ADMIN"],
     )
-    wrapped = container.get_wrapped_container()
-    wrapped.reload()
-    ip = wrapped.attrs["NetworkSettings"]["Networks"][network.name]["IPAddress"]
+    ip = container_ip(container, network.name)
     balancer = HttpdBalancer(container=container, spec=spec, source=source, ip=ip, config=config, name=name)
     wait_ready(balancer, timeout)
     return balancer

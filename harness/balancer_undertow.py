@@ -18,7 +18,7 @@ from typing import Any, Mapping, Optional
 import requests
 from docker.models.networks import Network
 
-from harness.balancer import BalancerBase, BalancerState, NodeState
+from harness.balancer import BalancerBase, BalancerState, NodeState, info_nodes
 from harness.balancer_info import BalancerInfo, parse_info
 from harness.balancer_spec import BalancerSpec
 from harness.node_spec import Discovery
@@ -52,13 +52,6 @@ def model_nodes(result: Mapping[str, Any]) -> dict[str, NodeState]:
             nodes[name] = NodeState(name, _UP.get(status), node.get("load"), contexts, host, port,
                                     {"status": status, "balancer": str(balancer_name), "type": scheme})
     return nodes
-
-
-def info_nodes(info: BalancerInfo) -> dict[str, NodeState]:
-    """Nodes from MCMP INFO alone (up unknown)."""
-    return {node.name: NodeState(node.name, None, node.load, {c.path: c.status for c in info.contexts_of(node.name)},
-                                 node.host, node.port, {"type": node.type, "balancer": node.balancer})
-            for node in info.nodes}
 
 
 @dataclass

@@ -40,9 +40,13 @@ def wrapped(container: Any) -> Any:
 
 
 def container_ip(container: Any, network_name: str) -> str:
+    """The container's address on the named network (reloaded from the engine)."""
     sdk = wrapped(container)
     sdk.reload()
-    return str(sdk.attrs["NetworkSettings"]["Networks"][network_name]["IPAddress"])
+    address = (sdk.attrs["NetworkSettings"]["Networks"].get(network_name) or {}).get("IPAddress")
+    if not address:
+        raise RuntimeError(f"container {sdk.name} has no address on network {network_name}")
+    return str(address)
 
 
 def container_logs(container: Any, tail: Optional[int] = None) -> str:

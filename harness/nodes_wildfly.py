@@ -27,7 +27,7 @@ from requests.auth import HTTPDigestAuth
 from harness import images, settings, war
 from harness.cluster import FlavorUnavailable
 from harness.node_spec import Discovery, NodeSpec
-from harness.nodes import container_logs
+from harness.nodes import container_ip, container_logs
 from harness.options import DEFAULT_WILDFLY_VERSION
 from harness.resources import Resources
 from harness.waiting import Deadline, wait_until
@@ -204,22 +204,13 @@ class WildflyServer:
         return self.read_file(SERVER_LOG).decode(errors="replace")
 
 
-def container_address(container: Any, network: Network) -> str:
-    wrapped = container.get_wrapped_container()
-    wrapped.reload()
-    address = wrapped.attrs["NetworkSettings"]["Networks"][network.name]["IPAddress"]
-    if not address:
-        raise WildflyServerError(f"container {wrapped.name} has no address on network {network.name}")
-    return str(address)
-
-
 def start_container(scope: Resources, image: str, *, name: str, role: str, network: Network,
                     config: ServerConfig, **kwargs: Any) -> WildflyServer:
     """The container (keeper process only) with its configuration in place; the JVM is not started yet."""
     env = {"JBOSS_JAVA_SIZING": os.environ.get("HARNESS_WILDFLY_JVM", JVM_SIZING)}
     kwargs.setdefault("cap_add", ["NET_ADMIN"])  # iptables faults inside the container
     container = scope.container(image, name=name, role=role, network=network, alias=name, env=env, **kwargs)
-    server = WildflyServer(name, container, config, image, container_address(container, network))
+    server = WildflyServer(name, container, config, image, container_ip(container, network.name))
     server.configure()
     return server
 

@@ -16,6 +16,7 @@ import pytest
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
 from harness import settings
+from harness.nodes import container_ip
 from harness.resources import Resources, leftovers
 from harness.waiting import wait_until
 
@@ -56,7 +57,7 @@ def test_alias_tcp_and_multicast_between_containers(docker_client: Any, build_im
         assert reply["reply"].startswith("hello "), reply
 
         message = f"advertise-check-{settings.run_id()}"
-        sender_ip = beta.get_wrapped_container().attrs["NetworkSettings"]["Networks"][net.name]["IPAddress"]
+        sender_ip = container_ip(beta, net.name)
 
         def alpha_got_it() -> bool:
             _exec_json(beta, "send", "--group", GROUP, "--port", str(PORT), "--message", message)

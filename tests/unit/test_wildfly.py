@@ -21,7 +21,8 @@ from harness import settings as harness_settings
 from harness import wildfly
 from harness.balancer import BalancerState
 from harness.balancer_info import parse_info
-from harness.balancer_undertow import info_nodes, model_nodes
+from harness.balancer import info_nodes
+from harness.balancer_undertow import model_nodes
 from harness.nodes_wildfly import tar_of
 from harness.spec_base import SpecError
 from harness.topology import Advertise, BalancerSpec, NodeSpec, StaticProxies
