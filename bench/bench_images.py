@@ -17,8 +17,12 @@ import time
 
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
-from harness import engine, images, settings
-from harness.resources import Resources
+from harness.machinery import engine
+
+from harness.machinery import images
+
+from harness.spec import settings
+from harness.machinery.resources import Resources
 
 
 def _timed(fn):  # type: ignore[no-untyped-def]
@@ -62,9 +66,9 @@ def bench_topology(client, tag: str) -> float:  # type: ignore[no-untyped-def]
 
 
 def bench_httpd(client, source_path: str, repeat: int) -> None:  # type: ignore[no-untyped-def]
-    from harness import modcluster_source
-    from harness.balancer_httpd import image_for, start_httpd_balancer
-    from harness.balancer_spec import BalancerSpec
+    from harness.flavors.httpd_modcluster import source as modcluster_source
+    from harness.flavors.httpd_modcluster.balancer import image_for, start_httpd_balancer
+    from harness.spec.balancer import BalancerSpec
 
     source = modcluster_source.resolve(source_path)
     tag = image_for(client, source)

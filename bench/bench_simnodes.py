@@ -24,13 +24,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests  # noqa: E402
 
-from harness import engine, nodes_sim, settings  # noqa: E402
-from harness.balancer_httpd import HttpdBalancer, start_httpd_balancer  # noqa: E402
-from harness.balancer_spec import BalancerSpec  # noqa: E402
-from harness.modcluster_source import resolve  # noqa: E402
-from harness.node_spec import NodeSpec, StaticProxies  # noqa: E402
-from harness.resources import Resources  # noqa: E402
-from harness.waiting import wait_until  # noqa: E402
+from harness.machinery import engine
+
+from harness.flavors.sim import node as nodes_sim
+
+from harness.spec import settings  # noqa: E402
+from harness.flavors.httpd_modcluster.balancer import HttpdBalancer, start_httpd_balancer  # noqa: E402
+from harness.spec.balancer import BalancerSpec  # noqa: E402
+from harness.flavors.httpd_modcluster.source import resolve  # noqa: E402
+from harness.spec.node import NodeSpec, StaticProxies  # noqa: E402
+from harness.machinery.resources import Resources  # noqa: E402
+from harness.machinery.waiting import wait_until  # noqa: E402
 
 TARGET_S, TARGET_MB = 60.0, 20.0
 

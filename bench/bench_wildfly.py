@@ -20,12 +20,14 @@ from typing import Any, Callable, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import engine, settings  # noqa: E402
-from harness.balancer_undertow import start_undertow_balancer  # noqa: E402
-from harness.nodes_wildfly import start_container, start_wildfly_node, start_wildfly_nodes, wildfly_image  # noqa: E402
-from harness.resources import Resources  # noqa: E402
-from harness.topology import Advertise, BalancerSpec, NodeSpec, Topology  # noqa: E402
-from harness.wildfly import balancer_config, node_config  # noqa: E402
+from harness.machinery import engine
+
+from harness.spec import settings  # noqa: E402
+from harness.flavors.undertow.balancer import start_undertow_balancer  # noqa: E402
+from harness.flavors.wildfly.node import start_container, start_wildfly_node, start_wildfly_nodes, wildfly_image  # noqa: E402
+from harness.machinery.resources import Resources  # noqa: E402
+from harness.spec.topology import Advertise, BalancerSpec, NodeSpec, Topology  # noqa: E402
+from harness.flavors.wildfly.dist import balancer_config, node_config  # noqa: E402
 
 T = TypeVar("T")
 ADVERTISE = Advertise(group="224.0.9.9", port=23901, security_key=f"bench-{settings.run_id()}", frequency_s=1.0)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from harness.checks import check_distribution, check_every_node_served, check_sticky_sessions, format_verdicts
-from harness.topology import LoadProfile
+from harness.judge.checks import check_distribution, check_every_node_served, check_sticky_sessions, format_verdicts
+from harness.spec.topology import LoadProfile
 
 pytestmark = pytest.mark.docker
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from harness.checks import check_error_budget, check_every_node_served, check_sticky_sessions, format_verdicts
-from harness.topology import BalancerRestart, LoadProfile, Partition
-from harness.waiting import hold
+from harness.judge.checks import check_error_budget, check_every_node_served, check_sticky_sessions, format_verdicts
+from harness.spec.topology import BalancerRestart, LoadProfile, Partition
+from harness.machinery.waiting import hold
 
 pytestmark = pytest.mark.docker
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from harness.checks import (check_error_budget, check_every_node_served, check_failover_within,
+from harness.judge.checks import (check_error_budget, check_every_node_served, check_failover_within,
                             check_sticky_sessions, format_verdicts)
-from harness.topology import Kill, LoadProfile
-from harness.waiting import hold
+from harness.spec.topology import Kill, LoadProfile
+from harness.machinery.waiting import hold
 
 pytestmark = pytest.mark.docker
 

@@ -18,13 +18,13 @@ import pytest
 import requests
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
-from harness import settings
-from harness.balancer_httpd import HttpdBalancer, start_httpd_balancer
-from harness.balancer_spec import BalancerSpec
-from harness.mcmp import parse_status_reply, parse_version
-from harness.nodes import container_ip, exec_in
-from harness.resources import Resources
-from harness.waiting import wait_until
+from harness.spec import settings
+from harness.flavors.httpd_modcluster.balancer import HttpdBalancer, start_httpd_balancer
+from harness.spec.balancer import BalancerSpec
+from harness.protocol.mcmp import parse_status_reply, parse_version
+from harness.machinery.containers import container_ip, exec_in
+from harness.machinery.resources import Resources
+from harness.machinery.waiting import wait_until
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source]
 PORT_OPEN = "import socket; socket.create_connection(('127.0.0.1', 8080), 1)"
@@ -98,8 +98,8 @@ def test_registration_shows_in_info_dump_and_manager_page(docker_client: Any, bu
 
 
 def test_lbmethod_mode_is_refused_for_13_sources(modcluster_source: Any) -> None:
-    from harness.balancer_httpd import render_for
-    from harness.modcluster_source import SourceError
+    from harness.flavors.httpd_modcluster.balancer import render_for
+    from harness.flavors.httpd_modcluster.source import SourceError
 
     if modcluster_source.line != "1.3":
         pytest.skip(f"applies to 1.3.x sources only; this is {modcluster_source.release}")

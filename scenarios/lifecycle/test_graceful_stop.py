@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from harness.checks import check_error_budget, check_sticky_sessions, format_verdicts
-from harness.topology import LoadProfile, Stop
-from harness.waiting import wait_until
+from harness.judge.checks import check_error_budget, check_sticky_sessions, format_verdicts
+from harness.spec.topology import LoadProfile, Stop
+from harness.machinery.waiting import wait_until
 from scenarios.reproductions.catalogue import known_broken
 
 pytestmark = pytest.mark.docker

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from harness.options import HarnessOptions
-from harness.topology import (BalancerSpec, Kill, LoadProfile, Pause, Reproduction, StaticProxies, Stop,
+from harness.spec.options import HarnessOptions
+from harness.spec.topology import (BalancerSpec, Kill, LoadProfile, Pause, Reproduction, StaticProxies, Stop,
                               Topology)
 
 _LOAD = LoadProfile(users=6, spawn_rate=6, wait_s=(0.05, 0.1))

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from harness.checks import format_verdicts
-from harness.reproduction import run_reproduction
+from harness.judge.checks import format_verdicts
+from harness.run.reproduction import run_reproduction
 
 from .catalogue import catalogue, known_broken
 

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
-from harness import settings
-from harness.nodes import container_ip
-from harness.resources import Resources, leftovers
-from harness.waiting import wait_until
+from harness.spec import settings
+from harness.machinery.containers import container_ip
+from harness.machinery.resources import Resources, leftovers
+from harness.machinery.waiting import wait_until
 
 pytestmark = pytest.mark.docker
 

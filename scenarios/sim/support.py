@@ -9,12 +9,12 @@ from typing import Any, Iterator, Optional
 import pytest
 import requests
 
-from harness import nodes_sim
-from harness.balancer_httpd import HttpdBalancer, start_httpd_balancer
-from harness.balancer_spec import BalancerSpec
-from harness.modcluster_source import ModClusterSource
-from harness.node_spec import Advertise
-from harness.resources import Resources
+from harness.flavors.sim import node as nodes_sim
+from harness.flavors.httpd_modcluster.balancer import HttpdBalancer, start_httpd_balancer
+from harness.spec.balancer import BalancerSpec
+from harness.flavors.httpd_modcluster.source import ModClusterSource
+from harness.spec.node import Advertise
+from harness.machinery.resources import Resources
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from harness import nodes_sim
-from harness.balancer_httpd import CONF_PATH, HttpdBalancer, wait_ready
-from harness.balancer_spec import BalancerSpec
-from harness.node_spec import Advertise, NodeSpec
-from harness.waiting import wait_until
+from harness.flavors.sim import node as nodes_sim
+from harness.flavors.httpd_modcluster.balancer import CONF_PATH, HttpdBalancer, wait_ready
+from harness.spec.balancer import BalancerSpec
+from harness.spec.node import Advertise, NodeSpec
+from harness.machinery.waiting import wait_until
 from scenarios.sim.support import Bed, bed, routed, served_by, sim_image  # noqa: F401
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source]

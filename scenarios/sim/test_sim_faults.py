@@ -11,10 +11,10 @@ import time
 import pytest
 import requests
 
-from harness import nodes_sim
-from harness.balancer_spec import BalancerSpec
-from harness.node_spec import NodeSpec, StaticProxies
-from harness.waiting import wait_until
+from harness.flavors.sim import node as nodes_sim
+from harness.spec.balancer import BalancerSpec
+from harness.spec.node import NodeSpec, StaticProxies
+from harness.machinery.waiting import wait_until
 from scenarios.sim.support import Bed, bed, build_label, fresh_requests, routed, served_by, sim_image  # noqa: F401
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source]

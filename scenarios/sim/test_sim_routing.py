@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import requests
 
-from harness import nodes_sim
-from harness.node_spec import NodeSpec, StaticProxies
-from harness.waiting import wait_until
+from harness.flavors.sim import node as nodes_sim
+from harness.spec.node import NodeSpec, StaticProxies
+from harness.machinery.waiting import wait_until
 from scenarios.sim.support import Bed, bed, cookie_route, fresh_requests, routed, served_by, sim_image  # noqa: F401
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source]

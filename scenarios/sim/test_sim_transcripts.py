@@ -20,11 +20,13 @@ from typing import Any
 
 import pytest
 
-from harness import nodes_sim, settings
-from harness.mcmp import parse_response, parse_status_reply
-from harness.mcmp_client import McmpExchange
-from harness.node_spec import NodeSpec, StaticProxies
-from harness.waiting import wait_until
+from harness.flavors.sim import node as nodes_sim
+
+from harness.spec import settings
+from harness.protocol.mcmp import parse_response, parse_status_reply
+from harness.protocol.mcmp_client import McmpExchange
+from harness.spec.node import NodeSpec, StaticProxies
+from harness.machinery.waiting import wait_until
 from scenarios.sim.support import Bed, bed, build_label, routed, sim_image  # noqa: F401
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source]

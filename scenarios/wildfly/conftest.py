@@ -8,15 +8,15 @@ from typing import Any, Iterator
 
 import pytest
 
-from harness import settings
-from harness.resources import Resources
-from harness.topology import Advertise
+from harness.spec import settings
+from harness.machinery.resources import Resources
+from harness.spec.topology import Advertise
 
 
 @pytest.fixture(scope="session")
 def wildfly_image(docker_client: Any, harness_options: Any) -> str:
-    from harness.nodes_wildfly import wildfly_image as build
-    from harness.wildfly import WildflyUnavailable
+    from harness.flavors.wildfly.node import wildfly_image as build
+    from harness.flavors.wildfly.dist import WildflyUnavailable
 
     try:
         return build(docker_client, harness_options.wildfly_version, harness_options.wildfly_archive)

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import requests
 
-from harness.balancer_undertow import start_undertow_balancer
-from harness.nodes_wildfly import start_wildfly_node
-from harness.topology import BalancerSpec, NodeSpec, StaticProxies, Topology
-from harness.waiting import wait_until
+from harness.flavors.undertow.balancer import start_undertow_balancer
+from harness.flavors.wildfly.node import start_wildfly_node
+from harness.spec.topology import BalancerSpec, NodeSpec, StaticProxies, Topology
+from harness.machinery.waiting import wait_until
 
 pytestmark = pytest.mark.docker
 

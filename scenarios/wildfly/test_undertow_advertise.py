@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import requests
 
-from harness.balancer_undertow import UndertowBalancer, start_undertow_balancer
-from harness.nodes_wildfly import WildflyNode, start_wildfly_nodes
-from harness.topology import Advertise, BalancerSpec, Topology
-from harness.waiting import wait_until
+from harness.flavors.undertow.balancer import UndertowBalancer, start_undertow_balancer
+from harness.flavors.wildfly.node import WildflyNode, start_wildfly_nodes
+from harness.spec.topology import Advertise, BalancerSpec, Topology
+from harness.machinery.waiting import wait_until
 
 pytestmark = pytest.mark.docker
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.advertise import (
+from harness.protocol.advertise import (
     DEFAULT_GROUP,
     DEFAULT_PORT,
     AdvertiseListener,

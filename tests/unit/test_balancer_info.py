@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.balancer_info import (
+from harness.protocol.balancer_info import (
     BalancerInfo,
     BalancerInfoParseError,
     InfoNode,

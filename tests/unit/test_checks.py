@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks import (
+from harness.judge.checks import (
     Verdict,
     all_valid,
     check_distribution,
@@ -22,7 +22,7 @@ from harness.checks import (
     check_sticky_sessions,
     format_verdicts,
 )
-from harness.history import FaultWindow, History, RequestRecord, load_history
+from harness.judge.history import FaultWindow, History, RequestRecord, load_history
 
 DATA = Path(__file__).parent / "data" / "histories"
 T0 = 1_700_000_000.0
@@ -237,8 +237,8 @@ def test_all_valid_and_format() -> None:
 
 
 def test_moves_inside_a_balancer_window_are_excused_once() -> None:
-    from harness.checks import check_sticky_sessions
-    from harness.history import FaultWindow, History, RequestRecord
+    from harness.judge.checks import check_sticky_sessions
+    from harness.judge.history import FaultWindow, History, RequestRecord
 
     def rec(t: float, node: str) -> RequestRecord:
         return RequestRecord(t=t, t_end=t + 0.01, user="u1", session="S1", route=node, new_route=node, node=node,

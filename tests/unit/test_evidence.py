@@ -16,13 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.balancer import BalancerState, NodeState
-from harness.checks import check_failover_within, check_sticky_sessions
-from harness.evidence import MARKER, SUMMARY, Evidence, evidence_folder
-from harness.evidence_html import session_moves, timeline_svg
-from harness.history import History, load_history
-from harness.load import LoadResult
-from harness.topology import Topology, topology_from_dict
+from harness.machinery.contracts import BalancerState, NodeState
+from harness.judge.checks import check_failover_within, check_sticky_sessions
+from harness.machinery.evidence import MARKER, SUMMARY, Evidence, evidence_folder
+from harness.judge.report import session_moves, timeline_svg
+from harness.judge.history import History, load_history
+from harness.machinery.load import LoadResult
+from harness.spec.topology import Topology, topology_from_dict
 
 DATA = Path(__file__).parent / "data" / "histories"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -116,7 +116,7 @@ def test_state_topology_json_and_text(tmp_path: Path) -> None:
 
 
 def test_topology_saved_as_data(tmp_path: Path) -> None:
-    from harness.node_spec import NodeSpec
+    from harness.spec.node import NodeSpec
 
     topology = Topology("pair", nodes=(NodeSpec("node1"), NodeSpec("node2")))
     evidence = Evidence(tmp_path)

@@ -9,10 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from harness import images, modcluster_source, resources, settings
-from harness.cli import build_parser
-from harness.options import HarnessOptions, OptionError
-from harness.waiting import WaitTimeout, wait_until
+from harness.machinery import images
+
+from harness.flavors.httpd_modcluster import source as modcluster_source
+
+from harness.machinery import resources
+
+from harness.spec import settings
+from harness.entry.cli import build_parser
+from harness.spec.options import HarnessOptions, OptionError
+from harness.machinery.waiting import WaitTimeout, wait_until
 
 ROOT = settings.PROJECT_ROOT
 
@@ -198,7 +204,7 @@ def test_needs_engine(docker_client):
 
 
 def _pytest_in(folder: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:locust", "-p", "harness.pytest_plugin",
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:locust", "-p", "harness.entry.pytest_plugin",
                            "-rs", "-q", *args], cwd=folder, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
 

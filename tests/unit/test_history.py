@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.history import (
+from harness.judge.history import (
     NO_NODE,
     FaultWindow,
     History,

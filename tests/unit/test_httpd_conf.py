@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.httpd_conf import (
+from harness.flavors.httpd_modcluster.conf import (
     ACCESS_LOG_FORMAT,
     ConfigError,
     ModClusterBuild,
@@ -16,7 +16,7 @@ from harness.httpd_conf import (
     format_frequency,
     render_httpd_conf,
 )
-from harness.topology import Advertise, BalancerSpec, HealthCheck, MpmSpec, SpecError
+from harness.spec.topology import Advertise, BalancerSpec, HealthCheck, MpmSpec, SpecError
 
 B13_20 = ModClusterBuild("1.3", (1, 3, 20))
 B13_21 = ModClusterBuild("1.3", (1, 3, 21))

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.history import History
-from harness.load import HISTORY_FILE, LOG_FILE, LoadError, LoadRun, run_for
-from harness.topology import LoadProfile
-from harness.waiting import WaitTimeout
+from harness.judge.history import History
+from harness.machinery.load import HISTORY_FILE, LOG_FILE, LoadError, LoadRun, run_for
+from harness.spec.topology import LoadProfile
+from harness.machinery.waiting import WaitTimeout
 from tests.unit.fake_node import FakeNode
 
 NODE = "node3"

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks import check_sticky_sessions
-from harness.history import History, RequestRecord, read_jsonl
+from harness.judge.checks import check_sticky_sessions
+from harness.judge.history import History, RequestRecord, read_jsonl
 from tests.unit.fake_node import FakeNode, closed_port
 
 ROOT = Path(__file__).resolve().parents[2]

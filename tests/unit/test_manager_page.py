@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.manager_page import ManagerNode, ManagerPage, command_url, parse_manager_page
+from harness.protocol.manager_page import ManagerNode, ManagerPage, command_url, parse_manager_page
 
 DATA = Path(__file__).parent / "data" / "manager"
 PAGES = sorted(DATA.glob("*.html"))

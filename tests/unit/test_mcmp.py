@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness import balancer_info
-from harness.mcmp import (
+from harness.protocol import balancer_info
+from harness.protocol.mcmp import (
     COMMANDS,
     McmpProtocolError,
     McmpResponse,
@@ -28,7 +28,7 @@ from harness.mcmp import (
     parse_stop_app_requests,
     parse_version,
 )
-from harness.mcmp_client import McmpClient, McmpConnection, McmpExchange, McmpTransportError
+from harness.protocol.mcmp_client import McmpClient, McmpConnection, McmpExchange, McmpTransportError
 
 DATA = Path(__file__).parent / "data" / "mcmp"
 REPLY_FILES = sorted(DATA.glob("*/*.http"))

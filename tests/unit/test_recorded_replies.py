@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.balancer_info import parse_dump, parse_info
-from harness.manager_page import parse_manager_page
+from harness.protocol.balancer_info import parse_dump, parse_info
+from harness.protocol.manager_page import parse_manager_page
 
 RECORDED = Path(__file__).parent / "data" / "recorded"
 BUILDS = sorted(p.name for p in RECORDED.iterdir() if p.is_dir())

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.history import load_history
-from harness.reproduction import UnknownExpectation, check_expectations, parse_expectation
-from harness.topology import Kill, Reproduction, Topology, reproduction_from_dict
+from harness.judge.history import load_history
+from harness.run.reproduction import UnknownExpectation, check_expectations, parse_expectation
+from harness.spec.topology import Kill, Reproduction, Topology, reproduction_from_dict
 
 DATA = Path(__file__).parent / "data" / "histories"
 

@@ -10,7 +10,7 @@ import pytest
 
 import tests.unit.simnode_fakes  # noqa: F401 - puts simnode on sys.path
 
-from harness.advertise import build_datagram, parse_datagram  # noqa: E402
+from harness.protocol.advertise import build_datagram, parse_datagram  # noqa: E402
 from simnode.discovery import AdvertiseTracker, default_interface
 
 RECORDED = json.loads((Path(__file__).parent / "data" / "advertise" / "datagrams.json").read_text())["datagrams"]

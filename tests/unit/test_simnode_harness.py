@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 import tests.unit.simnode_fakes  # noqa: F401 - puts simnode on sys.path
 
-from harness import nodes_sim  # noqa: E402
-from harness.node_spec import Advertise, NodeSpec, StaticProxies, StaticWorkers
-from harness.spec_base import SpecError
+from harness.flavors.sim import node as nodes_sim  # noqa: E402
+from harness.spec.node import Advertise, NodeSpec, StaticProxies, StaticWorkers
+from harness.spec.base import SpecError
 from simnode.config import parse_config
 
 
@@ -70,5 +70,6 @@ def test_chunks_and_image_request() -> None:
         list(nodes_sim.chunks(specs, 0))
     request = nodes_sim.image_request()
     assert request.name == "sim-node"
-    assert sorted(request.extra) == ["harness/__init__.py", "harness/advertise.py", "harness/mcmp.py",
-                                    "harness/mcmp_client.py"]
+    assert sorted(request.extra) == ["harness/__init__.py", "harness/protocol/__init__.py",
+                                    "harness/protocol/advertise.py", "harness/protocol/mcmp.py",
+                                    "harness/protocol/mcmp_client.py"]

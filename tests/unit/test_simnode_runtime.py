@@ -16,7 +16,7 @@ import requests
 
 from tests.unit.simnode_fakes import SIM_ROOT, FakeBalancer
 
-from harness.waiting import wait_until  # noqa: E402
+from harness.machinery.waiting import wait_until  # noqa: E402
 from simnode.config import parse_config
 from simnode.runtime import Runtime
 

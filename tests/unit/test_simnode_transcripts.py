@@ -12,8 +12,8 @@ import pytest
 
 from tests.unit.simnode_fakes import FakeBalancer
 
-from harness.mcmp import parse_response, parse_status_reply, parse_stop_app_requests  # noqa: E402
-from harness.mcmp_client import McmpExchange  # noqa: E402
+from harness.protocol.mcmp import parse_response, parse_status_reply, parse_stop_app_requests  # noqa: E402
+from harness.protocol.mcmp_client import McmpExchange  # noqa: E402
 from simnode.agent import ERROR, McmpAgent
 from simnode.app import AppState
 from simnode.config import parse_node

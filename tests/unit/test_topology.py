@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.topology import (
+from harness.spec.topology import (
     Advertise,
     AdvertiseBlocked,
     BalancerRestart,

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.spec_base import SpecError
-from harness.war import INDEX_JSP, NODE_HEADER, build_war, check_context, war_name
+from harness.spec.base import SpecError
+from harness.flavors.wildfly.war import INDEX_JSP, NODE_HEADER, build_war, check_context, war_name
 
 JEE = "{https://jakarta.ee/xml/ns/jakartaee}"
 contexts = st.one_of(st.just("/"), st.lists(st.from_regex(r"[A-Za-z0-9._~-]{1,8}", fullmatch=True), min_size=1,

@@ -17,16 +17,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import settings as harness_settings
-from harness import wildfly
-from harness.balancer import BalancerState
-from harness.balancer_info import parse_info
-from harness.balancer import info_nodes
-from harness.balancer_undertow import model_nodes
-from harness.nodes_wildfly import tar_of
-from harness.spec_base import SpecError
-from harness.topology import Advertise, BalancerSpec, NodeSpec, StaticProxies
-from harness.wildfly import (WildflyArchiveError, WildflyUnavailable, balancer_config, ensure_wildfly_archive,
+from harness.spec import settings as harness_settings
+from harness.flavors.wildfly import dist as wildfly
+from harness.machinery.contracts import BalancerState
+from harness.protocol.balancer_info import parse_info
+from harness.machinery.contracts import info_nodes
+from harness.flavors.undertow.balancer import model_nodes
+from harness.flavors.wildfly.node import tar_of
+from harness.spec.base import SpecError
+from harness.spec.topology import Advertise, BalancerSpec, NodeSpec, StaticProxies
+from harness.flavors.wildfly.dist import (WildflyArchiveError, WildflyUnavailable, balancer_config, ensure_wildfly_archive,
                              node_config)
 
 VERSION = "1.0.Final"
@@ -255,7 +255,7 @@ def test_node_without_discovery_uses_the_default_static_proxy() -> None:
 
 
 def test_node_needs_mcmp_discovery() -> None:
-    from harness.topology import StaticWorkers
+    from harness.spec.topology import StaticWorkers
 
     with pytest.raises(SpecError, match="discovery"):
         node_config(NodeSpec("node1", flavor="wildfly"), StaticWorkers())  # type: ignore[arg-type]

@@ -19,14 +19,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from harness.mcmp import (
+from harness.protocol.mcmp import (
     McmpProtocolError,
     McmpResponse,
     java_config_params,
     parse_status_reply,
     parse_stop_app_requests,
 )
-from harness.mcmp_client import McmpClient, McmpExchange, McmpTransportError
+from harness.protocol.mcmp_client import McmpClient, McmpExchange, McmpTransportError
 from simnode.app import AppState
 from simnode.config import NodeConfig
 

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from harness.advertise import AdvertiseDatagram, AdvertiseListener
+from harness.protocol.advertise import AdvertiseDatagram, AdvertiseListener
 from simnode.config import Discovery
 
 log = logging.getLogger("simnode.advertise")

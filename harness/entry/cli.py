@@ -1,0 +1,146 @@
+"""`harness`: the command line. Engine set-up, image builds, sweeping leftovers, topologies by hand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Optional, Sequence
+
+from harness.spec import settings
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _engine(args: argparse.Namespace) -> int:
+    from harness.machinery import engine
+
+    if args.action == "status":
+        info, reason = engine.probe()
+        print(f"engine {info.server_version} (API {info.api_version}, {info.storage_driver})" if info
+              else f"no engine: {reason}")
+        return 0 if info else 1
+    try:
+        engine.ensure()
+    except engine.EngineUnavailable as exc:
+        print(f"harness engine ensure: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _images(args: argparse.Namespace) -> int:
+    from harness.machinery import engine
+    from harness.machinery import images
+
+    client = engine.client()
+    if args.action == "has-base":
+        return 0 if images._find(client, f"{images.BASE_REPOSITORY}:{images.BASE_SUITE}") else 1
+    if args.action == "list":
+        for image in client.images.list(filters={"label": f"{settings.LABEL_MANAGED}=true"}):
+            print(" ".join(image.tags) or image.short_id, image.labels.get(settings.LABEL_IMAGE, ""))
+        return 0
+    names = args.names or ["probe"]
+    try:
+        for name in names:
+            print(_build_named(client, name, args))
+    except (images.ImageBuildError, ValueError, OSError) as exc:
+        print(f"harness images build: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _build_named(client: object, name: str, args: argparse.Namespace) -> str:
+    """Images that need inputs get them here: the mod_cluster source, the WildFly distribution."""
+    from harness.machinery import images
+    from harness.spec.options import HarnessOptions
+
+    options = HarnessOptions.from_values(vars(args))  # flags, else HARNESS_* environment, else defaults
+    if name == "httpd-modcluster":
+        from harness.flavors.httpd_modcluster.balancer import image_for
+        from harness.flavors.registry import modcluster_source_for
+
+        return image_for(client, modcluster_source_for(options.modcluster_source))  # type: ignore[arg-type]
+    if name == "wildfly-node":
+        from harness.flavors.wildfly.node import wildfly_image
+
+        return wildfly_image(client, options.wildfly_version, options.wildfly_archive)  # type: ignore[arg-type]
+    if name == "sim-node":
+        from harness.flavors.sim.node import sim_image
+
+        return sim_image(client)  # type: ignore[arg-type]
+    return images.build(client, images.ImageRequest(name))  # type: ignore[arg-type]
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from harness.machinery import engine
+    from harness.machinery import resources
+
+    client = engine.client()
+    if args.check:
+        containers, networks = resources.leftovers(client)
+        print(f"{len(containers)} labelled containers, {len(networks)} labelled networks")
+        for name in containers + networks:
+            print(f"  {name}")
+        return 1 if containers or networks else 0
+    report = resources.sweep(client, everything=args.all, run=args.run)
+    print(report)
+    for name in report.containers + report.networks + report.temp_dirs:
+        print(f"  {name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness",
+        description="Integration-test harness for Apache httpd + mod_cluster clusters. "
+        "Scenarios run with pytest (pytest scenarios/); this command sets up and inspects.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("engine", help="find or start a Docker engine")
+    p.add_argument("action", choices=["ensure", "status"],
+                   help="ensure: use the engine that answers, else (root, Debian) install docker.io and start "
+                   "dockerd; status: say whether one answers")
+    p.set_defaults(handler=_engine)
+
+    p = sub.add_parser("images", help="build or list the harness's images")
+    p.add_argument("action", choices=["build", "list", "has-base"])
+    p.add_argument("names", nargs="*", help="image names (folders under images/); default: probe")
+    p.add_argument("--modcluster-source", dest="harness_modcluster_source",
+                   help="for httpd-modcluster: checkout, git URL@ref or archive (env HARNESS_MODCLUSTER_SOURCE)")
+    p.add_argument("--wildfly-version", dest="harness_wildfly_version", help="for wildfly-node (default 39.0.1.Final)")
+    p.add_argument("--wildfly-archive", dest="harness_wildfly_archive", help="for wildfly-node: a local archive")
+    p.set_defaults(handler=_images)
+
+    p = sub.add_parser("sweep", help="remove containers, networks and temp dirs left by runs that are gone")
+    p.add_argument("--all", action="store_true", help="remove every labelled object, also of live or kept runs")
+    p.add_argument("--run", help="remove only this run id's objects")
+    p.add_argument("--check", action="store_true", help="only list labelled objects; exit 1 when any exist")
+    p.set_defaults(handler=_sweep)
+
+    from harness.entry import cli_up
+
+    cli_up.register(sub)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback, for expected failures
+        from harness.flavors.base import FlavorUnavailable
+        from harness.machinery.engine import EngineUnavailable
+        from harness.spec.options import OptionError
+        from harness.spec.base import SpecError
+
+        if isinstance(exc, (EngineUnavailable, FlavorUnavailable, OptionError, SpecError)):
+            print(f"harness {args.command}: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

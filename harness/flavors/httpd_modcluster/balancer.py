@@ -1,0 +1,186 @@
+"""The httpd + mod_cluster balancer flavor: image from a source tree, container from a BalancerSpec, and
+a `HttpdBalancer` whose snapshot combines INFO (contexts, load) with the manager page (up/down: INFO has
+none). Readiness is probed over MCMP and the proxy port: httpd's start command returns 0 even when the
+configuration fails after parsing.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import docker
+import requests
+
+from harness.machinery import images
+from harness.machinery.contracts import BalancerBase, BalancerState, info_nodes
+from harness.protocol.balancer_info import BalancerInfo, parse_dump, parse_info
+from harness.spec.balancer import BalancerSpec
+from harness.flavors.httpd_modcluster.conf import ModClusterBuild, render_httpd_conf
+from harness.protocol.manager_page import ManagerPage, parse_manager_page
+from harness.protocol.mcmp import parse_version
+from harness.protocol.mcmp_client import McmpClient, McmpTransportError
+from harness.flavors.httpd_modcluster.source import ModClusterSource, SourceError
+from harness.spec.node import Advertise
+from harness.machinery.containers import container_ip
+from harness.machinery.resources import Resources
+from harness.machinery.waiting import WaitTimeout, wait_until
+
+CONF_PATH = "/etc/httpd-harness/httpd.conf"
+LOG_DIR = "/var/log/httpd-harness"
+
+
+class BalancerStartError(RuntimeError):
+    pass
+
+
+def build_for(source: ModClusterSource) -> ModClusterBuild:
+    version = source.version
+    if source.line == "1.3":
+        return ModClusterBuild("1.3", version or (1, 3, 22))
+    return ModClusterBuild("2.x", version if version and version[0] == 2 else None)
+
+
+def image_for(client: docker.DockerClient, source: ModClusterSource) -> str:
+    """The balancer image for this source tree (built once per tree content)."""
+    return images.build(client, images.ImageRequest("httpd-modcluster", {}, {"src/native": source.native}))
+
+
+def render_for(spec: BalancerSpec, source: ModClusterSource, advertise: Optional[Advertise]) -> str:
+    if not source.supports_mode(spec.mode):
+        raise SourceError(f"mode {spec.mode!r} needs a 2.x source (mod_lbmethod_cluster); {source.origin} is "
+                          f"{source.release} (line {source.line})")
+    return render_httpd_conf(spec, build_for(source), advertise=advertise)
+
+
+@dataclass
+class HttpdBalancer(BalancerBase):
+    container: Any  # testcontainers DockerContainer
+    spec: BalancerSpec
+    source: ModClusterSource
+    ip: str
+    config: str
+    name: str = "balancer"
+
+    # --- facts --------------------------------------------------------------------------------------
+    def proxy_url(self, path: str = "/") -> str:
+        return f"http://{self.ip}:{self.spec.proxy_port}{path}"
+
+    def manager_url(self) -> str:
+        return f"http://{self.ip}:{self.spec.mcmp_port}{self.spec.manager_location}"
+
+    def mcmp(self, timeout: float = 5.0) -> McmpClient:
+        return McmpClient(self.ip, self.spec.mcmp_port, timeout=timeout)
+
+    def version(self) -> str:
+        with self.mcmp() as client:
+            return parse_version(client.version()).release
+
+    # --- observations ---------------------------------------------------------------------------------
+    def info(self) -> BalancerInfo:
+        with self.mcmp() as client:
+            return parse_info(client.info().body)
+
+    def dump(self) -> BalancerInfo:
+        with self.mcmp() as client:
+            return parse_dump(client.dump().body)
+
+    def manager_page(self) -> ManagerPage:
+        return parse_manager_page(self._manager_html())
+
+    def _manager_html(self) -> str:
+        reply = requests.get(self.manager_url(), timeout=5)
+        reply.encoding = reply.encoding or "iso-8859-1"
+        return reply.text
+
+    def snapshot(self) -> BalancerState:
+        with self.mcmp() as client:
+            info_body, dump_body = client.info().body, client.dump().body
+        html = self._manager_html()
+        page = parse_manager_page(html)
+        nodes = info_nodes(parse_info(info_body), up={node.name: node.is_ok for node in page.nodes})
+        return BalancerState(nodes=nodes, raw={"info": info_body, "dump": dump_body, "manager": html})
+
+    def error_log(self) -> str:
+        return self.read_file(f"{LOG_DIR}/error_log")
+
+    def access_log(self) -> str:
+        return self.read_file(f"{LOG_DIR}/access_log")
+
+    def read_file(self, path: str) -> str:
+        code, output = self.exec(["cat", path])
+        return output if code == 0 else f"(cannot read {path}: {output.strip()})"
+
+    def exec(self, command: list[str]) -> tuple[int, str]:
+        code, output = self.container.get_wrapped_container().exec_run(command)
+        return code, output.decode(errors="replace")
+
+    # --- effects (used by faults) ----------------------------------------------------------------------
+    def restart(self, graceful: bool = True, timeout: float = 30.0) -> None:
+        """Graceful: `apache2 -k graceful`. Hard: SIGKILL every httpd process, then start again."""
+        if graceful:
+            self._checked(["apache2", "-f", CONF_PATH, "-k", "graceful"])
+        else:
+            self.kill_httpd()
+            self._checked(["/usr/local/bin/start-httpd.sh", "start"])
+        wait_ready(self, timeout)
+
+    def kill_httpd(self) -> None:
+        self.exec(["pkill", "-KILL", "-x", "apache2"])
+        wait_until(lambda: self.exec(["pgrep", "-x", "apache2"])[0] != 0, timeout=10, what="httpd processes gone")
+        self.exec(["rm", "-f", "/run/httpd-harness/httpd.pid"])
+
+    def _checked(self, command: list[str]) -> str:
+        code, output = self.exec(command)
+        if code != 0:
+            raise BalancerStartError(f"`{' '.join(command)}` exited {code}: {output.strip()[-1500:]}")
+        return output
+
+
+def _answers(balancer: HttpdBalancer) -> bool:
+    with socket.create_connection((balancer.ip, balancer.spec.proxy_port), timeout=2):
+        pass
+    return bool(balancer.version())
+
+
+def wait_ready(balancer: HttpdBalancer, timeout: float) -> None:
+    def describe() -> str:
+        wrapped = balancer.container.get_wrapped_container()
+        wrapped.reload()
+        tail = "\n".join(balancer.error_log().splitlines()[-15:])
+        return f"container {wrapped.status}; error_log tail:\n{tail}"
+
+    try:
+        wait_until(lambda: _answers(balancer), timeout=timeout, interval=0.2,
+                   what=f"httpd to answer VERSION on MCMP port {balancer.spec.mcmp_port} and accept on "
+                   f"{balancer.spec.proxy_port}", describe=describe, hint="the configuration and error_log")
+    except WaitTimeout as exc:
+        raise BalancerStartError(f"httpd + mod_cluster ({balancer.source.release}) is not ready: {exc}\n"
+                                 f"--- httpd.conf ---\n{balancer.config}") from exc
+    except McmpTransportError as exc:  # pragma: no cover - wait_until swallows probe errors
+        raise BalancerStartError(str(exc)) from exc
+
+
+def start_httpd_balancer(
+    scope: Resources,
+    network: Any,
+    spec: BalancerSpec,
+    source: ModClusterSource,
+    *,
+    advertise: Optional[Advertise] = None,
+    image: Optional[str] = None,
+    name: str = "balancer",
+    timeout: float = 30.0,
+) -> HttpdBalancer:
+    """Start the balancer container on `network` under alias `name` and wait until it answers."""
+    config = render_for(spec, source, advertise)
+    tag = image or image_for(scope.client, source)
+    container = scope.container(
+        tag, name=name, role="balancer", network=network, alias=name,
+        files={CONF_PATH: config.encode()}, cap_add=["NET_ADMIN"],
+    )
+    ip = container_ip(container, network.name)
+    balancer = HttpdBalancer(container=container, spec=spec, source=source, ip=ip, config=config, name=name)
+    wait_ready(balancer, timeout)
+    return balancer

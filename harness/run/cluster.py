@@ -1,0 +1,145 @@
+"""The live cluster: a Topology started on its own network, gated on readiness, checked for health around
+faults, and torn down in reverse order keeping the first error.
+
+Start order: network -> balancer -> nodes one after another (2 cores: JVMs start in sequence) -> gate:
+every node registered, up, its contexts ENABLED, and a request through the proxy answered.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import requests
+
+from harness.flavors import registry
+from harness.flavors.base import ClusterContext, FlavorUnavailable
+from harness.machinery.contracts import BalancerBase, BalancerState
+from harness.judge.history import FaultWindow
+from harness.spec.node import Advertise, NodeSpec
+from harness.machinery.containers import NodeHandle, container_ip
+from harness.spec.options import HarnessOptions
+from harness.machinery.resources import Resources
+from harness.spec.topology import Topology
+from harness.machinery.waiting import WaitTimeout, wait_until
+
+class ClusterUnhealthy(AssertionError):
+    pass
+
+
+@dataclass
+class Cluster:
+    topology: Topology
+    scope: Resources
+    options: HarnessOptions
+    network: Any = None
+    balancer: Optional[BalancerBase] = None
+    nodes: dict[str, NodeHandle] = field(default_factory=dict)
+    addresses: dict[str, str] = field(default_factory=dict)
+    windows: list[FaultWindow] = field(default_factory=list)
+    states: list[tuple[str, BalancerState]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    # --- life cycle ------------------------------------------------------------------------------------
+    def start(self, ready_timeout: float = 120.0) -> "Cluster":
+        started = time.monotonic()
+        self.network = self.scope.network(self.topology.name)
+        context = ClusterContext(self.scope, self.network, self.options, self.topology)
+        self.balancer = registry.start_balancer(context)
+        self.timings["balancer_ready_s"] = time.monotonic() - started
+        for spec in self.topology.nodes:
+            self.start_node(spec)
+        self.wait_ready(ready_timeout)
+        self.timings["cluster_ready_s"] = time.monotonic() - started
+        return self
+
+    def start_node(self, spec: NodeSpec, ipv4: Optional[str] = None) -> NodeHandle:
+        context = ClusterContext(self.scope, self.network, self.options, self.topology)
+        handle: NodeHandle = registry.start_node(context, spec, ipv4)
+        self.nodes[spec.name] = handle
+        self.addresses[spec.name] = container_ip(handle.container, self.network.name)
+        return handle
+
+    def wait_ready(self, timeout: float = 120.0, nodes: Optional[list[str]] = None) -> BalancerState:
+        """Gate: the nodes registered, up, contexts ENABLED, and the proxy answers each context."""
+        names = nodes or list(self.nodes)
+        self.get_balancer().wait_for_nodes_registered(names, timeout)
+        return self._wait_healthy(names, timeout)
+
+    def _wait_healthy(self, names: list[str], timeout: float) -> BalancerState:
+        seen: list[str] = []
+
+        def healthy() -> Optional[BalancerState]:
+            state = self.get_balancer().snapshot()
+            problems = self.health_problems(state, names)
+            seen[:] = [state.summary() + ("; " + "; ".join(problems) if problems else "")]
+            return None if problems else state
+
+        return wait_until(healthy, timeout=timeout, interval=0.25, what=f"cluster {self.topology.name} healthy",
+                          describe=lambda: seen[0] if seen else "no snapshot")
+
+    def health_problems(self, state: BalancerState, names: list[str]) -> list[str]:
+        problems = []
+        for name in names:
+            node = state.node(name)
+            if node is None:
+                problems.append(f"{name} not registered")
+                continue
+            if node.up is False:
+                problems.append(f"{name} NOTOK")
+            spec = self.topology.get_node(name)
+            for path in spec.contexts:
+                if node.contexts.get(path) != "ENABLED":
+                    problems.append(f"{name}{path} {node.contexts.get(path, 'absent')}")
+        for path in {p for n in names for p in self.topology.get_node(n).contexts}:
+            try:
+                reply = requests.get(self.url(f"{path}/"), timeout=5)
+                if reply.status_code != 200:
+                    problems.append(f"GET {path}/ -> {reply.status_code}")
+            except requests.RequestException as exc:
+                problems.append(f"GET {path}/ -> {type(exc).__name__}")
+        return problems
+
+    def check_health(self, timeout: float = 60.0, label: str = "") -> BalancerState:
+        """Wait until every node is healthy again; raise ClusterUnhealthy (with the state) if not."""
+        try:
+            state = self._wait_healthy(list(self.nodes), timeout)
+        except WaitTimeout as exc:
+            raise ClusterUnhealthy(f"cluster unhealthy {label}: {exc}") from exc
+        self.record_state(label or "health")
+        return state
+
+    def record_state(self, label: str) -> None:
+        try:
+            self.states.append((label, self.get_balancer().snapshot()))
+        except Exception as exc:  # noqa: BLE001 - a snapshot is evidence, not a verdict
+            self.states.append((label, BalancerState(nodes={}, raw={"error": str(exc)})))
+
+    def close(self) -> None:
+        self.scope.close()
+
+    # --- lookups -----------------------------------------------------------------------------------------
+    def get_balancer(self) -> BalancerBase:
+        if self.balancer is None:
+            raise RuntimeError("the cluster has no balancer (not started)")
+        return self.balancer
+
+    def get_node(self, name: str) -> NodeHandle:
+        if name not in self.nodes:
+            raise KeyError(f"no node {name!r} in topology {self.topology.name} (nodes: {', '.join(self.nodes)})")
+        return self.nodes[name]
+
+    def url(self, path: str = "/") -> str:
+        return self.get_balancer().proxy_url(path)  # type: ignore[attr-defined, no-any-return]
+
+    def open_window(self, kind: str, target: str, detail: str = "") -> FaultWindow:
+        window = FaultWindow(kind=kind, target=target, start=time.time(), end=None, detail=detail)
+        self.windows.append(window)
+        return window
+
+    def close_window(self, window: FaultWindow) -> FaultWindow:
+        closed = FaultWindow(window.kind, window.target, window.start, time.time(), window.detail)
+        self.windows[self.windows.index(window)] = closed
+        return closed
+

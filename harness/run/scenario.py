@@ -1,0 +1,163 @@
+"""One test's run: the clusters it starts, the load it drives, the verdicts it reaches, and its evidence.
+
+The pytest fixture `scenario` hands a `ScenarioRun` to a test and calls `finish()` after it: load is
+stopped, evidence is collected (always on failure, on request otherwise) before anything is removed, then
+clusters are torn down in reverse order keeping the first error.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+from harness.judge.checks import Verdict
+from harness.flavors.base import FlavorUnavailable
+from harness.flavors.registry import BALANCER_STARTERS, NODE_STARTERS
+from harness.run.cluster import Cluster
+from harness.run.faults import inject
+from harness.spec.faults import FaultSpec
+from harness.judge.history import FaultWindow, History
+from harness.spec.options import HarnessOptions
+from harness.machinery.resources import Resources
+from harness.spec.topology import BalancerSpec, LoadProfile, Topology
+
+
+def safe_name(nodeid: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:150] or "test"
+
+
+class ScenarioRun:
+    def __init__(self, client: Any, options: HarnessOptions, nodeid: str,
+                 on_unavailable: Optional[Callable[[str], Any]] = None) -> None:
+        """`on_unavailable(reason)` is called when a flavor cannot run here (pytest: skip with the reason)."""
+        self.client, self.options, self.nodeid = client, options, nodeid
+        self.on_unavailable = on_unavailable
+        self.clusters: list[Cluster] = []
+        self.loads: list[Any] = []
+        self.verdicts: list[Verdict] = []
+        self.started = time.time()
+
+    # --- building blocks --------------------------------------------------------------------------------
+    def topology(self, name: str, nodes: int = 2, *, discovery: Any = None,
+                 balancer: Optional[dict[str, Any]] = None, **node_fields: Any) -> Topology:
+        """A topology of the selected flavors (--balancer, --node-flavor): node1..nodeN, fast status ticks."""
+        node_fields.setdefault("status_interval_s", 1.0)
+        for flavor, table, role in ((self.options.balancer, BALANCER_STARTERS, "balancer"),
+                                    (self.options.node, NODE_STARTERS, "node")):
+            if flavor not in table and self.on_unavailable is not None:
+                self.on_unavailable(f"{role} flavor {flavor!r} is not built yet (available: {', '.join(table)})")
+        spec = BalancerSpec(flavor=self.options.balancer, **(balancer or {}))
+        return Topology.simple(name, nodes, flavor=self.options.node, balancer=spec, discovery=discovery,
+                               **node_fields)
+
+    def cluster(self, topology: Topology, *, ready_timeout: float = 180.0) -> Cluster:
+        """Start `topology` and wait until it is healthy. Torn down after the test."""
+        scope = Resources(self.client, scope=f"{topology.name}-{len(self.clusters)}",
+                          keep=self.options.keep_on_failure)
+        cluster = Cluster(topology, scope, self.options)
+        self.clusters.append(cluster)
+        try:
+            cluster.start(ready_timeout)
+        except FlavorUnavailable as exc:
+            if self.on_unavailable is None:
+                raise
+            self.on_unavailable(str(exc))
+        cluster.record_state("ready")
+        return cluster
+
+    def load(self, cluster: Cluster, profile: LoadProfile = LoadProfile()) -> Any:
+        """Start Locust against the cluster's proxy (out of process); stopped after the test at the latest."""
+        from harness.machinery.load import LoadRun
+
+        out = cluster.scope.temp_dir(f"load{len(self.loads)}")
+        run = LoadRun()
+        run.start(cluster.url(""), profile, out)
+        self.loads.append(run)
+        return run
+
+    @contextmanager
+    def fault(self, cluster: Cluster, fault: FaultSpec, **kwargs: Any) -> Iterator[FaultWindow]:
+        with inject(cluster, fault, **kwargs) as window:
+            yield window
+
+    def judge(self, *verdicts: Verdict) -> list[Verdict]:
+        """Record verdicts for the evidence; the test asserts on them."""
+        self.verdicts.extend(verdicts)
+        return list(verdicts)
+
+    def history(self, load: Any) -> History:
+        """The recorded requests of a load run, with every fault window of every cluster."""
+        windows = [w for c in self.clusters for w in c.windows]
+        return History(tuple(load.records()), tuple(windows))
+
+    # --- the end ----------------------------------------------------------------------------------------
+    def finish(self, failed: bool) -> Optional[Path]:
+        first: Optional[BaseException] = None
+        for load in reversed(self.loads):
+            try:
+                load.stop()
+            except Exception as exc:  # noqa: BLE001 - keep the first, go on
+                first = first or exc
+        folder = None
+        if failed or self.options.collect_evidence:
+            try:
+                folder = self.collect_evidence(failed)
+            except Exception as exc:  # noqa: BLE001
+                first = first or exc
+        if not (failed and self.options.keep_on_failure):
+            for cluster in reversed(self.clusters):
+                try:
+                    cluster.close()
+                except Exception as exc:  # noqa: BLE001
+                    first = first or exc
+        if first is not None:
+            raise first
+        return folder
+
+    def collect_evidence(self, failed: bool) -> Path:
+        from harness.machinery.evidence import Evidence, evidence_folder
+
+        evidence = Evidence(evidence_folder(self.options.evidence_dir, self.nodeid))
+        evidence.add_json("run.json", {"test": self.nodeid, "failed": failed, "started": self.started,
+                                       "finished": time.time()})
+        for index, cluster in enumerate(self.clusters):
+            _cluster_evidence(evidence, cluster, prefix="" if index == 0 else f"cluster{index}/")
+        for index, load in enumerate(self.loads):
+            load_evidence = getattr(load, "evidence_files", None)
+            for name, path in (load_evidence() if load_evidence else {}).items():
+                evidence.add_file(f"load{index}/{name}", path)
+            if index == 0:
+                evidence.add_history(self.history(load))
+        evidence.write_summary(title=self.nodeid, verdicts=self.verdicts)
+        return evidence.folder
+
+
+def _cluster_evidence(evidence: Any, cluster: Cluster, prefix: str) -> None:
+    from harness.machinery.containers import container_logs
+
+    evidence.add_topology(cluster.topology, name=f"{prefix}topology.json")
+    evidence.add_json(f"{prefix}timings.json", cluster.timings)
+    evidence.add_json(f"{prefix}windows.json", [w.__dict__ for w in cluster.windows])
+    for label, state in cluster.states:
+        evidence.add_state(f"{prefix}{label}", state)
+    balancer = cluster.balancer
+    if balancer is not None:
+        container = getattr(balancer, "container", None)
+        if container is not None:
+            evidence.add_text(f"{prefix}balancer/container.log", container_logs(container))
+        for name, getter in (("version.txt", "version"), ("error_log", "error_log"), ("access_log", "access_log")):
+            if hasattr(balancer, getter):
+                try:
+                    evidence.add_text(f"{prefix}balancer/{name}", str(getattr(balancer, getter)()))
+                except Exception as exc:  # noqa: BLE001 - a dead balancer still leaves the rest
+                    evidence.add_text(f"{prefix}balancer/{name}", f"(unavailable: {exc})")
+    for name, node in cluster.nodes.items():
+        evidence.add_text(f"{prefix}{name}/container.log", container_logs(node.container))
+        try:
+            for file_name, text in node.evidence_files().items():
+                evidence.add_text(f"{prefix}{name}/{file_name}", text)
+        except Exception as exc:  # noqa: BLE001
+            evidence.add_text(f"{prefix}{name}/evidence-error.txt", str(exc))

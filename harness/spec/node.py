@@ -1,0 +1,190 @@
+"""Descriptions of worker nodes (`NodeSpec`) and of how nodes find the balancer (discovery).
+
+Pure data, validated at construction. Re-exported by `harness.topology`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from harness.spec.balancer import check_host_port
+from harness.spec.base import (
+    SpecError,
+    check_bool,
+    check_choice,
+    check_int,
+    check_name,
+    check_number,
+    check_path,
+    check_port,
+    check_token,
+    check_tuple,
+    fields_to_dict,
+    leaf_from_dict,
+    set_field,
+)
+
+NODE_FLAVORS = ("sim", "wildfly", "tomcat")
+CONNECTORS = ("http", "ajp")
+RESERVED_NAMES = ("balancer",)  # the balancer's network alias
+CONTEXT_MAX = 79  # mod_cluster CONTEXTSZ 80 with the terminating NUL
+ALIAS_MAX = 99  # HOSTALIASZ on 1.3.x (255 on 2.x)
+LBGROUP_MAX = 19  # DOMAINNDSZ 20
+BALANCER_MAX = 39  # BALANCERSZ 40
+
+
+# ---- discovery -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Advertise:
+    """Nodes learn the balancer from mod_advertise multicast datagrams."""
+
+    kind: ClassVar[str] = "advertise"
+    group: str = "224.0.1.105"
+    port: int = 23364
+    security_key: str | None = None
+    frequency_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        try:
+            multicast = ipaddress.ip_address(self.group).is_multicast
+        except ValueError:
+            multicast = False
+        if not multicast:
+            raise SpecError("group", f"got {self.group!r}; expected a multicast IP address such as '224.0.1.105'")
+        check_port("port", self.port)
+        if self.security_key is not None:
+            check_token("security_key", self.security_key)
+        set_field(self, "frequency_s", check_number("frequency_s", self.frequency_s, 0.001))
+
+    def to_dict(self) -> dict[str, Any]:
+        return fields_to_dict(self, kind=self.kind)
+
+
+@dataclass(frozen=True)
+class StaticProxies:
+    """Nodes are configured with a fixed list of balancer MCMP addresses ("host:port")."""
+
+    kind: ClassVar[str] = "static_proxies"
+    proxies: tuple[str, ...] = ("balancer:6666",)
+
+    def __post_init__(self) -> None:
+        set_field(self, "proxies", check_tuple("proxies", self.proxies, check_host_port, non_empty=True, unique=True))
+
+    def to_dict(self) -> dict[str, Any]:
+        return fields_to_dict(self, kind=self.kind)
+
+
+@dataclass(frozen=True)
+class StaticWorkers:
+    """mod_jk: the balancer lists its workers (workers.properties); nodes announce nothing."""
+
+    kind: ClassVar[str] = "static_workers"
+
+    def to_dict(self) -> dict[str, Any]:
+        return fields_to_dict(self, kind=self.kind)
+
+
+Discovery = Advertise | StaticProxies | StaticWorkers
+DISCOVERY_TYPES: dict[str, type[Advertise] | type[StaticProxies] | type[StaticWorkers]] = {
+    cls.kind: cls for cls in (Advertise, StaticProxies, StaticWorkers)
+}
+
+
+def discovery_from_dict(data: object, field: str = "discovery") -> Discovery:
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if not isinstance(kind, str) or kind not in DISCOVERY_TYPES:
+        raise SpecError(f"{field}.kind", f"got {kind!r}; accepted values: {', '.join(DISCOVERY_TYPES)}")
+    return leaf_from_dict(DISCOVERY_TYPES[kind], data, field)
+
+
+# ---- nodes -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One worker node. `name` is its stable name in every layer (alias, jvmRoute, route, folder).
+
+    load: fixed load factor sent in STATUS (-1 broken, 0 hot standby, 1..100 weight).
+    include_sticky_force: sim only; False omits StickySessionForce from CONFIG (httpd then defaults to yes).
+    balancer / lbgroup: None sends none (httpd uses ManagerBalancerName / no group).
+    faults: startup faults of the sim, free words validated by the sim itself.
+    Discovery settings (advertise group, security key, proxies) come from the topology's discovery.
+    """
+
+    name: str
+    flavor: str = "sim"
+    contexts: tuple[str, ...] = ("/app",)
+    aliases: tuple[str, ...] = ("localhost",)
+    load: int = 50
+    status_interval_s: float = 10.0
+    sticky_session: bool = True
+    sticky_session_force: bool = False
+    sticky_session_remove: bool = False
+    include_sticky_force: bool = True
+    connector: str = "http"
+    http_port: int = 8080
+    ajp_port: int = 8009
+    balancer: str | None = None
+    lbgroup: str | None = None
+    stop_context_timeout_s: float = 10.0
+    faults: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_name("name", self.name)
+        if self.name in RESERVED_NAMES:
+            raise SpecError("name", f"got {self.name!r}; reserved names: {', '.join(RESERVED_NAMES)}")
+        check_choice("flavor", self.flavor, NODE_FLAVORS)
+        set_field(self, "contexts", check_tuple("contexts", self.contexts, _check_context, non_empty=True, unique=True))
+        set_field(self, "aliases", check_tuple("aliases", self.aliases, _check_alias, non_empty=True, unique=True))
+        check_int("load", self.load, -1, 100)
+        set_field(self, "status_interval_s", check_number("status_interval_s", self.status_interval_s, 0.001))
+        for name in ("sticky_session", "sticky_session_force", "sticky_session_remove", "include_sticky_force"):
+            check_bool(name, getattr(self, name))
+        if not self.include_sticky_force and self.flavor != "sim":
+            raise SpecError(
+                "include_sticky_force", f"only flavor 'sim' can omit StickySessionForce, not {self.flavor!r}"
+            )
+        check_choice("connector", self.connector, CONNECTORS)
+        check_port("http_port", self.http_port)
+        check_port("ajp_port", self.ajp_port)
+        if self.http_port == self.ajp_port:
+            raise SpecError("ajp_port", f"got {self.ajp_port}; must differ from http_port")
+        if self.balancer is not None:
+            check_name("balancer", self.balancer, BALANCER_MAX)
+        if self.lbgroup is not None:
+            check_name("lbgroup", self.lbgroup, LBGROUP_MAX)
+        timeout = check_number("stop_context_timeout_s", self.stop_context_timeout_s, 0)
+        set_field(self, "stop_context_timeout_s", timeout)
+        set_field(self, "faults", check_tuple("faults", self.faults, check_token))
+
+    @property
+    def port(self) -> int:
+        """The port the balancer connects to (by connector)."""
+        return self.ajp_port if self.connector == "ajp" else self.http_port
+
+    def to_dict(self) -> dict[str, Any]:
+        return fields_to_dict(self)
+
+
+def node_from_dict(data: object, field: str = "node") -> NodeSpec:
+    return leaf_from_dict(NodeSpec, data, field)
+
+
+def _check_context(field: str, value: object) -> str:
+    path = check_path(field, value, CONTEXT_MAX)
+    if "," in path or ";" in path or "?" in path:
+        raise SpecError(field, f"got {value!r}; a context may not contain ',', ';' or '?'")
+    if path != "/" and path.endswith("/"):
+        raise SpecError(field, f"got {value!r}; write a context without a trailing '/' (e.g. '/app')")
+    return path
+
+
+def _check_alias(field: str, value: object) -> str:
+    alias = check_token(field, value, ALIAS_MAX)
+    if "," in alias or "/" in alias:
+        raise SpecError(field, f"got {value!r}; a host alias may not contain ',' or '/'")
+    return alias

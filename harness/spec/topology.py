@@ -1,0 +1,286 @@
+"""Descriptions of what to run: `Topology`, `LoadProfile`, `Reproduction` (plus re-exports of the node,
+balancer, discovery and fault descriptions). Pure data: printable, diffable, saved next to evidence with
+`to_dict()` and read back with `topology_from_dict()`.
+
+Compatibility rules checked by `Topology` (kept simple on purpose):
+- discovery: httpd-modcluster and undertow take `Advertise` or `StaticProxies` (None means StaticProxies);
+  httpd-modjk has neither advertise nor MCMP and takes only `StaticWorkers` (None means StaticWorkers).
+- node flavors: every flavor may sit behind every balancer; behind httpd-modjk a node needs connector "ajp"
+  (mod_jk speaks AJP only).
+- `Advertise` discovery with `balancer.server_advertise=False` is refused: nodes would never find it.
+- Maxnode (when set) >= number of nodes. Mode lbmethod_cluster: lbmethod_growth >= number of nodes, and a
+  node's `balancer` is None or the balancer's `balancer_name` (only that balancer exists).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.spec.balancer import BalancerSpec, HealthCheck, MpmSpec, balancer_from_dict
+from harness.spec.faults import (
+    BALANCER,
+    AdvertiseBlocked,
+    BalancerRestart,
+    FaultSpec,
+    Kill,
+    Partition,
+    Pause,
+    Remove,
+    Slowness,
+    Stop,
+    fault_from_dict,
+)
+from harness.spec.node import (
+    Advertise,
+    Discovery,
+    NodeSpec,
+    StaticProxies,
+    StaticWorkers,
+    discovery_from_dict,
+    node_from_dict,
+)
+from harness.spec.base import (
+    SpecError,
+    check_int,
+    check_mapping,
+    check_name,
+    check_number,
+    check_path,
+    check_token,
+    check_tuple,
+    field_prefix,
+    fields_to_dict,
+    leaf_from_dict,
+    replace_checked,
+    set_field,
+)
+
+__all__ = [
+    "Advertise", "AdvertiseBlocked", "BalancerRestart", "BalancerSpec", "Discovery", "FaultSpec", "HealthCheck",
+    "Kill", "LoadProfile", "MpmSpec", "NodeSpec", "Partition", "Pause", "Remove", "Reproduction", "Slowness",
+    "SpecError", "StaticProxies", "StaticWorkers", "Stop", "Topology", "reproduction_from_dict",
+    "topology_from_dict",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Topology:
+    """A balancer, its nodes and how they find each other. Builders return new validated copies."""
+
+    name: str
+    balancer: BalancerSpec = field(default_factory=BalancerSpec)
+    nodes: tuple[NodeSpec, ...] = ()
+    discovery: Discovery | None = None  # None: the balancer flavor's default (see module docstring)
+
+    def __post_init__(self) -> None:
+        check_name("name", self.name)
+        if not isinstance(self.balancer, BalancerSpec):
+            raise SpecError("balancer", f"got {self.balancer!r}; expected a BalancerSpec")
+        set_field(self, "nodes", check_tuple("nodes", self.nodes, _check_node, non_empty=True))
+        for i, node in enumerate(self.nodes):
+            if node.name in self.node_names[:i]:
+                raise SpecError(f"nodes[{i}].name", f"duplicate node name {node.name!r}; names must be unique")
+        set_field(self, "discovery", _resolve_discovery(self.balancer, self.discovery))
+        self._check_capacity()
+        self._check_compatibility()
+
+    def _check_capacity(self) -> None:
+        count, spec = len(self.nodes), self.balancer
+        if spec.max_node is not None and spec.max_node < count:
+            raise SpecError("balancer.max_node", f"got {spec.max_node}; the topology has {count} nodes")
+        if spec.mode == "lbmethod_cluster" and spec.lbmethod_growth < count:
+            raise SpecError("balancer.lbmethod_growth", f"got {spec.lbmethod_growth}; the topology has {count} nodes")
+
+    def _check_compatibility(self) -> None:
+        spec = self.balancer
+        for i, node in enumerate(self.nodes):
+            if spec.flavor == "httpd-modjk" and node.connector != "ajp":
+                raise SpecError(f"nodes[{i}].connector", "got 'http'; behind httpd-modjk accepted values: 'ajp'")
+            if spec.mode == "lbmethod_cluster" and node.balancer not in (None, spec.balancer_name):
+                raise SpecError(
+                    f"nodes[{i}].balancer",
+                    f"got {node.balancer!r}; in lbmethod_cluster mode accepted values: None, {spec.balancer_name!r}",
+                )
+        if isinstance(self.discovery, Advertise) and spec.server_advertise is False:
+            raise SpecError("balancer.server_advertise", "False with Advertise discovery: nodes would never find it")
+
+    # ---- lookups ----
+
+    @property
+    def node_names(self) -> tuple[str, ...]:
+        return tuple(node.name for node in self.nodes)
+
+    def get_node(self, name: str) -> NodeSpec:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise SpecError("nodes", f"no node named {name!r}; nodes: {', '.join(self.node_names)}")
+
+    # ---- builders ----
+
+    @classmethod
+    def simple(
+        cls,
+        name: str,
+        n: int = 2,
+        *,
+        flavor: str = "sim",
+        balancer: BalancerSpec | None = None,
+        discovery: Discovery | None = None,
+        **node_fields: Any,
+    ) -> Topology:
+        """`n` identical nodes node1..nodeN behind a default (or given) balancer.
+
+        `balancer` here is the BalancerSpec; set NodeSpec.balancer with `with_nodes(...)` or `with_node(...)`.
+        """
+        return cls(name, balancer or BalancerSpec(), _numbered_nodes(n, flavor, node_fields), discovery)
+
+    def with_nodes(self, n: int, flavor: str = "sim", **node_fields: Any) -> Topology:
+        """The same topology with its nodes replaced by node1..nodeN."""
+        return dataclasses.replace(self, nodes=_numbered_nodes(n, flavor, node_fields))
+
+    def with_node(self, name: str, /, **changes: Any) -> Topology:
+        """The same topology with node `name` changed."""
+        index = self.node_names.index(self.get_node(name).name)
+        node = replace_checked(self.nodes[index], f"nodes[{index}]", changes)
+        return dataclasses.replace(self, nodes=self.nodes[:index] + (node,) + self.nodes[index + 1 :])
+
+    def with_added_node(self, node: NodeSpec) -> Topology:
+        return dataclasses.replace(self, nodes=self.nodes + (node,))
+
+    def with_balancer(self, **changes: Any) -> Topology:
+        return dataclasses.replace(self, balancer=replace_checked(self.balancer, "balancer", changes))
+
+    def with_discovery(self, discovery: Discovery | None) -> Topology:
+        return dataclasses.replace(self, discovery=discovery)
+
+    def to_dict(self) -> dict[str, Any]:
+        return fields_to_dict(self)
+
+
+def topology_from_dict(data: object, field: str = "") -> Topology:
+    """Inverse of `Topology.to_dict()`; errors name the field ("nodes[1].load")."""
+    values = check_mapping(field, data, Topology)
+    prefix = f"{field}." if field else ""
+    if "balancer" in values:
+        values["balancer"] = balancer_from_dict(values["balancer"], f"{prefix}balancer")
+    if "nodes" in values:
+        nodes = values["nodes"]
+        if not isinstance(nodes, tuple):
+            raise SpecError(f"{prefix}nodes", f"got {nodes!r}; expected a list of nodes")
+        values["nodes"] = tuple(node_from_dict(n, f"{prefix}nodes[{i}]") for i, n in enumerate(nodes))
+    if values.get("discovery") is not None:
+        values["discovery"] = discovery_from_dict(values["discovery"], f"{prefix}discovery")
+    if not field:
+        return Topology(**values)
+    with field_prefix(field):
+        return Topology(**values)
+
+
+@dataclass(frozen=True)
+class LoadProfile:
+    """Locust load: `users` simulated users started at `spawn_rate`/s, each waiting `wait_s` between requests."""
+
+    users: int = 10
+    spawn_rate: float = 10.0
+    locustfile: str = "sticky_sessions.py"
+    wait_s: tuple[float, float] = (0.05, 0.1)
+    path: str = "/app/"
+
+    def __post_init__(self) -> None:
+        check_int("users", self.users, 1)
+        set_field(self, "spawn_rate", check_number("spawn_rate", self.spawn_rate, 0.001))
+        check_token("locustfile", self.locustfile)
+        if "/" in self.locustfile or not self.locustfile.endswith(".py"):
+            raise SpecError("locustfile", f"got {self.locustfile!r}; expected a file name in locustfiles/, *.py")
+        wait = check_tuple("wait_s", self.wait_s, lambda f, v: check_number(f, v, 0))
+        if len(wait) != 2 or wait[0] > wait[1]:
+            raise SpecError("wait_s", f"got {self.wait_s!r}; expected (min, max) with 0 <= min <= max")
+        set_field(self, "wait_s", (wait[0], wait[1]))
+        check_path("path", self.path)
+
+    def to_dict(self) -> dict[str, Any]:
+        return fields_to_dict(self)
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """A field bug as data (etcd's Regression list): the topology, load and faults that showed it, and the
+    names of the checks whose verdicts tell whether it is fixed (interpreted by the reproduction runner)."""
+
+    issue: str
+    topology: Topology
+    load: LoadProfile = field(default_factory=LoadProfile)
+    faults: tuple[FaultSpec, ...] = ()
+    expectations: tuple[str, ...] = ()
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        check_token("issue", self.issue, 100)
+        if not isinstance(self.topology, Topology):
+            raise SpecError("topology", f"got {self.topology!r}; expected a Topology")
+        if not isinstance(self.load, LoadProfile):
+            raise SpecError("load", f"got {self.load!r}; expected a LoadProfile")
+        set_field(self, "faults", check_tuple("faults", self.faults, _check_fault))
+        known = self.topology.node_names + (BALANCER,)
+        for i, fault in enumerate(self.faults):
+            for target in fault.targets():
+                if target not in known:
+                    message = f"{fault.describe()}: unknown name {target!r}; known: {', '.join(known)}"
+                    raise SpecError(f"faults[{i}]", message)
+        set_field(self, "expectations", check_tuple("expectations", self.expectations, check_token))
+        if not isinstance(self.notes, str):
+            raise SpecError("notes", f"got {self.notes!r}; expected a string")
+
+    def to_dict(self) -> dict[str, Any]:
+        return fields_to_dict(self)
+
+
+def reproduction_from_dict(data: object) -> Reproduction:
+    values = check_mapping("", data, Reproduction)
+    if "topology" in values:
+        values["topology"] = topology_from_dict(values["topology"], "topology")
+    if "load" in values:
+        values["load"] = leaf_from_dict(LoadProfile, values["load"], "load")
+    if "faults" in values:
+        values["faults"] = tuple(fault_from_dict(f, f"faults[{i}]") for i, f in enumerate(values["faults"]))
+    return Reproduction(**values)
+
+
+def _numbered_nodes(n: int, flavor: str, node_fields: dict[str, Any]) -> tuple[NodeSpec, ...]:
+    check_int("n", n, 1)
+    accepted = [f.name for f in dataclasses.fields(NodeSpec) if f.name not in ("name", "flavor")]
+    for key in node_fields:
+        if key not in accepted:
+            raise SpecError(f"nodes.{key}", f"unknown field of NodeSpec; accepted: {', '.join(accepted)}")
+    nodes = []
+    for i in range(1, n + 1):
+        with field_prefix(f"nodes[{i - 1}]"):
+            nodes.append(NodeSpec(f"node{i}", flavor=flavor, **node_fields))
+    return tuple(nodes)
+
+
+def _resolve_discovery(spec: BalancerSpec, discovery: object) -> Discovery:
+    if spec.flavor == "httpd-modjk":
+        if discovery is None or isinstance(discovery, StaticWorkers):
+            return StaticWorkers()
+        raise SpecError("discovery", f"got {discovery!r}; httpd-modjk has no advertise nor MCMP: use StaticWorkers()")
+    if discovery is None:
+        return StaticProxies()
+    if isinstance(discovery, (Advertise, StaticProxies)):
+        return discovery
+    raise SpecError("discovery", f"got {discovery!r}; {spec.flavor} accepts Advertise(...) or StaticProxies(...)")
+
+
+def _check_node(field: str, value: object) -> NodeSpec:
+    if not isinstance(value, NodeSpec):
+        raise SpecError(field, f"got {value!r}; expected a NodeSpec")
+    return value
+
+
+def _check_fault(field: str, value: object) -> FaultSpec:
+    if not isinstance(value, FaultSpec):
+        raise SpecError(field, f"got {value!r}; expected a FaultSpec (Kill, Stop, Pause, ...)")
+    return value
