@@ -49,25 +49,24 @@ def _images(args: argparse.Namespace) -> int:
 
 
 def _build_named(client: object, name: str, args: argparse.Namespace) -> str:
-    """Images that need inputs get them here: the mod_cluster source, the WildFly distribution."""
+    """A flavor's image gets its inputs from the flavor (the mod_cluster source, the WildFly distribution)."""
+    from harness.flavors import registry
     from harness.machinery import images
     from harness.spec.options import HarnessOptions
 
     options = HarnessOptions.from_values(vars(args))  # flags, else HARNESS_* environment, else defaults
-    if name == "httpd-modcluster":
-        from harness.flavors.httpd_modcluster.balancer import image_for
-        from harness.flavors.registry import modcluster_source_for
+    flavor = registry.by_image().get(name)
+    if flavor is not None:
+        return flavor.image_tag(client, options)
+    return images.build(client, images.ImageRequest(name))
 
-        return image_for(client, modcluster_source_for(options.modcluster_source))  # type: ignore[arg-type]
-    if name == "wildfly-node":
-        from harness.flavors.wildfly.node import wildfly_image
 
-        return wildfly_image(client, options.wildfly_version, options.wildfly_archive)  # type: ignore[arg-type]
-    if name == "sim-node":
-        from harness.flavors.sim.node import sim_image
+def _flavors(args: argparse.Namespace) -> int:
+    from harness.flavors import registry
 
-        return sim_image(client)  # type: ignore[arg-type]
-    return images.build(client, images.ImageRequest(name))  # type: ignore[arg-type]
+    for role, name, image, summary in registry.flavor_table():
+        print(f"{role:9s} {name:17s} images/{image:17s} {summary}")
+    return 0
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -111,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wildfly-archive", dest="harness_wildfly_archive", help="for wildfly-node: a local archive")
     p.set_defaults(handler=_images)
 
+    p = sub.add_parser("flavors", help="list the balancer and node flavors (role, name, image, what it is)")
+    p.set_defaults(handler=_flavors)
+
     p = sub.add_parser("sweep", help="remove containers, networks and temp dirs left by runs that are gone")
     p.add_argument("--all", action="store_true", help="remove every labelled object, also of live or kept runs")
     p.add_argument("--run", help="remove only this run id's objects")
@@ -131,12 +133,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback, for expected failures
-        from harness.flavors.base import FlavorUnavailable
+        from harness.flavors.base import FlavorRefused, FlavorUnavailable
         from harness.machinery.engine import EngineUnavailable
-        from harness.spec.options import OptionError
         from harness.spec.base import SpecError
+        from harness.spec.options import OptionError
 
-        if isinstance(exc, (EngineUnavailable, FlavorUnavailable, OptionError, SpecError)):
+        if isinstance(exc, (EngineUnavailable, FlavorUnavailable, FlavorRefused, OptionError, SpecError)):
             print(f"harness {args.command}: {exc}", file=sys.stderr)
             return 2
         raise

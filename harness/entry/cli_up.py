@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.spec import settings
+from harness.spec.base import SpecError
 from harness.spec.options import OPTIONS, HarnessOptions, OptionError
 
 
@@ -23,26 +24,30 @@ def _state_dir() -> Path:
 
 
 def _topology(args: argparse.Namespace, options: HarnessOptions) -> Any:
-    from harness.spec.topology import Advertise, BalancerSpec, Topology, topology_from_dict
+    from harness.spec.topology import FAST_STATUS_INTERVAL_S, Advertise, BalancerSpec, Topology, topology_from_dict
 
     if args.topology:
         try:
             return topology_from_dict(json.loads(Path(args.topology).read_text()))
+        except SpecError as exc:
+            raise OptionError(f"--topology {args.topology}: {exc}") from exc
         except (OSError, json.JSONDecodeError) as exc:
             raise OptionError(f"--topology {args.topology}: {exc}") from exc
     discovery = Advertise(group="224.0.1.150", port=23370) if args.advertise else None
     return Topology.simple(args.name, args.nodes, flavor=options.node,
                            balancer=BalancerSpec(flavor=options.balancer), discovery=discovery,
-                           status_interval_s=2.0)
+                           status_interval_s=FAST_STATUS_INTERVAL_S)
 
 
 def up(args: argparse.Namespace) -> int:
+    from harness.flavors import registry
     from harness.machinery import engine
-    from harness.run.cluster import Cluster
     from harness.machinery.resources import Resources
+    from harness.run.cluster import Cluster
 
     options = HarnessOptions.from_values(vars(args))
-    topology = _topology(args, options)
+    registry.check_options(options)  # every refusal before anything is created
+    topology = registry.resolve(_topology(args, options), options)
     settings.configure_testcontainers()
     scope = Resources(engine.client(), scope=topology.name, keep=True)
     cluster = Cluster(topology, scope, options)
@@ -54,8 +59,8 @@ def up(args: argparse.Namespace) -> int:
     record = {
         "name": topology.name, "run": settings.run_id(), "balancer": options.balancer,
         "proxy": cluster.url("/"), "nodes": cluster.addresses, "topology": topology.to_dict(),
-        "manager": getattr(cluster.balancer, "manager_url", lambda: "")(),
-        "mcmp": [getattr(cluster.balancer, "ip", ""), topology.balancer.mcmp_port],
+        "manager": cluster.get_balancer().manager_url(),
+        "mcmp": list(cluster.get_balancer().mcmp_address()),
     }
     (_state_dir() / f"{topology.name}.json").write_text(json.dumps(record, indent=2))
     print(f"topology {topology.name} is up (run {settings.run_id()}): {cluster.get_balancer().snapshot().summary()}")
@@ -72,7 +77,7 @@ def status(args: argparse.Namespace) -> int:
     from harness.protocol.balancer_info import parse_info
     from harness.protocol.mcmp_client import McmpClient, McmpTransportError
 
-    records = [json.loads(p.read_text()) for p in sorted(_state_dir().glob("*.json"))]
+    records = [_read_record(p) for p in sorted(_state_dir().glob("*.json"))]
     records = [r for r in records if not args.name or r["name"] == args.name]
     if not records:
         print("no topology is up" + (f" under the name {args.name}" if args.name else ""))
@@ -103,13 +108,33 @@ def down(args: argparse.Namespace) -> int:
         print(f"harness down: no topology named {args.name!r} is up (up: {known})")
         return 1
     for path in chosen:
-        record = json.loads(path.read_text())
+        record = _read_record(path)
         print(f"{record['name']}: {resources.sweep(client, run=record['run'])}")
         path.unlink()
     return 0
 
 
+_RECORD_KEYS = ("name", "run", "balancer", "proxy", "mcmp")
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    """One `harness up` state file; a damaged one is an OptionError naming the file and how to clear it."""
+    try:
+        record = json.loads(path.read_text())
+        missing = [key for key in _RECORD_KEYS if key not in record] if isinstance(record, dict) else ["(all)"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OptionError(f"state file {path} is unreadable ({exc}); remove it, then `harness sweep --all` "
+                          "removes what it described") from exc
+    if missing:
+        raise OptionError(f"state file {path} lacks {', '.join(missing)}; remove it, then `harness sweep --all` "
+                          "removes what it described")
+    return dict(record)
+
+
 def register(sub: Any) -> None:
+    from harness.flavors import registry
+
+    choices = {"--balancer": tuple(registry.BALANCERS), "--node-flavor": tuple(registry.NODES)}
     p = sub.add_parser("up", help="start a topology and leave it running")
     p.add_argument("name", nargs="?", default="poke", help="topology name (default: poke)")
     p.add_argument("--nodes", type=int, default=2, help="number of nodes (default 2)")
@@ -118,7 +143,8 @@ def register(sub: Any) -> None:
     for option in OPTIONS:
         if option.flag in ("--balancer", "--node-flavor", "--modcluster-source", "--modcluster-mode",
                            "--wildfly-version", "--wildfly-archive"):
-            p.add_argument(option.flag, dest=option.dest, choices=option.choices, help=f"{option.help}; env {option.env}")
+            p.add_argument(option.flag, dest=option.dest, choices=choices.get(option.flag, option.choices),
+                           help=f"{option.help}; env {option.env}")
     p.set_defaults(handler=up)
     p = sub.add_parser("status", help="show the topologies started with `harness up`")
     p.add_argument("name", nargs="?")

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import signal
 import sys
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Generator, Iterator, Optional
 
 import pytest
 
+from harness.flavors import registry
+from harness.flavors.httpd_modcluster.flavor import source_for
 from harness.spec import settings
-from harness.spec.options import OPTIONS, HarnessOptions
+from harness.spec.options import OPTIONS, HarnessOptions, OptionError
+
+# the flags whose accepted values are the registry's flavor names
+_FLAVOR_CHOICES = {"--balancer": tuple(registry.BALANCERS), "--node-flavor": tuple(registry.NODES)}
 
 MARKERS = {
     "docker": "needs a Docker engine (the docker tier)",
@@ -27,7 +32,8 @@ MARKERS = {
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("modcluster-harness", "httpd + mod_cluster integration harness")
     for option in OPTIONS:
-        extra: dict[str, Any] = {"action": "store_true"} if option.is_flag else {"choices": option.choices}
+        choices = _FLAVOR_CHOICES.get(option.flag, option.choices)
+        extra: dict[str, Any] = {"action": "store_true"} if option.is_flag else {"choices": choices}
         default = f" (default: {option.default})" if option.default else ""
         group.addoption(option.flag, dest=option.dest, default=None,
                         help=f"{option.help}{default}; env {option.env}", **extra)
@@ -37,7 +43,12 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     settings.configure_testcontainers()
-    config.stash[_OPTIONS] = HarnessOptions.from_pytest(config)
+    try:  # a bad HARNESS_* value or an input given but unusable: a usage error naming it, before any test
+        options = HarnessOptions.from_pytest(config)
+        registry.check_options(options)
+    except OptionError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    config.stash[_OPTIONS] = options
     settings.set_progress_sink(lambda line: _live_line(config, line))
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
@@ -48,15 +59,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     options = config.stash[_OPTIONS]
     lines = [f"harness run {settings.run_id()}: balancer={options.balancer} node={options.node} "
              f"wildfly={options.wildfly_version}"]
-    if options.modcluster_source:
-        from harness.flavors.httpd_modcluster import source as modcluster_source
-
-        try:
-            source = modcluster_source.resolve(options.modcluster_source)
-            lines.append(f"mod_cluster source: {source.release} (line {source.line}, mode "
-                         f"{options.modcluster_mode}) from {options.modcluster_source}")
-        except modcluster_source.SourceError as exc:
-            lines.append(f"mod_cluster source: unusable: {exc}")
+    if options.modcluster_source:  # checked usable at configure time
+        source = source_for(options.modcluster_source)
+        lines.append(f"mod_cluster source: {source.release} (line {source.line}, mode "
+                     f"{options.modcluster_mode}) from {options.modcluster_source}")
     return lines
 
 
@@ -107,7 +113,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not options.no_sweep:
         from harness.machinery import resources
 
-        report = resources.sweep(client)  # type: ignore[arg-type]
+        report = resources.sweep(client)
         if report.containers or report.networks or report.temp_dirs:
             print(f"\n[harness] sweep of earlier killed runs: {report}")
 
@@ -134,7 +140,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state[0] is not None:
         from harness.machinery import resources
 
-        resources.sweep(state[0], run=settings.run_id())  # type: ignore[arg-type]
+        resources.sweep(state[0], run=settings.run_id())
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None or exitstatus != 0:
         return
@@ -173,10 +179,9 @@ def build_image(docker_client: Any) -> Callable[..., str]:
 def modcluster_source(harness_options: HarnessOptions) -> Any:
     """The httpd mod_cluster source tree, or a skip naming --modcluster-source / HARNESS_MODCLUSTER_SOURCE."""
     from harness.flavors.base import FlavorUnavailable
-    from harness.flavors.registry import modcluster_source_for
 
     try:
-        return modcluster_source_for(harness_options.modcluster_source)
+        return source_for(harness_options.modcluster_source)
     except FlavorUnavailable as exc:
         pytest.skip(str(exc))
 
@@ -194,8 +199,9 @@ def resources(docker_client: Any, request: pytest.FixtureRequest) -> Iterator[An
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
-    report: Any = yield
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     item.stash.setdefault(_REPORTS, {})[report.when] = report
     return report
 

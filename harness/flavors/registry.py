@@ -1,73 +1,97 @@
-"""Flavor starters: turn a topology's balancer or node spec into a running, ready component.
+"""The one registry of flavors. Options, CLI choices, image builds, checks and skip reasons read it.
 
-Each starter takes a `ClusterContext` (and, for nodes, the NodeSpec and an optional pinned address) and
-raises `FlavorUnavailable` with the option to set when its inputs are missing (no mod_cluster source,
-no WildFly archive reachable).
+Adding a flavor: its folder under harness/flavors/ with a `flavor.py` declaring it (see `base.py`), its image
+folder under images/, its line in BALANCERS or NODES below, and a row in the README's flavor table.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any, Optional
+import dataclasses
+from typing import Optional, Union
 
-from harness.flavors.httpd_modcluster import source as modcluster_source
-from harness.flavors.base import ClusterContext, FlavorUnavailable
+from harness.flavors.base import BalancerFlavor, ClusterContext, FlavorRefused, NodeFlavor
+from harness.flavors.httpd_modcluster.flavor import FLAVOR as HTTPD_MODCLUSTER
+from harness.flavors.sim.flavor import FLAVOR as SIM
+from harness.flavors.undertow.flavor import FLAVOR as UNDERTOW
+from harness.flavors.wildfly.flavor import FLAVOR as WILDFLY
+from harness.machinery.contracts import Balancer, Node
+from harness.spec.faults import BALANCER, FaultSpec
 from harness.spec.node import NodeSpec
+from harness.spec.options import HarnessOptions, OptionError
+from harness.spec.topology import Topology
 
-_SOURCES: dict[str, modcluster_source.ModClusterSource] = {}
+Flavor = Union[BalancerFlavor, NodeFlavor]
 
-
-def modcluster_source_for(given: Optional[str]) -> modcluster_source.ModClusterSource:
-    """The source tree for this session (resolved once; a git URL is cloned once)."""
-    key = given or ""
-    if key not in _SOURCES:
-        try:
-            _SOURCES[key] = modcluster_source.resolve(given)
-        except modcluster_source.SourceError as exc:
-            raise FlavorUnavailable(str(exc)) from exc
-    return _SOURCES[key]
+BALANCERS: dict[str, BalancerFlavor] = {f.name: f for f in (HTTPD_MODCLUSTER, UNDERTOW)}
+NODES: dict[str, NodeFlavor] = {f.name: f for f in (SIM, WILDFLY)}
 
 
-def start_httpd(context: ClusterContext) -> Any:
-    from harness.flavors.httpd_modcluster.balancer import start_httpd_balancer
-
-    source = modcluster_source_for(context.options.modcluster_source)
-    spec = context.topology.balancer
-    if context.options.modcluster_mode != spec.mode and spec.mode == "proxy_cluster":
-        spec = replace(spec, mode=context.options.modcluster_mode)
-    return start_httpd_balancer(context.scope, context.network, spec, source, advertise=context.advertise)
+def balancer_flavor(name: str, field: str = "balancer.flavor") -> BalancerFlavor:
+    if name not in BALANCERS:
+        raise FlavorRefused(field, name, f"no balancer flavor {name!r}; known: {', '.join(BALANCERS)}")
+    return BALANCERS[name]
 
 
-def start_undertow(context: ClusterContext) -> Any:
-    from harness.flavors.undertow import balancer as balancer_undertow
-
-    return balancer_undertow.start_for_cluster(context)
-
-
-def start_sim(context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] = None) -> Any:
-    from harness.flavors.sim import node as nodes_sim
-
-    return nodes_sim.start_for_cluster(context, spec, ipv4)
+def node_flavor(name: str, field: str = "node.flavor") -> NodeFlavor:
+    if name not in NODES:
+        raise FlavorRefused(field, name, f"no node flavor {name!r}; known: {', '.join(NODES)}")
+    return NODES[name]
 
 
-def start_wildfly(context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] = None) -> Any:
-    from harness.flavors.wildfly import node as nodes_wildfly
-
-    return nodes_wildfly.start_for_cluster(context, spec, ipv4)
-
-
-BALANCER_STARTERS = {"httpd-modcluster": start_httpd, "undertow": start_undertow}
-NODE_STARTERS = {"sim": start_sim, "wildfly": start_wildfly}
-
-
-def start_balancer(context: ClusterContext) -> Any:
-    flavor = context.topology.balancer.flavor
-    if flavor not in BALANCER_STARTERS:
-        raise FlavorUnavailable(f"balancer flavor {flavor!r} is not available yet (known: {', '.join(BALANCER_STARTERS)})")
-    return BALANCER_STARTERS[flavor](context)
+def by_image() -> dict[str, Flavor]:
+    """Image folder name -> the (first) flavor that builds it, for `harness images build NAME`."""
+    flavors: list[Flavor] = [*BALANCERS.values(), *NODES.values()]
+    table: dict[str, Flavor] = {}
+    for flavor in flavors:
+        table.setdefault(flavor.image, flavor)
+    return table
 
 
-def start_node(context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] = None) -> Any:
-    if spec.flavor not in NODE_STARTERS:
-        raise FlavorUnavailable(f"node flavor {spec.flavor!r} is not available yet (known: {', '.join(NODE_STARTERS)})")
-    return NODE_STARTERS[spec.flavor](context, spec, ipv4)
+def check_options(options: HarnessOptions) -> None:
+    """Refuse unknown flavor names and inputs given but unusable (OptionError naming the option): at pytest's
+    start and before `harness up` creates anything."""
+    for value, known, option in ((options.balancer, BALANCERS, "--balancer (or HARNESS_BALANCER)"),
+                                 (options.node, NODES, "--node-flavor (or HARNESS_NODE_FLAVOR)")):
+        if value not in known:
+            raise OptionError(f"{option} = {value!r}: accepted values are {', '.join(known)}")
+    BALANCERS[options.balancer].check_options(options)
+    NODES[options.node].check_options(options)
+    if options.modcluster_source and options.balancer != HTTPD_MODCLUSTER.name:
+        HTTPD_MODCLUSTER.check_options(options)  # httpd-only scenarios use the source whatever --balancer says
+
+
+def resolve(topology: Topology, options: HarnessOptions) -> Topology:
+    """The topology that will run: the options applied by its flavors, then every flavor's check.
+
+    Raises FlavorRefused (a field or discovery a flavor cannot honour) or FlavorUnavailable (an input is
+    missing) before anything is created."""
+    flavor = balancer_flavor(topology.balancer.flavor)
+    resolved = dataclasses.replace(topology, balancer=flavor.resolve(topology.balancer, options))
+    flavor.check(resolved, options)
+    for index, spec in enumerate(resolved.nodes):
+        node_flavor(spec.flavor, f"nodes[{index}].flavor").check(spec, resolved, options)
+    return resolved
+
+
+def check_fault(topology: Topology, fault: FaultSpec) -> None:
+    """Refuse a fault that the flavor of one of its targets cannot take (FlavorRefused)."""
+    for target in fault.targets():
+        if target == BALANCER:
+            balancer_flavor(topology.balancer.flavor).check_fault(fault, target)
+        else:
+            spec = topology.get_node(target)
+            node_flavor(spec.flavor).check_fault(fault, target)
+
+
+def start_balancer(context: ClusterContext) -> Balancer:
+    return balancer_flavor(context.topology.balancer.flavor).start(context)
+
+
+def start_node(context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] = None) -> Node:
+    return node_flavor(spec.flavor).start(context, spec, ipv4)
+
+
+def flavor_table() -> list[tuple[str, str, str, str]]:
+    """(role, name, image, summary) of every flavor: the README's flavor table and `harness flavors`."""
+    flavors: list[Flavor] = [*BALANCERS.values(), *NODES.values()]
+    return [(f.role, f.name, f.image, f.summary) for f in flavors]

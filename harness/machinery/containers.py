@@ -1,38 +1,8 @@
-"""What the live cluster needs from a node of any flavor, and the container-level operations they share.
-
-Fault verbs mean one thing each (HOUSE rule 9): `stop` is graceful (the server leaves the balancer),
-`kill` is SIGKILL to the server process (container and address stay), `pause`/`resume` freeze the whole
-container, `remove` deletes the container. Flavors implement `stop`, `kill`, `start` and `wait_ready`.
-"""
+"""Container-level operations every flavor shares: the SDK object, its address, its logs, a command in it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Optional, Protocol, runtime_checkable
-
-from harness.spec.node import NodeSpec
-
-
-@runtime_checkable
-class NodeHandle(Protocol):
-    name: str
-    spec: NodeSpec
-    container: Any  # testcontainers DockerContainer
-
-    @property
-    def ip(self) -> str: ...
-
-    def stop(self, timeout: float = 10.0) -> None: ...
-
-    def kill(self) -> None: ...
-
-    def start(self) -> None: ...
-
-    def wait_ready(self, timeout: float = 60.0) -> None: ...
-
-    def logs(self) -> str: ...
-
-    def evidence_files(self) -> dict[str, str]: ...
+from typing import Any, Optional
 
 
 def wrapped(container: Any) -> Any:
@@ -60,12 +30,3 @@ def container_logs(container: Any, tail: Optional[int] = None) -> str:
 def exec_in(container: Any, command: list[str]) -> tuple[int, str]:
     code, output = wrapped(container).exec_run(command)
     return int(code), output.decode(errors="replace")
-
-
-@dataclass
-class NodeRecord:
-    """The cluster's bookkeeping for one node: its handle, address and what was done to it."""
-
-    handle: NodeHandle
-    ip: str
-    faults: list[str] = field(default_factory=list)

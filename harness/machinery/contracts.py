@@ -1,15 +1,27 @@
-"""What every balancer flavor offers a scenario: a state snapshot and `wait_for_*` predicates.
+"""The contracts between the flavors and everything above them: what a balancer and a node of any flavor offer.
 
-A flavor implements `snapshot()` (one observation of the balancer, as `BalancerState`) and a few facts
-(`proxy_url`, `version`); the waits here poll that snapshot with deadlines, so httpd+mod_cluster and
-Undertow behave the same way in scenarios.
+`Balancer` and `Node` (protocols) carry every member that the cluster, the faults, the scenario, evidence and
+the CLI use; a flavor's classes satisfy them (mypy checks it where a flavor's `start` returns one). Nobody
+above the flavors probes for a member by name.
+
+`BalancerBase` gives every balancer flavor the same `wait_for_*` predicates over its `snapshot()` (one
+observation, as `BalancerState`), so httpd+mod_cluster and Undertow behave the same way in scenarios.
+
+Fault verbs mean one thing each (HOUSE rule 9): `stop` is graceful (the server leaves the balancer), `kill`
+is SIGKILL to the server process (container and address stay), `pause`/`resume` freeze the whole container
+(done on the container, by the faults), `remove` deletes the container. A fault that only one flavor can
+take (a sim node's slowness, ...) goes through `Node.apply_fault`, after the flavor declared that it takes it.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Optional
+from abc import ABC, abstractmethod
+from typing import Any, Callable, Optional, Protocol
+
+from harness.spec.faults import FaultSpec
+from harness.spec.node import NodeSpec
 
 from harness.protocol.balancer_info import BalancerInfo
 from harness.machinery.waiting import wait_until
@@ -57,13 +69,85 @@ def info_nodes(info: BalancerInfo, up: Optional[dict[str, bool]] = None) -> dict
             for node in info.nodes}
 
 
-class BalancerBase:
-    """Waits shared by all flavors; subclasses implement `snapshot()`."""
+Heal = Callable[[], None]
 
-    name = "balancer"
 
-    def snapshot(self) -> BalancerState:
-        raise NotImplementedError
+class Balancer(Protocol):
+    """A running balancer of any flavor."""
+
+    name: str
+
+    @property
+    def container(self) -> Any: ...  # testcontainers DockerContainer
+
+    @property
+    def ip(self) -> str: ...
+
+    def proxy_url(self, path: str = "/") -> str: ...
+
+    def manager_url(self) -> str: ...  # "" when the flavor has no manager page
+
+    def mcmp_address(self) -> tuple[str, int]: ...  # where MCMP (INFO, DUMP, ...) is answered
+
+    def version(self) -> str: ...
+
+    def snapshot(self) -> BalancerState: ...
+
+    def restart(self, graceful: bool = True) -> None: ...
+
+    def evidence_files(self) -> dict[str, str]: ...  # file name -> text (logs, rendered configuration)
+
+    def wait_for_nodes_registered(self, names: list[str], timeout: float = 30.0) -> BalancerState: ...
+
+    def wait_for_node_gone(self, name: str, timeout: float = 60.0) -> BalancerState: ...
+
+    def wait_for_node_up(self, name: str, timeout: float = 30.0) -> BalancerState: ...
+
+    def wait_for_node_down(self, name: str, timeout: float = 30.0) -> BalancerState: ...
+
+    def wait_for_context(self, name: str, path: str, status: str = "ENABLED",
+                         timeout: float = 30.0) -> BalancerState: ...
+
+    def wait_for_load(self, name: str, load: int, timeout: float = 30.0) -> BalancerState: ...
+
+
+class Node(Protocol):
+    """A running worker node of any flavor, named by its stable name."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def spec(self) -> NodeSpec: ...
+
+    @property
+    def container(self) -> Any: ...  # testcontainers DockerContainer
+
+    @property
+    def ip(self) -> str: ...
+
+    def stop(self, timeout: float = 10.0) -> None: ...
+
+    def kill(self) -> None: ...
+
+    def start(self) -> None: ...
+
+    def wait_ready(self, timeout: float = 60.0) -> None: ...
+
+    def logs(self) -> str: ...
+
+    def evidence_files(self) -> dict[str, str]: ...
+
+    def apply_fault(self, fault: FaultSpec) -> Heal: ...  # only faults its flavor declares it takes
+
+
+class BalancerBase(ABC):
+    """Waits shared by all balancer flavors over `snapshot()`; the rest of `Balancer` is the flavor's."""
+
+    name: str = "balancer"
+
+    @abstractmethod
+    def snapshot(self) -> BalancerState: ...
 
     def _wait(self, check: Callable[[BalancerState], bool], timeout: float, what: str) -> BalancerState:
         seen: list[BalancerState] = []
@@ -75,9 +159,6 @@ class BalancerBase:
 
         return wait_until(probe, timeout=timeout, what=what, interval=0.2,
                           describe=lambda: seen[0].summary() if seen else "no snapshot taken")
-
-    def wait_for_node_registered(self, name: str, timeout: float = 30.0) -> BalancerState:
-        return self._wait(lambda s: name in s.nodes, timeout, f"node {name} registered with the {self.name}")
 
     def wait_for_nodes_registered(self, names: list[str], timeout: float = 30.0) -> BalancerState:
         return self._wait(lambda s: all(n in s.nodes for n in names), timeout,

@@ -391,11 +391,6 @@ def _locust_totals(json_path: Path) -> tuple[Optional[int], Optional[int]]:
         return None, None
 
 
-def start_load(host_url: str, profile: LoadProfile, out_dir: Path, **options: Any) -> LoadRun:
-    """`LoadRun(**options).start(host_url, profile, out_dir)`."""
-    return LoadRun(**options).start(host_url, profile, out_dir)
-
-
 def run_for(host_url: str, profile: LoadProfile, out_dir: Path, seconds: float, **options: Any) -> LoadResult:
     """A time-limited run (Locust's --run-time): start, let it end on its own, collect."""
     run = LoadRun(**options)

@@ -14,11 +14,11 @@ from typing import Any, Callable, Optional
 import requests
 
 from harness.flavors import registry
-from harness.flavors.base import ClusterContext, FlavorUnavailable
-from harness.machinery.contracts import BalancerBase, BalancerState
+from harness.flavors.base import ClusterContext
+from harness.machinery.contracts import Balancer, BalancerState, Node
 from harness.judge.history import FaultWindow
 from harness.spec.node import Advertise, NodeSpec
-from harness.machinery.containers import NodeHandle, container_ip
+from harness.machinery.containers import container_ip
 from harness.spec.options import HarnessOptions
 from harness.machinery.resources import Resources
 from harness.spec.topology import Topology
@@ -34,8 +34,8 @@ class Cluster:
     scope: Resources
     options: HarnessOptions
     network: Any = None
-    balancer: Optional[BalancerBase] = None
-    nodes: dict[str, NodeHandle] = field(default_factory=dict)
+    balancer: Optional[Balancer] = None
+    nodes: dict[str, Node] = field(default_factory=dict)
     addresses: dict[str, str] = field(default_factory=dict)
     windows: list[FaultWindow] = field(default_factory=list)
     states: list[tuple[str, BalancerState]] = field(default_factory=list)
@@ -44,6 +44,7 @@ class Cluster:
     # --- life cycle ------------------------------------------------------------------------------------
     def start(self, ready_timeout: float = 120.0) -> "Cluster":
         started = time.monotonic()
+        self.topology = registry.resolve(self.topology, self.options)  # refuses before anything exists
         self.network = self.scope.network(self.topology.name)
         context = ClusterContext(self.scope, self.network, self.options, self.topology)
         self.balancer = registry.start_balancer(context)
@@ -54,9 +55,9 @@ class Cluster:
         self.timings["cluster_ready_s"] = time.monotonic() - started
         return self
 
-    def start_node(self, spec: NodeSpec, ipv4: Optional[str] = None) -> NodeHandle:
+    def start_node(self, spec: NodeSpec, ipv4: Optional[str] = None) -> Node:
         context = ClusterContext(self.scope, self.network, self.options, self.topology)
-        handle: NodeHandle = registry.start_node(context, spec, ipv4)
+        handle = registry.start_node(context, spec, ipv4)
         self.nodes[spec.name] = handle
         self.addresses[spec.name] = container_ip(handle.container, self.network.name)
         return handle
@@ -120,18 +121,18 @@ class Cluster:
         self.scope.close()
 
     # --- lookups -----------------------------------------------------------------------------------------
-    def get_balancer(self) -> BalancerBase:
+    def get_balancer(self) -> Balancer:
         if self.balancer is None:
             raise RuntimeError("the cluster has no balancer (not started)")
         return self.balancer
 
-    def get_node(self, name: str) -> NodeHandle:
+    def get_node(self, name: str) -> Node:
         if name not in self.nodes:
             raise KeyError(f"no node {name!r} in topology {self.topology.name} (nodes: {', '.join(self.nodes)})")
         return self.nodes[name]
 
     def url(self, path: str = "/") -> str:
-        return self.get_balancer().proxy_url(path)  # type: ignore[attr-defined, no-any-return]
+        return self.get_balancer().proxy_url(path)
 
     def open_window(self, kind: str, target: str, detail: str = "") -> FaultWindow:
         window = FaultWindow(kind=kind, target=target, start=time.time(), end=None, detail=detail)

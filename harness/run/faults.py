@@ -5,7 +5,8 @@
     # healed here; the cluster was healthy before the fault and is healthy again after it
 
 Health is checked before and after each fault (a fault injected into an unhealthy cluster tests nothing).
-A fault the flavor cannot take raises `FaultUnsupported` (scenarios turn it into a skip with the reason).
+A fault that a target's flavor does not declare it takes is refused with `FlavorRefused` before anything is
+applied (scenarios turn it into a skip with the reason).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
+from harness.flavors import registry
+from harness.machinery.contracts import Heal
 from harness.run.cluster import Cluster
 from harness.spec.faults import (
     BALANCER,
@@ -29,17 +32,15 @@ from harness.spec.faults import (
 from harness.judge.history import FaultWindow
 from harness.machinery.containers import exec_in, wrapped
 
-Heal = Callable[[], None]
 
-
-class FaultUnsupported(RuntimeError):
-    pass
-
+class FaultFailed(RuntimeError):
+    """Applying or healing a fault failed (the message says which command and why)."""
 
 @contextmanager
 def inject(cluster: Cluster, fault: FaultSpec, *, check_health: bool = True,
            heal_timeout: float = 90.0) -> Iterator[FaultWindow]:
     """Apply `fault`, yield its open window, heal it on exit (also on error), close the window."""
+    registry.check_fault(cluster.topology, fault)
     if check_health:
         cluster.check_health(label=f"before {fault.describe()}")
     else:
@@ -64,7 +65,7 @@ def apply(cluster: Cluster, fault: FaultSpec) -> Heal:
     for kind, handler in _HANDLERS:
         if isinstance(fault, kind):
             return handler(cluster, fault)
-    raise FaultUnsupported(f"no handler for fault {fault.describe()}")
+    raise FaultFailed(f"no handler for fault {fault.describe()}")
 
 
 def _kill(cluster: Cluster, fault: Kill) -> Heal:
@@ -98,13 +99,13 @@ def _remove(cluster: Cluster, fault: Remove) -> Heal:
 
 def _container_of(cluster: Cluster, name: str) -> object:
     if name == BALANCER:
-        return cluster.get_balancer().container  # type: ignore[attr-defined]
+        return cluster.get_balancer().container
     return cluster.get_node(name).container
 
 
 def _ip_of(cluster: Cluster, name: str) -> str:
     if name == BALANCER:
-        return cluster.get_balancer().ip  # type: ignore[attr-defined, no-any-return]
+        return cluster.get_balancer().ip
     return cluster.addresses[name]
 
 
@@ -129,7 +130,7 @@ def _disconnect(cluster: Cluster, name: str) -> Heal:
 def _iptables(container: object, action: str, rule: list[str]) -> None:
     code, output = exec_in(container, ["iptables", action, *rule])
     if code != 0:
-        raise FaultUnsupported(f"iptables {action} {' '.join(rule)} failed ({code}): {output.strip()} "
+        raise FaultFailed(f"iptables {action} {' '.join(rule)} failed ({code}): {output.strip()} "
                                "(the image needs iptables and the container NET_ADMIN)")
 
 
@@ -154,11 +155,7 @@ def _advertise_blocked(cluster: Cluster, fault: AdvertiseBlocked) -> Heal:
 
 
 def _balancer_restart(cluster: Cluster, fault: BalancerRestart) -> Heal:
-    balancer = cluster.get_balancer()
-    restart = getattr(balancer, "restart", None)
-    if restart is None:
-        raise FaultUnsupported(f"balancer flavor {cluster.topology.balancer.flavor} cannot restart")
-    restart(graceful=fault.graceful)
+    cluster.get_balancer().restart(graceful=fault.graceful)
     def nodes_back() -> None:
         """The window lasts until every node is back in the balancer's table (a hard restart loses it)."""
         cluster.wait_ready(timeout=90)
@@ -167,13 +164,7 @@ def _balancer_restart(cluster: Cluster, fault: BalancerRestart) -> Heal:
 
 
 def _slowness(cluster: Cluster, fault: Slowness) -> Heal:
-    node = cluster.get_node(fault.node)
-    slow = getattr(node, "set_delay", None)
-    if slow is None:
-        raise FaultUnsupported(f"node flavor {node.spec.flavor} cannot be slowed (this kernel has no netem; "
-                               "the sim node delays its own replies)")
-    slow(fault.delay_ms)
-    return lambda: slow(0)
+    return cluster.get_node(fault.node).apply_fault(fault)  # the flavor declared "slowness"
 
 
 _HANDLERS: list[tuple[type, Callable[..., Heal]]] = [

@@ -80,7 +80,7 @@ def run_reproduction(scenario: Any, repro: Reproduction, *, hold_s: float = 5.0,
     """Run `repro` in a ScenarioRun and return the verdicts (recorded for the evidence)."""
     for name in repro.expectations:  # fail fast on a typo, before any container starts
         parse_expectation(name)
-    cluster = scenario.cluster(repro.topology)
+    cluster = scenario.cluster(repro.topology, faults=repro.faults)
     load = scenario.load(cluster, repro.load)
     load.wait_for_steady_state(timeout=60, window_s=2.0, min_rps=1.0, max_error_rate=0.0)
     for fault in repro.faults:

@@ -7,36 +7,33 @@ clusters are torn down in reverse order keeping the first error.
 
 from __future__ import annotations
 
-import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 from harness.judge.checks import Verdict
-from harness.flavors.base import FlavorUnavailable
-from harness.flavors.registry import BALANCER_STARTERS, NODE_STARTERS
+from harness.flavors import registry
+from harness.flavors.base import FlavorRefused, FlavorUnavailable
+from harness.machinery.load import LoadRun
 from harness.run.cluster import Cluster
 from harness.run.faults import inject
 from harness.spec.faults import FaultSpec
 from harness.judge.history import FaultWindow, History
 from harness.spec.options import HarnessOptions
 from harness.machinery.resources import Resources
-from harness.spec.topology import BalancerSpec, LoadProfile, Topology
-
-
-def safe_name(nodeid: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:150] or "test"
+from harness.spec.topology import FAST_STATUS_INTERVAL_S, BalancerSpec, LoadProfile, Topology
 
 
 class ScenarioRun:
     def __init__(self, client: Any, options: HarnessOptions, nodeid: str,
                  on_unavailable: Optional[Callable[[str], Any]] = None) -> None:
-        """`on_unavailable(reason)` is called when a flavor cannot run here (pytest: skip with the reason)."""
+        """`on_unavailable(reason)` is called when a flavor cannot run here or refuses what the test asks
+        (pytest: skip with the reason); without it the error is raised."""
         self.client, self.options, self.nodeid = client, options, nodeid
         self.on_unavailable = on_unavailable
         self.clusters: list[Cluster] = []
-        self.loads: list[Any] = []
+        self.loads: list[LoadRun] = []
         self.verdicts: list[Verdict] = []
         self.started = time.time()
 
@@ -44,34 +41,33 @@ class ScenarioRun:
     def topology(self, name: str, nodes: int = 2, *, discovery: Any = None,
                  balancer: Optional[dict[str, Any]] = None, **node_fields: Any) -> Topology:
         """A topology of the selected flavors (--balancer, --node-flavor): node1..nodeN, fast status ticks."""
-        node_fields.setdefault("status_interval_s", 1.0)
-        for flavor, table, role in ((self.options.balancer, BALANCER_STARTERS, "balancer"),
-                                    (self.options.node, NODE_STARTERS, "node")):
-            if flavor not in table and self.on_unavailable is not None:
-                self.on_unavailable(f"{role} flavor {flavor!r} is not built yet (available: {', '.join(table)})")
+        node_fields.setdefault("status_interval_s", FAST_STATUS_INTERVAL_S)
         spec = BalancerSpec(flavor=self.options.balancer, **(balancer or {}))
         return Topology.simple(name, nodes, flavor=self.options.node, balancer=spec, discovery=discovery,
                                **node_fields)
 
-    def cluster(self, topology: Topology, *, ready_timeout: float = 180.0) -> Cluster:
-        """Start `topology` and wait until it is healthy. Torn down after the test."""
+    def cluster(self, topology: Topology, *, ready_timeout: float = 180.0,
+                faults: Sequence[FaultSpec] = ()) -> Cluster:
+        """Start `topology` and wait until it is healthy. Torn down after the test. `faults` the test will
+        inject are checked against the flavors first, so a fault nobody can take is refused before start."""
+        try:
+            for fault in faults:
+                registry.check_fault(topology, fault)
+        except FlavorRefused as exc:
+            self._unavailable(exc)
         scope = Resources(self.client, scope=f"{topology.name}-{len(self.clusters)}",
                           keep=self.options.keep_on_failure)
         cluster = Cluster(topology, scope, self.options)
         self.clusters.append(cluster)
         try:
             cluster.start(ready_timeout)
-        except FlavorUnavailable as exc:
-            if self.on_unavailable is None:
-                raise
-            self.on_unavailable(str(exc))
+        except (FlavorUnavailable, FlavorRefused) as exc:
+            self._unavailable(exc)
         cluster.record_state("ready")
         return cluster
 
-    def load(self, cluster: Cluster, profile: LoadProfile = LoadProfile()) -> Any:
+    def load(self, cluster: Cluster, profile: LoadProfile = LoadProfile()) -> LoadRun:
         """Start Locust against the cluster's proxy (out of process); stopped after the test at the latest."""
-        from harness.machinery.load import LoadRun
-
         out = cluster.scope.temp_dir(f"load{len(self.loads)}")
         run = LoadRun()
         run.start(cluster.url(""), profile, out)
@@ -80,15 +76,24 @@ class ScenarioRun:
 
     @contextmanager
     def fault(self, cluster: Cluster, fault: FaultSpec, **kwargs: Any) -> Iterator[FaultWindow]:
+        try:
+            registry.check_fault(cluster.topology, fault)
+        except FlavorRefused as exc:
+            self._unavailable(exc)
         with inject(cluster, fault, **kwargs) as window:
             yield window
+
+    def _unavailable(self, exc: Exception) -> None:
+        if self.on_unavailable is None:
+            raise exc
+        self.on_unavailable(str(exc))
 
     def judge(self, *verdicts: Verdict) -> list[Verdict]:
         """Record verdicts for the evidence; the test asserts on them."""
         self.verdicts.extend(verdicts)
         return list(verdicts)
 
-    def history(self, load: Any) -> History:
+    def history(self, load: LoadRun) -> History:
         """The recorded requests of a load run, with every fault window of every cluster."""
         windows = [w for c in self.clusters for w in c.windows]
         return History(tuple(load.records()), tuple(windows))
@@ -126,8 +131,7 @@ class ScenarioRun:
         for index, cluster in enumerate(self.clusters):
             _cluster_evidence(evidence, cluster, prefix="" if index == 0 else f"cluster{index}/")
         for index, load in enumerate(self.loads):
-            load_evidence = getattr(load, "evidence_files", None)
-            for name, path in (load_evidence() if load_evidence else {}).items():
+            for name, path in load.evidence_files().items():
                 evidence.add_file(f"load{index}/{name}", path)
             if index == 0:
                 evidence.add_history(self.history(load))
@@ -145,15 +149,16 @@ def _cluster_evidence(evidence: Any, cluster: Cluster, prefix: str) -> None:
         evidence.add_state(f"{prefix}{label}", state)
     balancer = cluster.balancer
     if balancer is not None:
-        container = getattr(balancer, "container", None)
-        if container is not None:
-            evidence.add_text(f"{prefix}balancer/container.log", container_logs(container))
-        for name, getter in (("version.txt", "version"), ("error_log", "error_log"), ("access_log", "access_log")):
-            if hasattr(balancer, getter):
-                try:
-                    evidence.add_text(f"{prefix}balancer/{name}", str(getattr(balancer, getter)()))
-                except Exception as exc:  # noqa: BLE001 - a dead balancer still leaves the rest
-                    evidence.add_text(f"{prefix}balancer/{name}", f"(unavailable: {exc})")
+        evidence.add_text(f"{prefix}balancer/container.log", container_logs(balancer.container))
+        try:
+            evidence.add_text(f"{prefix}balancer/version.txt", balancer.version())
+        except Exception as exc:  # noqa: BLE001 - a dead balancer still leaves the rest
+            evidence.add_text(f"{prefix}balancer/version.txt", f"(unavailable: {exc})")
+        try:
+            for file_name, text in balancer.evidence_files().items():
+                evidence.add_text(f"{prefix}balancer/{file_name}", text)
+        except Exception as exc:  # noqa: BLE001
+            evidence.add_text(f"{prefix}balancer/evidence-error.txt", str(exc))
     for name, node in cluster.nodes.items():
         evidence.add_text(f"{prefix}{name}/container.log", container_logs(node.container))
         try:

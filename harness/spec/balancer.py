@@ -29,7 +29,6 @@ from harness.spec.base import (
     set_field,
 )
 
-BALANCER_FLAVORS = ("httpd-modcluster", "undertow", "httpd-modjk")
 BALANCER_MODES = ("proxy_cluster", "lbmethod_cluster")
 LOG_LEVELS = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug") + tuple(
     f"trace{i}" for i in range(1, 9)
@@ -189,10 +188,8 @@ class BalancerSpec:
     overlay: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        check_choice("flavor", self.flavor, BALANCER_FLAVORS)
+        check_name("flavor", self.flavor)  # a known flavor: the registry checks at start
         check_choice("mode", self.mode, BALANCER_MODES)
-        if self.mode == "lbmethod_cluster" and self.flavor != "httpd-modcluster":
-            raise SpecError("mode", f"'lbmethod_cluster' needs flavor 'httpd-modcluster', not {self.flavor!r}")
         check_port("proxy_port", self.proxy_port)
         check_port("mcmp_port", self.mcmp_port)
         if self.proxy_port == self.mcmp_port:

@@ -26,7 +26,6 @@ from harness.spec.base import (
     set_field,
 )
 
-NODE_FLAVORS = ("sim", "wildfly", "tomcat")
 CONNECTORS = ("http", "ajp")
 RESERVED_NAMES = ("balancer",)  # the balancer's network alias
 CONTEXT_MAX = 79  # mod_cluster CONTEXTSZ 80 with the terminating NUL
@@ -109,7 +108,8 @@ class NodeSpec:
     """One worker node. `name` is its stable name in every layer (alias, jvmRoute, route, folder).
 
     load: fixed load factor sent in STATUS (-1 broken, 0 hot standby, 1..100 weight).
-    include_sticky_force: sim only; False omits StickySessionForce from CONFIG (httpd then defaults to yes).
+    include_sticky_force: False omits StickySessionForce from CONFIG (httpd then defaults to yes); only the sim
+    flavor honours it (others refuse it before start).
     balancer / lbgroup: None sends none (httpd uses ManagerBalancerName / no group).
     faults: startup faults of the sim, free words validated by the sim itself.
     Discovery settings (advertise group, security key, proxies) come from the topology's discovery.
@@ -137,17 +137,13 @@ class NodeSpec:
         check_name("name", self.name)
         if self.name in RESERVED_NAMES:
             raise SpecError("name", f"got {self.name!r}; reserved names: {', '.join(RESERVED_NAMES)}")
-        check_choice("flavor", self.flavor, NODE_FLAVORS)
+        check_name("flavor", self.flavor)  # a known flavor: the registry checks at start
         set_field(self, "contexts", check_tuple("contexts", self.contexts, _check_context, non_empty=True, unique=True))
         set_field(self, "aliases", check_tuple("aliases", self.aliases, _check_alias, non_empty=True, unique=True))
         check_int("load", self.load, -1, 100)
         set_field(self, "status_interval_s", check_number("status_interval_s", self.status_interval_s, 0.001))
         for name in ("sticky_session", "sticky_session_force", "sticky_session_remove", "include_sticky_force"):
             check_bool(name, getattr(self, name))
-        if not self.include_sticky_force and self.flavor != "sim":
-            raise SpecError(
-                "include_sticky_force", f"only flavor 'sim' can omit StickySessionForce, not {self.flavor!r}"
-            )
         check_choice("connector", self.connector, CONNECTORS)
         check_port("http_port", self.http_port)
         check_port("ajp_port", self.ajp_port)

@@ -1,7 +1,8 @@
 """The harness's user-facing options, shared by the pytest plugin and the CLI.
 
-Each option has a command-line flag, an environment variable and a default. Values are validated in one
-place, and an unknown value names the option and the accepted values.
+Each option has a command-line flag, an environment variable and a default. Values with a fixed vocabulary
+are validated here and an unknown value names the option and the accepted values; the flavor names are the
+flavor registry's (harness.flavors.registry.check_options refuses an unknown one the same way).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-BALANCER_FLAVORS = ("httpd-modcluster", "undertow", "httpd-modjk")
-NODE_FLAVORS = ("sim", "wildfly", "tomcat")
 MODCLUSTER_MODES = ("proxy_cluster", "lbmethod_cluster")
 DEFAULT_WILDFLY_VERSION = "39.0.1.Final"
 
@@ -32,8 +31,8 @@ class Option:
 
 
 OPTIONS = (
-    Option("--balancer", "HARNESS_BALANCER", "balancer flavor", "undertow", BALANCER_FLAVORS),
-    Option("--node-flavor", "HARNESS_NODE_FLAVOR", "node flavor", "sim", NODE_FLAVORS),
+    Option("--balancer", "HARNESS_BALANCER", "balancer flavor", "undertow"),
+    Option("--node-flavor", "HARNESS_NODE_FLAVOR", "node flavor", "sim"),
     Option("--modcluster-source", "HARNESS_MODCLUSTER_SOURCE",
            "mod_cluster httpd sources: a local checkout (mod_proxy_cluster 2.x or mod_cluster 1.3.x), "
            "a git URL with @ref, or a .tar.gz/.zip archive"),

@@ -3,10 +3,8 @@ balancer, discovery and fault descriptions). Pure data: printable, diffable, sav
 `to_dict()` and read back with `topology_from_dict()`.
 
 Compatibility rules checked by `Topology` (kept simple on purpose):
-- discovery: httpd-modcluster and undertow take `Advertise` or `StaticProxies` (None means StaticProxies);
-  httpd-modjk has neither advertise nor MCMP and takes only `StaticWorkers` (None means StaticWorkers).
-- node flavors: every flavor may sit behind every balancer; behind httpd-modjk a node needs connector "ajp"
-  (mod_jk speaks AJP only).
+- discovery: None means StaticProxies (nodes are told where the balancer is). Which discovery modes, fields
+  and faults a flavor honours is the flavor's to say (harness.flavors: refused before start, never here).
 - `Advertise` discovery with `balancer.server_advertise=False` is refused: nodes would never find it.
 - Maxnode (when set) >= number of nodes. Mode lbmethod_cluster: lbmethod_growth >= number of nodes, and a
   node's `balancer` is None or the balancer's `balancer_name` (only that balancer exists).
@@ -65,6 +63,11 @@ __all__ = [
 ]  # fmt: skip
 
 
+# NodeSpec.status_interval_s defaults to WildFly's 10 s; scenarios and `harness up` tick faster on purpose so a
+# node's state reaches the balancer within a second (one named override, not a second default).
+FAST_STATUS_INTERVAL_S = 1.0
+
+
 @dataclass(frozen=True)
 class Topology:
     """A balancer, its nodes and how they find each other. Builders return new validated copies."""
@@ -72,7 +75,7 @@ class Topology:
     name: str
     balancer: BalancerSpec = field(default_factory=BalancerSpec)
     nodes: tuple[NodeSpec, ...] = ()
-    discovery: Discovery | None = None  # None: the balancer flavor's default (see module docstring)
+    discovery: Discovery = field(default_factory=StaticProxies)  # None given is read as StaticProxies()
 
     def __post_init__(self) -> None:
         check_name("name", self.name)
@@ -96,8 +99,6 @@ class Topology:
     def _check_compatibility(self) -> None:
         spec = self.balancer
         for i, node in enumerate(self.nodes):
-            if spec.flavor == "httpd-modjk" and node.connector != "ajp":
-                raise SpecError(f"nodes[{i}].connector", "got 'http'; behind httpd-modjk accepted values: 'ajp'")
             if spec.mode == "lbmethod_cluster" and node.balancer not in (None, spec.balancer_name):
                 raise SpecError(
                     f"nodes[{i}].balancer",
@@ -135,7 +136,8 @@ class Topology:
 
         `balancer` here is the BalancerSpec; set NodeSpec.balancer with `with_nodes(...)` or `with_node(...)`.
         """
-        return cls(name, balancer or BalancerSpec(), _numbered_nodes(n, flavor, node_fields), discovery)
+        return cls(name, balancer or BalancerSpec(), _numbered_nodes(n, flavor, node_fields),
+                   discovery or StaticProxies())
 
     def with_nodes(self, n: int, flavor: str = "sim", **node_fields: Any) -> Topology:
         """The same topology with its nodes replaced by node1..nodeN."""
@@ -154,7 +156,7 @@ class Topology:
         return dataclasses.replace(self, balancer=replace_checked(self.balancer, "balancer", changes))
 
     def with_discovery(self, discovery: Discovery | None) -> Topology:
-        return dataclasses.replace(self, discovery=discovery)
+        return dataclasses.replace(self, discovery=discovery or StaticProxies())
 
     def to_dict(self) -> dict[str, Any]:
         return fields_to_dict(self)
@@ -263,15 +265,11 @@ def _numbered_nodes(n: int, flavor: str, node_fields: dict[str, Any]) -> tuple[N
 
 
 def _resolve_discovery(spec: BalancerSpec, discovery: object) -> Discovery:
-    if spec.flavor == "httpd-modjk":
-        if discovery is None or isinstance(discovery, StaticWorkers):
-            return StaticWorkers()
-        raise SpecError("discovery", f"got {discovery!r}; httpd-modjk has no advertise nor MCMP: use StaticWorkers()")
     if discovery is None:
         return StaticProxies()
-    if isinstance(discovery, (Advertise, StaticProxies)):
+    if isinstance(discovery, (Advertise, StaticProxies, StaticWorkers)):
         return discovery
-    raise SpecError("discovery", f"got {discovery!r}; {spec.flavor} accepts Advertise(...) or StaticProxies(...)")
+    raise SpecError("discovery", f"got {discovery!r}; expected Advertise(...), StaticProxies(...) or StaticWorkers()")
 
 
 def _check_node(field: str, value: object) -> NodeSpec:

@@ -25,8 +25,10 @@ ROOT = settings.PROJECT_ROOT
 
 # --- options ---------------------------------------------------------------------------------------------
 def test_unknown_option_value_names_option_and_accepted_values() -> None:
+    from harness.flavors import registry
+
     with pytest.raises(OptionError) as err:
-        HarnessOptions.from_values({"harness_balancer": "nginx"})
+        registry.check_options(HarnessOptions.from_values({"harness_balancer": "nginx"}))
     assert "--balancer" in str(err.value) and "httpd-modcluster" in str(err.value) and "'nginx'" in str(err.value)
 
 

@@ -70,6 +70,9 @@ class HttpdBalancer(BalancerBase):
     def manager_url(self) -> str:
         return f"http://{self.ip}:{self.spec.mcmp_port}{self.spec.manager_location}"
 
+    def mcmp_address(self) -> tuple[str, int]:
+        return self.ip, self.spec.mcmp_port
+
     def mcmp(self, timeout: float = 5.0) -> McmpClient:
         return McmpClient(self.ip, self.spec.mcmp_port, timeout=timeout)
 
@@ -107,6 +110,9 @@ class HttpdBalancer(BalancerBase):
 
     def access_log(self) -> str:
         return self.read_file(f"{LOG_DIR}/access_log")
+
+    def evidence_files(self) -> dict[str, str]:
+        return {"error_log": self.error_log(), "access_log": self.access_log(), "httpd.conf": self.config}
 
     def read_file(self, path: str) -> str:
         code, output = self.exec(["cat", path])

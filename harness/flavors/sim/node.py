@@ -3,7 +3,7 @@
 
 One container runs one Python process that hosts the nodes it is given (distinct routes and ports); its
 network alias is the node's name (a multi-node container has every node's name as an alias). `SimNode` is the
-handle of one node (the cluster's NodeHandle verbs): `kill()` makes that node die abruptly inside its process
+handle of one node (the `Node` contract's verbs): `kill()` makes that node die abruptly inside its process
 (connections reset, no MCMP goodbye; the container and its address stay), `stop()` is the Java-like graceful
 stop, `start()` brings it back as a fresh node.
 Sim-only faults (freeze, delay, 5xx, load, no STATUS, flapping, omitted StickySessionForce, re-registering
@@ -16,12 +16,13 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 import docker
 import requests
 
 from harness.machinery import images
+from harness.spec.faults import FaultSpec, Slowness
 from harness.spec.node import Advertise, Discovery, NodeSpec, StaticProxies
 from harness.machinery.containers import container_ip, container_logs
 from harness.machinery.resources import Resources
@@ -229,7 +230,7 @@ class SimContainer:
 
 @dataclass
 class SimNode:
-    """Handle of one simulated node (NodeHandle verbs plus the sim's own faults)."""
+    """Handle of one simulated node (the `Node` contract plus the sim's own faults)."""
 
     spec: NodeSpec
     group: SimContainer
@@ -293,8 +294,16 @@ class SimNode:
     def set_faults(self, **faults: Any) -> dict[str, Any]:
         return self.control.set_faults(self.name, **faults)
 
-    def set_delay(self, delay_ms: int) -> None:
-        self.control.set_faults(self.name, delay_ms=delay_ms)
+    def apply_fault(self, fault: FaultSpec) -> Callable[[], None]:
+        """The sim's own faults (its flavor declares them): slowness delays its replies."""
+        if isinstance(fault, Slowness):
+            self.control.set_faults(self.name, delay_ms=fault.delay_ms)
+
+            def heal() -> None:
+                self.control.set_faults(self.name, delay_ms=0)
+
+            return heal
+        raise SimNodeError(f"sim node {self.name}: no runtime handling for fault {fault.kind}")
 
     def logs(self) -> str:
         return self.group.logs()
@@ -358,15 +367,8 @@ def start_sim_nodes(scope: Resources, image: str, network: Any, specs: Sequence[
     return groups
 
 
-def start_for_cluster(context: Any, spec: NodeSpec, ipv4: Optional[str] = None) -> SimNode:
-    """The cluster's starter for flavor 'sim' (harness.flavors.start_sim)."""
-    discovery = context.topology.discovery
-    image = sim_image(context.scope.client)
-    return start_sim_node(context.scope, image, context.network, spec, discovery, ipv4=ipv4)
-
-
 __all__ = [
     "CONTROL_PORT", "IMAGE_NAME", "READY_LINE", "SimContainer", "SimNode", "SimNodeControl", "SimNodeError",
-    "chunks", "discovery_dict", "image_request", "pack_ports", "sim_config", "sim_image", "start_for_cluster",
+    "chunks", "discovery_dict", "image_request", "pack_ports", "sim_config", "sim_image",
     "start_sim_container", "start_sim_node", "start_sim_nodes",
 ]

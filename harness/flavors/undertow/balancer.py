@@ -74,6 +74,12 @@ class UndertowBalancer(BalancerBase):
     def proxy_url(self, path: str = "/") -> str:
         return f"http://{self.ip}:{self.spec.proxy_port}{path}"
 
+    def manager_url(self) -> str:
+        return ""  # Undertow has no mod_cluster_manager page (its state is in the management model)
+
+    def mcmp_address(self) -> tuple[str, int]:
+        return self.ip, self.spec.mcmp_port
+
     def mcmp_url(self, path: str = "/") -> str:
         return f"http://{self.ip}:{self.spec.mcmp_port}{path}"
 
@@ -156,6 +162,14 @@ class UndertowBalancer(BalancerBase):
     def server_log(self) -> str:
         return self.server.server_log()
 
+    def evidence_files(self) -> dict[str, str]:
+        files = {"cli.txt": self.server.config.cli}
+        try:
+            files["server.log"] = self.server_log()
+        except Exception as exc:  # noqa: BLE001 - evidence, never a failure of its own
+            files["server.log"] = f"(unavailable: {exc})"
+        return files
+
 
 def start_undertow_balancer(scope: Resources, image: str, spec: BalancerSpec, discovery: Optional[Discovery],
                             network: Network, *, timeout: float = 60.0, **kwargs: Any) -> UndertowBalancer:
@@ -169,8 +183,3 @@ def start_undertow_balancer(scope: Resources, image: str, spec: BalancerSpec, di
     return balancer
 
 
-def start_for_cluster(context: Any) -> UndertowBalancer:
-    """The cluster's starter for balancer flavor 'undertow' (harness.flavors.start_undertow)."""
-    image = image_for_options(context.scope.client, context.options)
-    return start_undertow_balancer(context.scope, image, context.topology.balancer, context.topology.discovery,
-                                   context.network)

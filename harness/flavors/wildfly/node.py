@@ -17,7 +17,7 @@ import os
 import tarfile
 import time
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import docker
 import requests
@@ -30,6 +30,7 @@ from harness.spec import settings
 
 from harness.flavors.wildfly import war
 from harness.flavors.base import FlavorUnavailable
+from harness.spec.faults import FaultSpec
 from harness.spec.node import Discovery, NodeSpec
 from harness.machinery.containers import container_ip, container_logs
 from harness.spec.options import DEFAULT_WILDFLY_VERSION
@@ -221,7 +222,7 @@ def start_container(scope: Resources, image: str, *, name: str, role: str, netwo
 
 @dataclass
 class WildflyNode:
-    """A WildFly worker node (a `harness.nodes.NodeHandle`): the server plus the test WAR per context."""
+    """A WildFly worker node (the `Node` contract): the server plus the test WAR per context."""
 
     spec: NodeSpec
     server: WildflyServer
@@ -289,6 +290,10 @@ class WildflyNode:
     def logs(self) -> str:
         return container_logs(self.container)
 
+    def apply_fault(self, fault: FaultSpec) -> Callable[[], None]:
+        """WildFly takes only the container-level faults (its flavor declares no node-specific one)."""
+        raise WildflyServerError(f"{self.name}: WildFly has no node-specific handling for fault {fault.kind}")
+
     def evidence_files(self) -> dict[str, str]:
         args = "\n".join(self.server.config.server_args(self.ip))
         files = {"cli.txt": self.server.config.cli, "server-args.txt": args}
@@ -339,7 +344,3 @@ def start_wildfly_nodes(scope: Resources, image: str, specs: tuple[NodeSpec, ...
     return nodes
 
 
-def start_for_cluster(context: Any, spec: NodeSpec, ipv4: Optional[str] = None) -> WildflyNode:
-    """The cluster's starter for node flavor 'wildfly' (harness.flavors.start_wildfly): ready on return."""
-    image = image_for_options(context.scope.client, context.options)
-    return start_wildfly_node(context.scope, image, spec, context.topology.discovery, context.network, ipv4=ipv4)

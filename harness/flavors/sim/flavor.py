@@ -1,0 +1,39 @@
+"""Node flavor `sim`: the project's own MCMP node, for speed, scale and precise faults."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar, Optional
+
+from harness.flavors.base import ClusterContext, FlavorRefused, NodeFlavor
+from harness.flavors.sim.node import SimNode, discovery_dict, sim_image, start_sim_node
+from harness.spec.base import SpecError
+from harness.spec.node import Advertise, NodeSpec, StaticProxies
+from harness.spec.options import HarnessOptions
+from harness.spec.topology import Topology
+
+
+class SimFlavor(NodeFlavor):
+    name: ClassVar[str] = "sim"
+    image: ClassVar[str] = "sim-node"
+    summary: ClassVar[str] = "the project's simulated MCMP node (Python, many per container, precise faults)"
+    honours: ClassVar[frozenset[str]] = frozenset(f.name for f in dataclasses.fields(NodeSpec))
+    discovery: ClassVar[tuple[type[Any], ...]] = (Advertise, StaticProxies)
+    faults: ClassVar[frozenset[str]] = frozenset({"kill", "stop", "pause", "remove", "partition", "slowness"})
+
+    def check(self, spec: NodeSpec, topology: Topology, options: HarnessOptions) -> None:
+        super().check(spec, topology, options)
+        try:
+            discovery_dict(topology.discovery)
+        except SpecError as exc:
+            raise FlavorRefused(exc.field, self.name, exc.message) from exc
+
+    def image_tag(self, client: Any, options: HarnessOptions) -> str:
+        return sim_image(client)
+
+    def start(self, context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] = None) -> SimNode:
+        image = self.image_tag(context.scope.client, context.options)
+        return start_sim_node(context.scope, image, context.network, spec, context.topology.discovery, ipv4=ipv4)
+
+
+FLAVOR = SimFlavor()
