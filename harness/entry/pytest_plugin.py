@@ -227,6 +227,23 @@ def scenario(docker_client: Any, harness_options: HarnessOptions, request: pytes
         print(f"\n[harness] evidence: {folder}")
 
 
+@pytest.fixture(scope="module")
+def module_scenario(docker_client: Any, harness_options: HarnessOptions,
+                    request: pytest.FixtureRequest) -> Iterator[Any]:
+    """One ScenarioRun shared by the tests of a module, for topologies slow to start (WildFly): the same
+    clusters, loads, fault windows and keep-on-failure as `scenario`; evidence is collected once, after the
+    module's last test, when any of its tests failed (folder named by the module)."""
+    from harness.run.scenario import ScenarioRun
+
+    run = ScenarioRun(docker_client, harness_options, request.node.nodeid, on_unavailable=pytest.skip)
+    yield run
+    prefix = request.node.nodeid + "::"
+    failed = any(_failed(item) for item in request.session.items if item.nodeid.startswith(prefix))
+    folder = run.finish(failed=failed)
+    if folder is not None:
+        print(f"\n[harness] evidence: {folder}")
+
+
 def _short(name: str) -> str:
     cleaned = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
     return cleaned[:24] or "test"

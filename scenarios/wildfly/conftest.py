@@ -1,36 +1,13 @@
-"""Fixtures for the WildFly scenarios: the wildfly-node image (skipped with the option to use when the
-distribution cannot be obtained) and a module-scoped cleanup scope for topologies that several tests share."""
+"""Fixtures for the WildFly scenarios: an advertise group of this run and module."""
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterator
 
 import pytest
 
 from harness.spec import settings
-from harness.machinery.resources import Resources
 from harness.spec.topology import Advertise
-
-
-@pytest.fixture(scope="session")
-def wildfly_image(docker_client: Any, harness_options: Any) -> str:
-    from harness.flavors.wildfly.node import wildfly_image as build
-    from harness.flavors.wildfly.dist import WildflyUnavailable
-
-    try:
-        return build(docker_client, harness_options.wildfly_version, harness_options.wildfly_archive)
-    except WildflyUnavailable as exc:
-        pytest.skip(f"WildFly distribution unavailable: {exc}")
-
-
-@pytest.fixture(scope="module")
-def module_resources(docker_client: Any, request: pytest.FixtureRequest) -> Iterator[Resources]:
-    scope = Resources(docker_client, scope=request.module.__name__.rsplit(".", 1)[-1].replace("_", "-")[:20])
-    try:
-        yield scope
-    finally:
-        scope.close()
 
 
 @pytest.fixture(scope="module")

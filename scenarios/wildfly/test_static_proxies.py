@@ -16,21 +16,20 @@ from typing import Any
 import pytest
 import requests
 
-from harness.flavors.undertow.balancer import start_undertow_balancer
-from harness.flavors.wildfly.node import start_wildfly_node
-from harness.spec.topology import BalancerSpec, NodeSpec, StaticProxies, Topology
+from harness.flavors.wildfly.node import WildflyNode
 from harness.machinery.waiting import wait_until
+from harness.spec.topology import BalancerSpec, NodeSpec, StaticProxies, Topology
 
 pytestmark = pytest.mark.docker
 
 
-def test_node_registers_with_static_proxy_list(module_resources: Any, wildfly_image: str) -> None:
+def test_node_registers_with_static_proxy_list(scenario: Any) -> None:
     topology = Topology("undertow-static", BalancerSpec(flavor="undertow"),
                         (NodeSpec("node1", flavor="wildfly", connector="ajp", load=30, status_interval_s=1.0),),
                         StaticProxies(("balancer:6666",)))
-    network = module_resources.network("undertow-static")
-    balancer = start_undertow_balancer(module_resources, wildfly_image, topology.balancer, topology.discovery, network)
-    node = start_wildfly_node(module_resources, wildfly_image, topology.nodes[0], topology.discovery, network)
+    cluster = scenario.cluster(topology)
+    balancer, node = cluster.get_balancer(), cluster.get_node("node1")
+    assert isinstance(node, WildflyNode)
 
     state = balancer.wait_for_context("node1", "/app", "ENABLED", timeout=30)
     state = balancer.wait_for_node_up("node1", timeout=20)
@@ -43,7 +42,7 @@ def test_node_registers_with_static_proxy_list(module_resources: Any, wildfly_im
     client.trust_env = False
     bodies = []
     for _ in range(3):
-        reply = client.get(balancer.proxy_url("/app/x"), timeout=10)
+        reply = client.get(cluster.url("/app/x"), timeout=10)
         assert reply.status_code == 200 and reply.headers.get("X-Harness-Node") == "node1", reply.text[:200]
         bodies.append(reply.json())
     assert [b["counter"] for b in bodies] == [1, 2, 3], bodies
@@ -52,7 +51,7 @@ def test_node_registers_with_static_proxy_list(module_resources: Any, wildfly_im
 
     node.deploy("/shop")
     balancer.wait_for_context("node1", "/shop", "ENABLED", timeout=30)
-    reply = client.get(balancer.proxy_url("/shop/cart"), timeout=10)
+    reply = client.get(cluster.url("/shop/cart"), timeout=10)
     assert reply.status_code == 200 and reply.json()["path"] == "/shop/cart", reply.text[:200]
     assert reply.json()["counter"] == 1  # a new session: one per context (cookie Path=/shop)
     node.undeploy("/shop")
