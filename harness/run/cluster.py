@@ -64,7 +64,7 @@ class Cluster:
 
     def wait_ready(self, timeout: float = 120.0, nodes: Optional[list[str]] = None) -> BalancerState:
         """Gate: the nodes registered, up, contexts ENABLED, and the proxy answers each context."""
-        names = nodes or list(self.nodes)
+        names = list(self.nodes) if nodes is None else nodes
         self.get_balancer().wait_for_nodes_registered(names, timeout)
         return self._wait_healthy(names, timeout)
 

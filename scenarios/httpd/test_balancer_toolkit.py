@@ -1,7 +1,8 @@
 """httpd + mod_cluster balancer image and the observation toolkit, against the real modules (docker tier).
 
-Setup: the httpd-modcluster image compiled from --modcluster-source (skipped, naming the option, without
-one), default BalancerSpec, static discovery; a probe container serving HTTP on 8080 as the node's backend.
+Setup: a balancer-only topology (no nodes) of the httpd-modcluster flavor, compiled from --modcluster-source
+(skipped, naming the option, without one), started by the `scenario` fixture; a probe container in the
+cluster's scope serving HTTP on 8080 as the node's backend.
 Steps: register node1 by hand with the MCMP client (CONFIG, ENABLE-APP, STATUS); check the registration in
 the parsed INFO, DUMP and manager page and that a request is proxied to the backend; kill the backend
 process and check the manager page shows node1 NOTOK after a request fails over nowhere.
@@ -19,8 +20,9 @@ import requests
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
 from harness.spec import settings
-from harness.flavors.httpd_modcluster.balancer import HttpdBalancer, start_httpd_balancer
+from harness.flavors.httpd_modcluster.balancer import HttpdBalancer
 from harness.spec.balancer import BalancerSpec
+from harness.spec.topology import Topology
 from harness.protocol.mcmp import parse_status_reply, parse_version
 from harness.machinery.containers import container_ip, exec_in
 from harness.machinery.resources import Resources
@@ -50,58 +52,67 @@ def _backend(scope: Resources, image: str, network: Any) -> Any:
     return container
 
 
-def test_registration_shows_in_info_dump_and_manager_page(docker_client: Any, build_image: Any,
+def test_registration_shows_in_info_dump_and_manager_page(scenario: Any, build_image: Any,
                                                            modcluster_source: Any) -> None:
-    with Resources(docker_client, scope="toolkit") as scope:
-        network = scope.network("toolkit")
-        balancer: HttpdBalancer = start_httpd_balancer(scope, network, BalancerSpec(), modcluster_source)
-        backend = _backend(scope, build_image("probe"), network)
-        backend_ip = container_ip(backend, network.name)
-        print(f"mod_cluster under test: {balancer.version()}")
+    cluster = scenario.cluster(Topology("toolkit", BalancerSpec(flavor="httpd-modcluster"), ()))
+    balancer = cluster.get_balancer()
+    assert isinstance(balancer, HttpdBalancer)
+    network = cluster.network
+    backend = _backend(cluster.scope, build_image("probe"), network)
+    backend_ip = container_ip(backend, network.name)
+    print(f"mod_cluster under test: {balancer.version()}")
 
-        with balancer.mcmp() as mcmp:
-            assert parse_version(mcmp.version()).release == modcluster_source.release
-            config = mcmp.config("node1", Host=backend_ip, Port="8080", Type="http", StickySessionForce="No")
-            assert config.ok, (config.status, config.error_type, config.error_message)
-            assert mcmp.enable_app("node1", "/tmp", ["localhost"]).ok
-            status = parse_status_reply(mcmp.status("node1", 60))
-            assert status.route == "node1" and status.state == "OK"
+    with balancer.mcmp() as mcmp:
+        assert parse_version(mcmp.version()).release == modcluster_source.release
+        config = mcmp.config("node1", Host=backend_ip, Port="8080", Type="http", StickySessionForce="No")
+        assert config.ok, (config.status, config.error_type, config.error_message)
+        assert mcmp.enable_app("node1", "/tmp", ["localhost"]).ok
+        status = parse_status_reply(mcmp.status("node1", 60))
+        assert status.route == "node1" and status.state == "OK"
 
-        state = balancer.wait_for_context("node1", "/tmp", "ENABLED", timeout=15)
-        assert state.nodes["node1"].host == backend_ip and state.nodes["node1"].port == 8080
-        dump = balancer.dump()
-        assert [n.name for n in dump.nodes] == ["node1"]
-        assert {c.path for c in dump.contexts} == {"/tmp"}
-        balancer.wait_for_node_up("node1", timeout=10)  # right after CONFIG the page may say NOTOK for ~1 s
-        assert balancer.manager_page().node("node1") is not None
-        balancer.wait_for_load("node1", 60, timeout=10)
+    state = balancer.wait_for_context("node1", "/tmp", "ENABLED", timeout=15)
+    assert state.nodes["node1"].host == backend_ip and state.nodes["node1"].port == 8080
+    dump = balancer.dump()
+    assert [n.name for n in dump.nodes] == ["node1"]
+    assert {c.path for c in dump.contexts} == {"/tmp"}
+    balancer.wait_for_node_up("node1", timeout=10)  # right after CONFIG the page may say NOTOK for ~1 s
+    assert balancer.manager_page().node("node1") is not None
+    balancer.wait_for_load("node1", 60, timeout=10)
 
-        reply = requests.get(balancer.proxy_url("/tmp/index.html"), timeout=10)
-        assert reply.status_code == 200 and "backend-ok" in reply.text
-        with balancer.mcmp() as mcmp:
-            for name, text in (("info.txt", mcmp.info().body), ("info.xml", mcmp.info(xml=True).body),
-                               ("dump.txt", mcmp.dump().body), ("dump.xml", mcmp.dump(xml=True).body)):
-                _record(modcluster_source, name, text)
-        _record(modcluster_source, "manager-ok.html", balancer._manager_html())
+    reply = requests.get(balancer.proxy_url("/tmp/index.html"), timeout=10)
+    assert reply.status_code == 200 and "backend-ok" in reply.text
+    with balancer.mcmp() as mcmp:
+        for name, text in (("info.txt", mcmp.info().body), ("info.xml", mcmp.info(xml=True).body),
+                           ("dump.txt", mcmp.dump().body), ("dump.xml", mcmp.dump(xml=True).body)):
+            _record(modcluster_source, name, text)
+    _record(modcluster_source, "manager-ok.html", balancer._manager_html())
 
-        exec_in(backend, ["pkill", "-KILL", "-f", "http.server"])
+    exec_in(backend, ["pkill", "-KILL", "-f", "http.server"])
 
-        def notok_after_a_request() -> bool:
-            requests.get(balancer.proxy_url("/tmp/index.html"), timeout=10)
-            node = balancer.manager_page().node("node1")
-            return node is not None and not node.is_ok
+    def notok_after_a_request() -> bool:
+        requests.get(balancer.proxy_url("/tmp/index.html"), timeout=10)
+        node = balancer.manager_page().node("node1")
+        return node is not None and not node.is_ok
 
-        wait_until(notok_after_a_request, timeout=20, interval=0.5, what="manager page to show node1 NOTOK",
-                   describe=lambda: balancer.snapshot().summary())
-        assert balancer.snapshot().nodes["node1"].up is False
-        _record(modcluster_source, "manager-notok.html", balancer._manager_html())
+    wait_until(notok_after_a_request, timeout=20, interval=0.5, what="manager page to show node1 NOTOK",
+               describe=lambda: balancer.snapshot().summary())
+    assert balancer.snapshot().nodes["node1"].up is False
+    _record(modcluster_source, "manager-notok.html", balancer._manager_html())
 
 
 def test_lbmethod_mode_is_refused_for_13_sources(modcluster_source: Any) -> None:
+    """A 1.3 tree has no mod_lbmethod_cluster: the options are refused naming --modcluster-mode before anything
+    starts, and the configuration renderer refuses it too."""
+    from harness.flavors import registry
     from harness.flavors.httpd_modcluster.balancer import render_for
     from harness.flavors.httpd_modcluster.source import SourceError
+    from harness.spec.options import HarnessOptions, OptionError
 
     if modcluster_source.line != "1.3":
         pytest.skip(f"applies to 1.3.x sources only; this is {modcluster_source.release}")
+    options = HarnessOptions(balancer="httpd-modcluster", modcluster_source=str(modcluster_source.root),
+                             modcluster_mode="lbmethod_cluster")
+    with pytest.raises(OptionError, match="--modcluster-mode"):
+        registry.check_options(options)
     with pytest.raises(SourceError, match="lbmethod_cluster"):
         render_for(BalancerSpec(mode="lbmethod_cluster"), modcluster_source, None)

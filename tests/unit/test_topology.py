@@ -192,7 +192,6 @@ def test_simple_topology_and_default_discovery() -> None:
 @pytest.mark.parametrize(
     ("build", "field"),
     [
-        (lambda: Topology("t", nodes=()), "nodes"),
         (lambda: Topology("t", nodes=(NodeSpec("a"), NodeSpec("a"))), "nodes[1].name"),
         (lambda: Topology("bad name", nodes=(NodeSpec("a"),)), "name"),
         (lambda: Topology.simple("t", 3, balancer=BalancerSpec(max_node=2)), "balancer.max_node"),
