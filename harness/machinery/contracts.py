@@ -12,7 +12,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, Optional
 
 from harness.protocol.balancer_info import BalancerInfo
-from harness.machinery.waiting import wait_until
+from harness.protocol.mcmp_client import McmpTransportError
+from harness.machinery.waiting import DEFAULT_TRANSIENT, Transient, wait_until
+
+
+class BalancerUnreadable(ConnectionError):
+    """No part of the balancer answered a snapshot (restarting, paused): transient for waits."""
 
 
 @dataclass(frozen=True)
@@ -58,9 +63,12 @@ def info_nodes(info: BalancerInfo, up: Optional[dict[str, bool]] = None) -> dict
 
 
 class BalancerBase:
-    """Waits shared by all flavors; subclasses implement `snapshot()`."""
+    """Waits shared by all flavors; subclasses implement `snapshot()`. A snapshot failing with one of
+    `snapshot_transient` (a balancer restarting, a connection refused) is polled again; anything else
+    ends the wait at once."""
 
     name = "balancer"
+    snapshot_transient: Transient = (*DEFAULT_TRANSIENT, McmpTransportError, BalancerUnreadable)
 
     def snapshot(self) -> BalancerState:
         raise NotImplementedError
@@ -73,7 +81,7 @@ class BalancerBase:
             seen[:] = [state]
             return state if check(state) else None
 
-        return wait_until(probe, timeout=timeout, what=what, interval=0.2,
+        return wait_until(probe, timeout=timeout, what=what, interval=0.2, transient=self.snapshot_transient,
                           describe=lambda: seen[0].summary() if seen else "no snapshot taken")
 
     def wait_for_node_registered(self, name: str, timeout: float = 30.0) -> BalancerState:
