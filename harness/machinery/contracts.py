@@ -24,7 +24,12 @@ from harness.spec.faults import FaultSpec
 from harness.spec.node import NodeSpec
 
 from harness.protocol.balancer_info import BalancerInfo
-from harness.machinery.waiting import wait_until
+from harness.protocol.mcmp_client import McmpTransportError
+from harness.machinery.waiting import DEFAULT_TRANSIENT, Transient, wait_until
+
+
+class BalancerUnreadable(ConnectionError):
+    """No part of the balancer answered a snapshot (restarting, paused): transient for waits."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class Balancer(Protocol):
     """A running balancer of any flavor."""
 
     name: str
+    snapshot_transient: Transient  # the errors a snapshot raises while the balancer is only restarting
 
     @property
     def container(self) -> Any: ...  # testcontainers DockerContainer
@@ -142,9 +148,12 @@ class Node(Protocol):
 
 
 class BalancerBase(ABC):
-    """Waits shared by all balancer flavors over `snapshot()`; the rest of `Balancer` is the flavor's."""
+    """Waits shared by all balancer flavors over `snapshot()`; the rest of `Balancer` is the flavor's. A
+    snapshot failing with one of `snapshot_transient` (a balancer restarting, a connection refused) is polled
+    again; anything else ends the wait at once."""
 
     name: str = "balancer"
+    snapshot_transient: Transient = (*DEFAULT_TRANSIENT, McmpTransportError, BalancerUnreadable)
 
     @abstractmethod
     def snapshot(self) -> BalancerState: ...
@@ -157,7 +166,7 @@ class BalancerBase(ABC):
             seen[:] = [state]
             return state if check(state) else None
 
-        return wait_until(probe, timeout=timeout, what=what, interval=0.2,
+        return wait_until(probe, timeout=timeout, what=what, interval=0.2, transient=self.snapshot_transient,
                           describe=lambda: seen[0].summary() if seen else "no snapshot taken")
 
     def wait_for_nodes_registered(self, names: list[str], timeout: float = 30.0) -> BalancerState:

@@ -108,6 +108,8 @@ def ensure(timeout: float = 120.0) -> EngineInfo:
             what="dockerd to answer `docker info`",
             interval=0.5,
             describe=lambda: probe()[1] + f"; dockerd log tail: {_log_tail()}",
+            transient=(),  # probe() turns every failure into its reason
+
         )
     except WaitTimeout as exc:
         raise EngineUnavailable(str(exc)) from exc

@@ -11,17 +11,16 @@ the outside world (a container, a file) never raises; its failure is written to 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import platform
 import re
 import shutil
-import tarfile
 from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Optional
 
+from harness.machinery.containers import read_container_file
 from harness.machinery.contracts import BalancerState
 from harness.judge.checks import Verdict
 from harness.judge.report import render_summary
@@ -114,14 +113,10 @@ class Evidence:
             return None
 
     def add_container_file(self, name: str, container: Any, path: str, description: str = "") -> Optional[Path]:
-        """A file from inside a container (httpd error_log, WildFly server.log), through the Docker archive API."""
+        """A file from inside a container (httpd error_log, WildFly server.log), through the Docker archive API
+        (works on a stopped container too)."""
         try:
-            stream, _stat = _sdk(container).get_archive(path)
-            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
-                member = next(m for m in archive.getmembers() if m.isfile())
-                data = archive.extractfile(member)
-                assert data is not None
-                self.path(name).write_bytes(data.read())
+            self.path(name).write_bytes(read_container_file(container, path))
             return self._note(name, description or path)
         except Exception as exc:  # noqa: BLE001
             self.add_error(f"{path} from container for {name}", exc)

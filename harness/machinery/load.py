@@ -3,7 +3,8 @@
 The pytest process never imports locust (it gevent-patches the whole process). `LoadRun.start()` launches
 `python -m locust --headless` on a locustfile from `locustfiles/`, passes the load profile through the
 `HARNESS_*` environment the locustfiles read, and returns once Locust has loaded the locustfile and started
-its users; a locustfile that fails to import raises `LoadError` with its traceback. While it runs,
+spawning its users; a locustfile that fails to import, or defines no User class, raises `LoadError` naming it
+(with the traceback when there is one). While it runs,
 `records()` reads the history as written so far. `stop()` asks Locust to shut down (SIGTERM: it writes its
 statistics and exits), kills it past a deadline, and returns a `LoadResult`.
 
@@ -39,7 +40,10 @@ from harness.machinery.waiting import wait_until
 HISTORY_FILE = "history.jsonl"
 LOG_FILE = "locust.log"
 STATS_PREFIX = "locust"  # --csv and --json-file prefix inside out_dir
-STARTED_MARKER = "Starting Locust"  # logged once the locustfile imported and the runner exists
+# "Starting Locust" is logged once the locustfile imported, before its User classes are looked for; this is
+# logged once the runner starts spawning users, so the User classes were found.
+USERS_MARKER = "Ramping to"
+_NO_USERS = ("No User class found!", "Unknown User(s):")  # Locust's own words before it exits 1
 _TRACEBACK = "Traceback (most recent call last):"
 
 # Runs `python -m locust` after asking for SIGKILL when the parent thread dies (Linux prctl PR_SET_PDEATHSIG),
@@ -219,13 +223,23 @@ class LoadRun:
                 **self.extra_env}
 
     def _wait_started(self) -> None:
+        """Until Locust starts spawning users; LoadError naming the locustfile when it exits first or finds
+        no User class in it ("Starting Locust" alone is logged before the User classes are looked for)."""
         process = self._require_process()
-        wait_until(lambda: process.poll() is not None or STARTED_MARKER in self.log_text(),
-                   timeout=self.start_timeout_s, what=f"Locust to load {self.locustfile.name} and start",
-                   interval=0.05, describe=lambda: self._log_tail(10))
-        if process.poll() is not None and STARTED_MARKER not in self.log_text():
+        wait_until(lambda: process.poll() is not None or self._no_users() or USERS_MARKER in self.log_text(),
+                   timeout=self.start_timeout_s, what=f"Locust to load {self.locustfile.name} and start its users",
+                   interval=0.05, describe=lambda: self._log_tail(10), transient=())
+        complaint = self._no_users()
+        if complaint:
+            raise LoadError(f"locustfile {self.locustfile} defines no User class Locust can run (Locust: "
+                            f"{complaint!r}; log {self.out_dir / LOG_FILE}):\n{self._log_tail(10)}")
+        if process.poll() is not None and USERS_MARKER not in self.log_text():
             raise LoadError(f"locust exited with code {process.returncode} before starting load with "
                             f"locustfile {self.locustfile} (log {self.out_dir / LOG_FILE}):\n{self._problem_text()}")
+
+    def _no_users(self) -> str:
+        """Locust's complaint that the locustfile has no (selected) User class, or ""."""
+        return next((line.strip() for line in self.log_text().splitlines() if any(m in line for m in _NO_USERS)), "")
 
     def __enter__(self) -> "LoadRun":
         return self
@@ -278,7 +292,7 @@ class LoadRun:
     def _wait(self, predicate: Any, timeout: float, what: str, describe: Any = None) -> list[RequestRecord]:
         process = self._require_process()
         wait_until(lambda: process.poll() is not None or predicate(), timeout=timeout, what=what,
-                   interval=0.1, describe=lambda: self._describe(describe))
+                   interval=0.1, describe=lambda: self._describe(describe), transient=())
         if process.poll() is not None and not predicate():
             raise LoadError(f"locust exited with code {process.returncode} while waiting for {what} "
                             f"(log {self.out_dir / LOG_FILE}):\n{self._problem_text()}")

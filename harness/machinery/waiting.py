@@ -1,7 +1,13 @@
 """The one place that waits. Poll a named condition with a deadline; never sleep to wait elsewhere.
 
-A timeout says what was waited for, how long, and what was last seen, so a failed wait in a CI log
-is enough to start debugging.
+A timeout says what was waited for, how long, and what was last seen (the last transient exception
+included), so a failed wait in a CI log is enough to start debugging.
+
+A probe declares which exceptions are transient (`transient=`; by default connection errors and timeouts,
+as testcontainers' wait strategies do): those are observations and polling goes on. Anything else is a bug
+or a dead end and is raised at once, the probe's own exception, not after the whole timeout. An `abort`
+check (e.g. `containers.container_alive`) runs before every probe and raises to end the wait early: a
+container that exited while awaited fails with its exit code instead of waiting out the deadline.
 """
 
 from __future__ import annotations
@@ -9,7 +15,15 @@ from __future__ import annotations
 import time
 from typing import Callable, Optional, TypeVar
 
+import requests
+
 T = TypeVar("T")
+
+Transient = tuple[type[BaseException], ...]
+
+# What a probe talking to something that is still starting sees: refused/reset connections and timeouts
+# (requests' own ConnectionError and Timeout derive from OSError, not from the builtin ConnectionError).
+DEFAULT_TRANSIENT: Transient = (ConnectionError, TimeoutError, requests.ConnectionError, requests.Timeout)
 
 
 class WaitTimeout(TimeoutError):
@@ -33,30 +47,58 @@ def wait_until(
     interval: float = 0.1,
     describe: Optional[Callable[[], str]] = None,
     hint: str = "",
+    transient: Transient = DEFAULT_TRANSIENT,
+    abort: Optional[Callable[[], None]] = None,
 ) -> T:
     """Call `probe` until it returns something truthy; return that value.
 
-    `probe` may raise: the exception text becomes what was last seen, and polling goes on.
-    `describe`, when given, is called once at timeout to say what the world looked like.
+    An exception of a `transient` type becomes what was last seen, and polling goes on; any other exception
+    is raised at once (after `abort` had its say: a dead container explains a failed probe best).
+    `abort`, when given, runs before every probe and raises to end the wait (its exception propagates).
+    `describe`, when given, is called once at timeout to say what the world looked like. The timeout is
+    raised from the last transient exception, if any.
     """
     deadline = time.monotonic() + timeout
     last = "nothing yet"
+    last_exc: Optional[BaseException] = None
     while True:
+        if abort is not None:
+            abort()
         try:
             value = probe()
             if value:
                 return value
             last = repr(value)
-        except Exception as exc:  # noqa: BLE001 - a probe failing is an observation, not an error
-            last = f"{type(exc).__name__}: {exc}"
+        except transient as exc:
+            last_exc = exc
+            last = _text(exc)
+        except Exception as exc:
+            if abort is not None:
+                abort()
+            exc.add_note(f"raised by the probe while waiting for {what} (not declared transient)")
+            raise
         if time.monotonic() >= deadline:
-            if describe is not None:
-                try:
-                    last = describe()
-                except Exception as exc:  # noqa: BLE001
-                    last = f"{last} (describe failed: {exc})"
-            raise WaitTimeout(what, timeout, last, hint)
+            raise _timeout(what, timeout, last, last_exc, describe, hint)
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+
+
+def _text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _timeout(what: str, timeout: float, last: str, last_exc: Optional[BaseException],
+             describe: Optional[Callable[[], str]], hint: str) -> WaitTimeout:
+    if last_exc is not None and last != _text(last_exc):
+        last = f"{last} (last exception: {_text(last_exc)})"
+    if describe is not None:
+        try:
+            seen = describe()
+            last = f"{seen} (probe: {last})" if last_exc is not None else seen
+        except Exception as exc:  # noqa: BLE001 - the timeout must not be hidden by its description
+            last = f"{last} (describe failed: {exc})"
+    error = WaitTimeout(what, timeout, last, hint)
+    error.__cause__ = last_exc
+    return error
 
 
 def hold(seconds: float) -> None:

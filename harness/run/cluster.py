@@ -78,7 +78,8 @@ class Cluster:
             return None if problems else state
 
         return wait_until(healthy, timeout=timeout, interval=0.25, what=f"cluster {self.topology.name} healthy",
-                          describe=lambda: seen[0] if seen else "no snapshot")
+                          describe=lambda: seen[0] if seen else "no snapshot",
+                          transient=self.get_balancer().snapshot_transient)
 
     def health_problems(self, state: BalancerState, names: list[str]) -> list[str]:
         problems = []

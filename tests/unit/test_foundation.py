@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
+import requests
 
 from harness.machinery import images
 
@@ -60,6 +63,89 @@ def test_wait_timeout_says_what_and_last_seen() -> None:
         wait_until(probe, timeout=0.05, interval=0.01, what="balancer to answer", hint="error_log")
     message = str(err.value)
     assert "balancer to answer" in message and "refused on 6666" in message and "error_log" in message
+    assert isinstance(err.value.__cause__, ConnectionError)  # raised from the last transient exception
+
+
+def test_a_non_transient_probe_error_is_raised_at_once() -> None:
+    calls = []
+
+    def probe() -> None:
+        calls.append(1)
+        raise KeyError("servers")
+
+    started = time.monotonic()
+    with pytest.raises(KeyError) as err:
+        wait_until(probe, timeout=30, interval=0.01, what="advertise servers listed")
+    assert time.monotonic() - started < 1 and len(calls) == 1
+    assert any("advertise servers listed" in note for note in err.value.__notes__)
+
+
+def _sequence(*outcomes: object) -> Callable[[], object]:
+    """A probe that raises or returns each outcome in turn (the last one from then on)."""
+    queue = list(outcomes)
+
+    def probe() -> object:
+        outcome = queue.pop(0) if len(queue) > 1 else queue[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    return probe
+
+
+def test_transient_errors_are_retried_and_declared_by_the_probe() -> None:
+    default = _sequence(ConnectionRefusedError("refused"), requests.ConnectionError("reset"),
+                        requests.ReadTimeout("slow"), TimeoutError("socket"), "ready")
+    assert wait_until(default, timeout=5, interval=0.001, what="x") == "ready"
+    declared = _sequence(LookupError("not listed yet"), "ready")
+    assert wait_until(declared, timeout=5, interval=0.001, what="x", transient=(LookupError,)) == "ready"
+    with pytest.raises(ConnectionRefusedError):  # transient=() declares nothing transient
+        wait_until(_sequence(ConnectionRefusedError("refused"), "ready"), timeout=5, what="x", transient=())
+
+
+def test_timeout_names_the_last_exception_even_after_a_falsy_value() -> None:
+    probe = _sequence(TimeoutError("read timed out after 2s"), None)
+    with pytest.raises(WaitTimeout) as err:
+        wait_until(probe, timeout=0.05, interval=0.01, what="node1 up", describe=lambda: "node1[DOWN]")
+    message = str(err.value)
+    assert "node1[DOWN]" in message and "TimeoutError: read timed out after 2s" in message
+
+
+class _Gone(RuntimeError):
+    pass
+
+
+def test_abort_ends_the_wait_at_once() -> None:
+    polls: list[int] = []
+
+    def abort() -> None:
+        if len(polls) >= 2:
+            raise _Gone("container exited (exit code 3)")
+
+    def probe() -> None:
+        polls.append(1)
+        raise ConnectionRefusedError("refused")
+
+    started = time.monotonic()
+    with pytest.raises(_Gone, match="exit code 3"):
+        wait_until(probe, timeout=30, interval=0.01, what="x", abort=abort)
+    assert time.monotonic() - started < 1 and len(polls) == 2
+
+
+def test_abort_explains_a_non_transient_probe_error() -> None:
+    exited = [False]
+
+    def abort() -> None:
+        if exited[0]:
+            raise _Gone("container exited (exit code 3)")
+
+    def probe() -> None:
+        exited[0] = True  # the container died while the probe ran
+        raise OSError("409 container is not running")
+
+    with pytest.raises(_Gone) as err:
+        wait_until(probe, timeout=30, what="x", abort=abort)
+    assert isinstance(err.value.__context__, OSError)
 
 
 # --- images ----------------------------------------------------------------------------------------------

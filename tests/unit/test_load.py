@@ -172,3 +172,14 @@ def test_locust_dying_mid_run_fails_the_wait_at_once(node: FakeNode, tmp_path: P
             run.wait_for_steady_state(30, window_s=5.0, min_rps=1)
     assert time.monotonic() - started < 10 and not run.running
     assert "Starting Locust" in str(caught.value)  # the log tail, there being no traceback
+
+
+def test_locustfile_without_user_class_is_not_started(node: FakeNode, tmp_path: Path) -> None:
+    (tmp_path / "empty.py").write_text("from locust import events\n\nPATH = '/app/'\n")
+    run = LoadRun(locustfiles_dir=tmp_path)
+    started = time.monotonic()
+    with pytest.raises(LoadError) as caught:
+        run.start(node.url, LoadProfile(locustfile="empty.py"), tmp_path / "out")
+    message = str(caught.value)
+    assert str(tmp_path / "empty.py") in message and "No User class found!" in message
+    assert time.monotonic() - started < 10 and not run.running and not _alive(_pid(run))

@@ -19,11 +19,11 @@ from harness.protocol.balancer_info import BalancerInfo, parse_dump, parse_info
 from harness.spec.balancer import BalancerSpec
 from harness.flavors.httpd_modcluster.conf import ModClusterBuild, render_httpd_conf
 from harness.protocol.manager_page import ManagerPage, parse_manager_page
-from harness.protocol.mcmp import parse_version
+from harness.protocol.mcmp import McmpProtocolError, parse_version
 from harness.protocol.mcmp_client import McmpClient, McmpTransportError
 from harness.flavors.httpd_modcluster.source import ModClusterSource, SourceError
 from harness.spec.node import Advertise
-from harness.machinery.containers import container_ip
+from harness.machinery.containers import ContainerExited, container_alive, container_file_text, container_ip
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import WaitTimeout, wait_until
 
@@ -115,8 +115,8 @@ class HttpdBalancer(BalancerBase):
         return {"error_log": self.error_log(), "access_log": self.access_log(), "httpd.conf": self.config}
 
     def read_file(self, path: str) -> str:
-        code, output = self.exec(["cat", path])
-        return output if code == 0 else f"(cannot read {path}: {output.strip()})"
+        """A file from the container, running or stopped (archive API); says so when it cannot be read."""
+        return container_file_text(self.container, path)
 
     def exec(self, command: list[str]) -> tuple[int, str]:
         code, output = self.container.get_wrapped_container().exec_run(command)
@@ -150,22 +150,41 @@ def _answers(balancer: HttpdBalancer) -> bool:
     return bool(balancer.version())
 
 
+def _error_log_tail(container: Any, lines: int = 15) -> str:
+    return container_file_text(container, f"{LOG_DIR}/error_log", tail=lines) or "(empty)"
+
+
+def start_failure(container: Any, source: ModClusterSource, config: str, exc: ContainerExited) -> BalancerStartError:
+    """The error for a balancer container that exited while starting: exit code, its log (where
+    `apache2 -t` reports a rejected directive), httpd's error_log (read from the stopped container)."""
+    code = "unknown exit code" if exc.exit_code is None else f"exit code {exc.exit_code}"
+    return BalancerStartError(
+        f"httpd + mod_cluster ({source.release}) container {exc.name} {exc.status} while starting ({code})\n"
+        f"--- container log tail ---\n{exc.log_tail}\n--- error_log tail ---\n{_error_log_tail(container)}\n"
+        f"--- httpd.conf ---\n{config}")
+
+
 def wait_ready(balancer: HttpdBalancer, timeout: float) -> None:
+    """Until httpd answers MCMP VERSION and accepts on the proxy port; BalancerStartError at once, with the
+    error_log tail, when the container exits."""
     def describe() -> str:
         wrapped = balancer.container.get_wrapped_container()
         wrapped.reload()
-        tail = "\n".join(balancer.error_log().splitlines()[-15:])
-        return f"container {wrapped.status}; error_log tail:\n{tail}"
+        return f"container {wrapped.status}; error_log tail:\n{_error_log_tail(balancer.container)}"
 
     try:
         wait_until(lambda: _answers(balancer), timeout=timeout, interval=0.2,
                    what=f"httpd to answer VERSION on MCMP port {balancer.spec.mcmp_port} and accept on "
-                   f"{balancer.spec.proxy_port}", describe=describe, hint="the configuration and error_log")
+                   f"{balancer.spec.proxy_port}", describe=describe, hint="the configuration and error_log",
+                   transient=(McmpTransportError, OSError), abort=lambda: container_alive(balancer.container))
     except WaitTimeout as exc:
         raise BalancerStartError(f"httpd + mod_cluster ({balancer.source.release}) is not ready: {exc}\n"
                                  f"--- httpd.conf ---\n{balancer.config}") from exc
-    except McmpTransportError as exc:  # pragma: no cover - wait_until swallows probe errors
-        raise BalancerStartError(str(exc)) from exc
+    except ContainerExited as exc:
+        raise start_failure(balancer.container, balancer.source, balancer.config, exc) from exc
+    except McmpProtocolError as exc:  # it answers, but not VERSION: a configuration problem, not a slow start
+        raise BalancerStartError(f"httpd + mod_cluster ({balancer.source.release}) answers MCMP but not VERSION: "
+                                 f"{exc}\n--- error_log tail ---\n{_error_log_tail(balancer.container)}") from exc
 
 
 def start_httpd_balancer(
@@ -186,7 +205,10 @@ def start_httpd_balancer(
         tag, name=name, role="balancer", network=network, alias=name,
         files={CONF_PATH: config.encode()}, cap_add=["NET_ADMIN"],
     )
-    ip = container_ip(container, network.name)
+    try:
+        ip = container_ip(container, network.name)
+    except ContainerExited as exc:
+        raise start_failure(container, source, config, exc) from exc
     balancer = HttpdBalancer(container=container, spec=spec, source=source, ip=ip, config=config, name=name)
     wait_ready(balancer, timeout)
     return balancer

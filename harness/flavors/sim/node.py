@@ -24,10 +24,10 @@ import requests
 from harness.machinery import images
 from harness.spec.faults import FaultSpec, Slowness
 from harness.spec.node import Advertise, Discovery, NodeSpec, StaticProxies
-from harness.machinery.containers import container_ip, container_logs
+from harness.machinery.containers import ContainerExited, container_alive, container_ip, container_logs
 from harness.machinery.resources import Resources
 from harness.spec.base import SpecError
-from harness.machinery.waiting import Deadline, wait_until
+from harness.machinery.waiting import Deadline, WaitTimeout, wait_until
 
 IMAGE_NAME = "sim-node"
 CONTROL_PORT = 9000
@@ -209,22 +209,20 @@ class SimContainer:
         cache = memory.get("stats", {}).get("inactive_file", memory.get("stats", {}).get("cache", 0))
         return int(memory.get("usage", 0)) - int(cache)
 
+    def alive(self) -> None:
+        """SimNodeError (exit code, log tail) when the container is gone: an `abort=` for waits."""
+        try:
+            container_alive(self.container, tail=60)
+        except ContainerExited as exc:
+            raise SimNodeError(f"sim {exc}") from exc
+
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Until the process logged its ready line; fails at once with the log when it exited."""
-        def ready() -> bool:
-            sdk = self.container.get_wrapped_container()
-            sdk.reload()
-            if sdk.status in ("exited", "dead"):
-                raise SimNodeError(f"sim container {self.name} exited ({sdk.attrs['State'].get('ExitCode')}):\n"
-                                   f"{self.logs()[-3000:]}")
-            return READY_LINE in self.logs() and self.control.is_up()
-
         try:
-            wait_until(ready, timeout=timeout, interval=0.1, what=f"sim container {self.name} to log {READY_LINE!r}",
+            wait_until(lambda: READY_LINE in self.logs() and self.control.is_up(), timeout=timeout, interval=0.1,
+                       what=f"sim container {self.name} to log {READY_LINE!r}", abort=self.alive,
                        describe=lambda: self.logs()[-2000:])
-        except SimNodeError:
-            raise
-        except Exception as exc:
+        except WaitTimeout as exc:
             raise SimNodeError(str(exc)) from exc
 
 
@@ -266,7 +264,7 @@ class SimNode:
         self.group.wait_ready(deadline.remaining())
         for context in self.spec.contexts:
             wait_until(lambda: self.answers(context), timeout=max(deadline.remaining(), 1.0), interval=0.1,
-                       what=f"sim node {self.name} to answer {self.url(context)}",
+                       what=f"sim node {self.name} to answer {self.url(context)}", abort=self.group.alive,
                        describe=lambda: json.dumps(self.state().get("http")))
 
     def wait_for_registered(self, timeout: float = 30.0) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Mapping, Optional
 import requests
 from docker.models.networks import Network
 
-from harness.machinery.contracts import BalancerBase, BalancerState, NodeState, info_nodes
+from harness.machinery.contracts import BalancerBase, BalancerState, BalancerUnreadable, NodeState, info_nodes
 from harness.protocol.balancer_info import BalancerInfo, parse_info
 from harness.spec.balancer import BalancerSpec
 from harness.spec.node import Discovery
@@ -121,7 +121,7 @@ class UndertowBalancer(BalancerBase):
             raw["model_error"] = str(exc)
             nodes = info_nodes(info) if info is not None else {}
         if info is None and "model" not in raw:
-            raise RuntimeError(f"Undertow balancer unreadable: {raw}")
+            raise BalancerUnreadable(f"Undertow balancer unreadable: {raw}")
         return BalancerState(nodes=nodes, raw=raw)
 
     def is_ready(self) -> bool:
@@ -138,7 +138,7 @@ class UndertowBalancer(BalancerBase):
     def wait_ready(self, timeout: float = 60.0) -> None:
         self.server.wait_for_started(timeout)
         wait_until(self.is_ready, timeout=10, interval=0.2, what="Undertow balancer MCMP and proxy ports to answer",
-                   describe=self.server.log_tail)
+                   describe=self.server.log_tail, abort=self.server.alive)
 
     # verbs: the JVM only; the container and its address stay
     def kill(self) -> None:

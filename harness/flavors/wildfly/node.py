@@ -32,7 +32,8 @@ from harness.flavors.wildfly import war
 from harness.flavors.base import FlavorUnavailable
 from harness.spec.faults import FaultSpec
 from harness.spec.node import Discovery, NodeSpec
-from harness.machinery.containers import container_ip, container_logs
+from harness.machinery.containers import (ContainerExited, container_alive, container_file_text, container_ip,
+                                          container_logs, read_container_file)
 from harness.spec.options import DEFAULT_WILDFLY_VERSION
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import Deadline, wait_until
@@ -90,15 +91,6 @@ def tar_of(files: Mapping[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _untar_one(chunks: Any) -> bytes:
-    with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as tar:
-        member = tar.next()
-        handle = tar.extractfile(member) if member is not None else None
-        if handle is None:
-            raise WildflyServerError("get_archive returned no file")
-        return handle.read()
-
-
 @dataclass
 class WildflyServer:
     """One WildFly server in its container (node or balancer); `name` is its stable name."""
@@ -120,7 +112,7 @@ class WildflyServer:
 
     def exec(self, *args: str, check: bool = True) -> str:
         code, output = self.docker.exec_run(list(args))
-        text = output.decode(errors="replace")
+        text = str(output.decode(errors="replace"))
         if check and code != 0:
             raise WildflyServerError(f"{self.name}: `{' '.join(args)}` exited {code}: {text[-2000:]}")
         return text
@@ -130,8 +122,15 @@ class WildflyServer:
             raise WildflyServerError(f"{self.name}: copying {', '.join(files)} into the container failed")
 
     def read_file(self, path: str) -> bytes:
-        chunks, _ = self.docker.get_archive(path)
-        return _untar_one(chunks)
+        """A file from the container, running or stopped (archive API); ContainerFileError names it."""
+        return read_container_file(self.container, path)
+
+    def alive(self) -> None:
+        """WildflyServerError (exit code, log tail) when the container is gone: an `abort=` for waits."""
+        try:
+            container_alive(self.container)
+        except ContainerExited as exc:
+            raise WildflyServerError(f"{self.name}: {exc}") from exc
 
     # ---- configuration and lifecycle ----
 
@@ -167,7 +166,7 @@ class WildflyServer:
     def wait_for_started(self, timeout: float = 90.0) -> None:
         """Until WFLYSRV0025 ("started in"); a server that fails or dies on the way raises at once."""
         state = wait_until(lambda: (s := self.server_state()) != "starting" and s, timeout=timeout, interval=0.25,
-                           what=f"WildFly {self.name} to log WFLYSRV0025",
+                           what=f"WildFly {self.name} to log WFLYSRV0025", abort=self.alive,
                            describe=lambda: f"state {self.server_state()}; console log tail:\n{self.log_tail()}")
         if state != "started":
             raise WildflyServerError(f"{self.name}: server {state} while starting\n{self.log_tail()}")
@@ -200,10 +199,8 @@ class WildflyServer:
         return body.get("result")
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return self.exec("tail", "-n", str(lines), CONSOLE_LOG, check=False)
-        except Exception as exc:  # noqa: BLE001 - evidence only
-            return f"(no log: {exc})"
+        """The console log's last lines (read from the container even when it stopped); never raises."""
+        return container_file_text(self.container, CONSOLE_LOG, tail=lines)
 
     def server_log(self) -> str:
         return self.read_file(SERVER_LOG).decode(errors="replace")
@@ -262,7 +259,8 @@ class WildflyNode:
         self.server.wait_for_started(deadline.remaining())
         for context in self.spec.contexts:
             wait_until(lambda: self.answers(context), timeout=max(deadline.remaining(), 1.0), interval=0.2,
-                       what=f"{self.name} to answer {self.url(context)}", describe=self.server.log_tail)
+                       what=f"{self.name} to answer {self.url(context)}", describe=self.server.log_tail,
+                       abort=self.server.alive)
 
     # fault verbs (HOUSE rule 9)
     def kill(self) -> None:
