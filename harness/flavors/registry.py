@@ -11,7 +11,9 @@ from typing import Optional, Union
 
 from harness.flavors.base import BalancerFlavor, ClusterContext, FlavorRefused, NodeFlavor
 from harness.flavors.httpd_modcluster.flavor import FLAVOR as HTTPD_MODCLUSTER
+from harness.flavors.httpd_modjk.flavor import FLAVOR as HTTPD_MODJK
 from harness.flavors.sim.flavor import FLAVOR as SIM
+from harness.flavors.tomcat.flavor import FLAVOR as TOMCAT
 from harness.flavors.undertow.flavor import FLAVOR as UNDERTOW
 from harness.flavors.wildfly.flavor import FLAVOR as WILDFLY
 from harness.machinery.contracts import Balancer, Node
@@ -22,8 +24,8 @@ from harness.spec.topology import Topology
 
 Flavor = Union[BalancerFlavor, NodeFlavor]
 
-BALANCERS: dict[str, BalancerFlavor] = {f.name: f for f in (HTTPD_MODCLUSTER, UNDERTOW)}
-NODES: dict[str, NodeFlavor] = {f.name: f for f in (SIM, WILDFLY)}
+BALANCERS: dict[str, BalancerFlavor] = {f.name: f for f in (HTTPD_MODCLUSTER, UNDERTOW, HTTPD_MODJK)}
+NODES: dict[str, NodeFlavor] = {f.name: f for f in (SIM, WILDFLY, TOMCAT)}
 
 
 def balancer_flavor(name: str, field: str = "balancer.flavor") -> BalancerFlavor:

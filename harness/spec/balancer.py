@@ -28,6 +28,7 @@ from harness.spec.base import (
     leaf_from_dict,
     set_field,
 )
+from harness.spec.jk import JkBalancer, spec_from_directives
 
 BALANCER_MODES = ("proxy_cluster", "lbmethod_cluster")
 LOG_LEVELS = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug") + tuple(
@@ -186,6 +187,7 @@ class BalancerSpec:
     mpm: MpmSpec = field(default_factory=MpmSpec)
     log_level: str = "info"
     overlay: tuple[str, ...] = ()
+    jk: JkBalancer | None = None
 
     def __post_init__(self) -> None:
         check_name("flavor", self.flavor)  # a known flavor: the registry checks at start
@@ -211,6 +213,8 @@ class BalancerSpec:
             raise SpecError("mpm", f"got {self.mpm!r}; expected an MpmSpec")
         _check_log_level("log_level", self.log_level)
         set_field(self, "overlay", check_tuple("overlay", self.overlay, _check_snippet))
+        if self.jk is not None and not isinstance(self.jk, JkBalancer):
+            raise SpecError("jk", f"got {self.jk!r}; expected a JkBalancer or None")
 
     def _check_optionals(self) -> None:
         for name in _OPTIONAL_BOOLS:
@@ -251,6 +255,8 @@ def balancer_from_dict(data: object, field: str = "balancer") -> BalancerSpec:
         values["mpm"] = leaf_from_dict(MpmSpec, values["mpm"], f"{field}.mpm")
     if values.get("hcheck") is not None:
         values["hcheck"] = leaf_from_dict(HealthCheck, values["hcheck"], f"{field}.hcheck")
+    if values.get("jk") is not None:
+        values["jk"] = spec_from_directives(JkBalancer, values["jk"], f"{field}.jk")
     with field_prefix(field):
         return BalancerSpec(**values)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from harness.spec.balancer import check_host_port
+from harness.spec.jk import AjpConnector, JkWorker, spec_from_directives
 from harness.spec.base import (
     SpecError,
     check_bool,
@@ -112,6 +113,8 @@ class NodeSpec:
     flavor honours it (others refuse it before start).
     balancer / lbgroup: None sends none (httpd uses ManagerBalancerName / no group).
     faults: startup faults of the sim, free words validated by the sim itself.
+    jk: this node as a mod_jk member worker (read by the httpd-modjk balancer); ajp: its AJP connector
+    (Tomcat). None: the defaults; flavors that speak neither refuse them when set.
     Discovery settings (advertise group, security key, proxies) come from the topology's discovery.
     """
 
@@ -132,6 +135,8 @@ class NodeSpec:
     lbgroup: str | None = None
     stop_context_timeout_s: float = 10.0
     faults: tuple[str, ...] = ()
+    jk: JkWorker | None = None
+    ajp: AjpConnector | None = None
 
     def __post_init__(self) -> None:
         check_name("name", self.name)
@@ -156,6 +161,9 @@ class NodeSpec:
         timeout = check_number("stop_context_timeout_s", self.stop_context_timeout_s, 0)
         set_field(self, "stop_context_timeout_s", timeout)
         set_field(self, "faults", check_tuple("faults", self.faults, check_token))
+        for name, cls in (("jk", JkWorker), ("ajp", AjpConnector)):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), cls):
+                raise SpecError(name, f"got {getattr(self, name)!r}; expected a {cls.__name__} or None")
 
     @property
     def port(self) -> int:
@@ -167,6 +175,11 @@ class NodeSpec:
 
 
 def node_from_dict(data: object, field: str = "node") -> NodeSpec:
+    if isinstance(data, dict) and (data.get("jk") is not None or data.get("ajp") is not None):
+        data = dict(data)
+        for name, cls in (("jk", JkWorker), ("ajp", AjpConnector)):
+            if data.get(name) is not None:
+                data[name] = spec_from_directives(cls, data[name], f"{field}.{name}")
     return leaf_from_dict(NodeSpec, data, field)
 
 

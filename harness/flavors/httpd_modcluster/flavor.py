@@ -37,7 +37,7 @@ class HttpdModclusterFlavor(BalancerFlavor):
     image: ClassVar[str] = "httpd-modcluster"
     summary: ClassVar[str] = ("Apache httpd 2.4 + mod_cluster compiled from `--modcluster-source` (1.3.x or 2.x; "
                               "proxy_cluster or lbmethod_cluster mode)")
-    honours: ClassVar[frozenset[str]] = frozenset(f.name for f in dataclasses.fields(BalancerSpec))
+    honours: ClassVar[frozenset[str]] = frozenset(f.name for f in dataclasses.fields(BalancerSpec)) - {"jk"}
     discovery: ClassVar[tuple[type[Any], ...]] = (Advertise, StaticProxies)
     faults: ClassVar[frozenset[str]] = frozenset({"balancer_restart", "advertise_blocked", "partition"})
     inputs: ClassVar[tuple[str, ...]] = ("--modcluster-source", "--modcluster-mode")

@@ -17,7 +17,7 @@ class SimFlavor(NodeFlavor):
     name: ClassVar[str] = "sim"
     image: ClassVar[str] = "sim-node"
     summary: ClassVar[str] = "the project's simulated MCMP node (Python, many per container, precise faults)"
-    honours: ClassVar[frozenset[str]] = frozenset(f.name for f in dataclasses.fields(NodeSpec))
+    honours: ClassVar[frozenset[str]] = frozenset(f.name for f in dataclasses.fields(NodeSpec)) - {"jk", "ajp"}
     discovery: ClassVar[tuple[type[Any], ...]] = (Advertise, StaticProxies)
     faults: ClassVar[frozenset[str]] = frozenset({"kill", "stop", "pause", "remove", "partition", "slowness"})
 

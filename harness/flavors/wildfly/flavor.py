@@ -15,6 +15,7 @@ from harness.spec.options import HarnessOptions, OptionError
 from harness.spec.topology import Topology
 
 _SIM_ONLY = {"include_sticky_force", "faults"}
+_NOT_WILDFLY = _SIM_ONLY | {"jk", "ajp"}  # mod_jk worker and Tomcat connector settings
 
 
 class WildflyFlavor(NodeFlavor):
@@ -22,7 +23,7 @@ class WildflyFlavor(NodeFlavor):
     image: ClassVar[str] = "wildfly-node"
     summary: ClassVar[str] = ("WildFly with its mod_cluster subsystem and the test WAR (`--wildfly-version` / "
                               "`--wildfly-archive`)")
-    honours: ClassVar[frozenset[str]] = frozenset(f.name for f in dataclasses.fields(NodeSpec)) - _SIM_ONLY
+    honours: ClassVar[frozenset[str]] = frozenset(f.name for f in dataclasses.fields(NodeSpec)) - _NOT_WILDFLY
     discovery: ClassVar[tuple[type[Any], ...]] = (Advertise, StaticProxies)
     faults: ClassVar[frozenset[str]] = frozenset({"kill", "stop", "pause", "remove", "partition"})
     inputs: ClassVar[tuple[str, ...]] = ("--wildfly-version", "--wildfly-archive")

@@ -1,0 +1,1 @@
+"""Balancer flavor httpd-modjk."""
