@@ -44,8 +44,8 @@ def test_every_flavor_names_an_image_folder_and_declares_its_role() -> None:
     for role, name, image, summary in registry.flavor_table():
         assert (ROOT / "images" / image / "Dockerfile").is_file(), f"{name}: images/{image}/Dockerfile"
         assert role in ("balancer", "node") and summary
-    assert set(registry.BALANCERS) == {"httpd-modcluster", "undertow"}
-    assert set(registry.NODES) == {"sim", "wildfly"}
+    assert set(registry.BALANCERS) == {"httpd-modcluster", "undertow", "httpd-modjk"}
+    assert set(registry.NODES) == {"sim", "wildfly", "tomcat"}
 
 
 def test_readme_flavor_table_lists_every_registered_flavor() -> None:
@@ -116,9 +116,9 @@ def test_a_discovery_mode_the_flavor_does_not_speak_is_refused() -> None:
 
 def test_unknown_flavor_in_a_topology_names_the_field() -> None:
     with pytest.raises(FlavorRefused) as err:
-        registry.resolve(Topology.simple("t", 2, flavor="tomcat", balancer=BalancerSpec(flavor="undertow")),
+        registry.resolve(Topology.simple("t", 2, flavor="jetty", balancer=BalancerSpec(flavor="undertow")),
                          options())
-    assert err.value.field == "nodes[0].flavor" and "sim, wildfly" in str(err.value)
+    assert err.value.field == "nodes[0].flavor" and "sim, wildfly, tomcat" in str(err.value)
 
 
 # --- the mode is applied before checks, so the evidence says what ran --------------------------------------
@@ -241,10 +241,11 @@ def test_harness_status_names_a_truncated_state_file(
 
 
 def test_advertise_topology_with_every_flavor_resolves() -> None:
-    for balancer in registry.BALANCERS:
-        if balancer == "httpd-modcluster":
+    """Every pair of flavors speaking Advertise (mod_jk and Tomcat speak StaticWorkers only)."""
+    for balancer, balancer_flavor in registry.BALANCERS.items():
+        if balancer == "httpd-modcluster" or Advertise not in balancer_flavor.discovery:
             continue  # needs a source; covered above
-        for node in registry.NODES:
+        for node in (name for name, flavor in registry.NODES.items() if Advertise in flavor.discovery):
             topology = Topology.simple("t", 2, flavor=node, balancer=BalancerSpec(flavor=balancer),
                                        discovery=Advertise(), status_interval_s=1.0)
             assert registry.resolve(topology, options()).discovery == Advertise()
