@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from harness.spec.base import (
     SpecError,
@@ -22,8 +23,8 @@ from harness.spec.base import (
     check_name,
     check_path,
     check_token,
-    fields_to_dict,
     field_prefix,
+    fields_to_dict,
 )
 
 WORKER_NAME_MAX = 63
@@ -87,7 +88,7 @@ class JkWorker:
             if getattr(self, name) is not None:
                 check_worker_name(name, getattr(self, name))
         if self.route is not None:
-            check_name("route", self.route)  # no '.': it ends the session id after a '.' 
+            check_name("route", self.route)  # no '.': it ends the session id after a '.'
         check_int("lbfactor", self.lbfactor, 1, 100000)
         if self.ping_mode is not None:
             check_ping_mode("ping_mode", self.ping_mode)

@@ -17,8 +17,15 @@ from harness.flavors.tomcat.node import connector_failures
 from harness.spec.base import SpecError
 from harness.spec.jk import AjpConnector, JkBalancer, JkWorker
 from harness.spec.options import HarnessOptions
-from harness.spec.topology import (Advertise, BalancerSpec, NodeSpec, StaticProxies, StaticWorkers, Topology,
-                                   topology_from_dict)
+from harness.spec.topology import (
+    Advertise,
+    BalancerSpec,
+    NodeSpec,
+    StaticProxies,
+    StaticWorkers,
+    Topology,
+    topology_from_dict,
+)
 
 DATA = Path(__file__).parent / "data" / "modjk"
 

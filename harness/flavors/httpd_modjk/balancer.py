@@ -10,16 +10,16 @@ start-httpd.sh follows the error log), so a kill of httpd leaves the container a
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import requests
 
 from harness.flavors.httpd_modjk import conf
 from harness.flavors.httpd_modjk.status import ACTIVATION_CODES, JkStatus, node_states, parse_status
 from harness.machinery import images
-from harness.machinery.containers import (ContainerExited, container_alive, container_file_text, container_ip,
-                                          exec_in)
+from harness.machinery.containers import ContainerExited, container_alive, container_file_text, container_ip, exec_in
 from harness.machinery.contracts import BalancerBase, BalancerState, BalancerUnreadable
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import DEFAULT_TRANSIENT, WaitTimeout, wait_until
@@ -77,7 +77,7 @@ class ModjkBalancer(BalancerBase):
         return {conf.worker_name(node, i): node.name for i, node in enumerate(self.topology.nodes)}
 
     # --- observations --------------------------------------------------------------------------------------
-    def status_text(self, params: Optional[Mapping[str, str]] = None) -> str:
+    def status_text(self, params: Mapping[str, str] | None = None) -> str:
         try:
             reply = self.http.get(self.manager_url(), params={"mime": "prop", **(params or {})}, timeout=5)
         except requests.RequestException as exc:
@@ -109,7 +109,7 @@ class ModjkBalancer(BalancerBase):
         `RESOLVE_RETRY_S`) and resolves them again."""
         last_restart = [0.0]
 
-        def probe() -> Optional[BalancerState]:
+        def probe() -> BalancerState | None:
             state = self.snapshot()
             missing = [n for n in names if n not in state.nodes]
             if not missing:
@@ -202,7 +202,7 @@ class ModjkBalancer(BalancerBase):
             raise ModjkBalancerError(f"httpd + mod_jk is not ready: {exc}") from exc
 
 
-def start_modjk_balancer(scope: Resources, network: Any, topology: Topology, *, image: Optional[str] = None,
+def start_modjk_balancer(scope: Resources, network: Any, topology: Topology, *, image: str | None = None,
                          name: str = "balancer", timeout: float = 30.0) -> ModjkBalancer:
     """Start the balancer container on `network` under the alias `name` and wait until mod_jk answers."""
     httpd_conf = conf.render_httpd_conf(topology)

@@ -9,7 +9,6 @@ ERR/REC (recovering), ERR/PRB (probing), ERR/LOC, ERR/FRC...; its `activation` A
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 from harness.machinery.contracts import NodeState
 
@@ -64,7 +63,7 @@ def parse_status(text: str, *, listing: bool = True) -> JkStatus:
     return JkStatus(workers, {lb: tuple(names) for lb, names in members.items()}, globals_)
 
 
-def state_up(state: str) -> Optional[bool]:
+def state_up(state: str) -> bool | None:
     """OK*, BUSY: up; ERR*: down; N/A (never used yet) and anything else: unknown."""
     if state.startswith("OK") or state == "BUSY":
         return True
@@ -74,7 +73,7 @@ def state_up(state: str) -> Optional[bool]:
 
 
 def node_states(status: JkStatus, lb: str, contexts: dict[str, tuple[str, ...]],
-                names: Optional[dict[str, str]] = None) -> dict[str, NodeState]:
+                names: dict[str, str] | None = None) -> dict[str, NodeState]:
     """The members of `lb` as node states, keyed by node name (`names`: worker name -> node name; default the
     worker name). Each node's contexts (`contexts`: node name -> paths, the JkMounts) carry its activation:
     ACT ENABLED, DIS DISABLED, STP STOPPED."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 from harness.flavors.base import ClusterContext, NodeFlavor
 from harness.flavors.tomcat.node import TomcatNode, start_tomcat_node, tomcat_image
@@ -23,7 +23,7 @@ class TomcatFlavor(NodeFlavor):
     def image_tag(self, client: Any, options: HarnessOptions) -> str:
         return tomcat_image(client)
 
-    def start(self, context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] = None) -> TomcatNode:
+    def start(self, context: ClusterContext, spec: NodeSpec, ipv4: str | None = None) -> TomcatNode:
         image = self.image_tag(context.scope.client, context.options)
         return start_tomcat_node(context.scope, image, spec, context.network, ipv4=ipv4)
 

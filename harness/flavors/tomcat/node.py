@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 import requests
 
@@ -127,8 +128,11 @@ class TomcatNode:
             raise TomcatNodeError(f"{self.name}: Tomcat {state} while starting\n{self.log_tail()}")
         self.alive()
         for context in self.spec.contexts:
-            wait_until(lambda: self.answers(context), timeout=max(deadline.remaining(), 1.0), interval=0.2,
-                       what=f"{self.name} to answer {self.url(context)}", describe=self.log_tail, abort=self.alive)
+            self._wait_answers(context, max(deadline.remaining(), 1.0))
+
+    def _wait_answers(self, context: str, timeout: float) -> None:
+        wait_until(lambda: self.answers(context), timeout=timeout, interval=0.2,
+                   what=f"{self.name} to answer {self.url(context)}", describe=self.log_tail, abort=self.alive)
 
     # --- fault verbs ----------------------------------------------------------------------------------------
     def kill(self) -> None:
@@ -161,7 +165,7 @@ class TomcatNode:
         return files
 
 
-def start_tomcat_node(scope: Resources, image: str, spec: NodeSpec, network: Any, *, ipv4: Optional[str] = None,
+def start_tomcat_node(scope: Resources, image: str, spec: NodeSpec, network: Any, *, ipv4: str | None = None,
                       wait: bool = True, timeout: float = 60.0) -> TomcatNode:
     """A started Tomcat node reachable on `network` as `spec.name`; ready unless wait=False."""
     container = scope.container(image, name=spec.name, role="node", network=network, alias=spec.name, ipv4=ipv4,
