@@ -186,6 +186,15 @@ def test_modjk_refuses_duplicate_workers_and_bad_redirects() -> None:
     assert err.value.field == "nodes[0].jk.redirect"
 
 
+@pytest.mark.parametrize("sent", [None, "other"])
+def test_modjk_refuses_a_worker_secret_the_connector_would_refuse(sent: str | None) -> None:
+    with pytest.raises(FlavorRefused) as err:
+        resolve(modjk(node("node1", jk=JkWorker(secret=sent), ajp=AjpConnector(secret="s3cret"))))
+    assert err.value.field == "nodes[0].jk.secret" and "403" in err.value.why
+    same = modjk(node("node1", jk=JkWorker(secret="s3cret"), ajp=AjpConnector(secret="s3cret")))
+    assert "worker.node1.secret=s3cret" in render_workers_properties(resolve(same))
+
+
 def test_modjk_refuses_mod_cluster_balancer_fields() -> None:
     topology = Topology("jk", BalancerSpec(flavor="httpd-modjk", max_node=4), (node("node1"),), StaticWorkers())
     with pytest.raises(FlavorRefused) as err:

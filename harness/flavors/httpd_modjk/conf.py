@@ -71,6 +71,7 @@ def check_workers(topology: Topology) -> dict[str, NodeSpec]:
             raise SpecError(f"nodes[{index}].jk.name", f"worker name {name!r} is already used; names must be unique")
         workers[name] = node
     for index, node in enumerate(topology.nodes):
+        _check_secret(node, index)
         redirect = worker_of(node).redirect
         if redirect is not None and (redirect not in workers or redirect == worker_name(node, index)):
             raise SpecError(f"nodes[{index}].jk.redirect",
@@ -78,6 +79,15 @@ def check_workers(topology: Topology) -> dict[str, NodeSpec]:
     if jk.status_path in {path for node in topology.nodes for path in node.contexts}:
         raise SpecError("balancer.jk.status_path", f"got {jk.status_path!r}; a node context uses it")
     return workers
+
+
+def _check_secret(node: NodeSpec, index: int) -> None:
+    """A node's AJP connector with a secret answers 403 to every request without that secret."""
+    expected = node.ajp.secret if node.ajp is not None else None
+    sent = worker_of(node).secret
+    if expected is not None and sent != expected:
+        raise SpecError(f"nodes[{index}].jk.secret", f"got {'a different secret' if sent else 'None'}; "
+                        f"nodes[{index}].ajp.secret is set and the connector answers 403 to requests without it")
 
 
 def _value(value: object) -> str:
