@@ -5,8 +5,8 @@
 Figures: the time to a ready topology (httpd + mod_jk, N Tomcat nodes started one after another, every
 worker resolved and OK in the status worker, /app answering through the balancer), median of the repeats;
 then, per ping_mode (ping_timeout 1000 ms, connection_ping_interval 2 s, socket_connect_timeout 1000 ms,
-detection time of a kill and a freeze of node1 under Locust load: from the fault to the end of the first
-request of a node1 session served by node2 (capped at 8 s: not detected).
+maintenance every second), the detection time of a kill and a freeze of node1 under Locust load: from the
+fault to the end of the first request of a node1 session served by node2 (capped at 8 s: not detected).
 """
 
 from __future__ import annotations

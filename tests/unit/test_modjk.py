@@ -14,6 +14,7 @@ from harness.flavors.httpd_modjk.conf import render_httpd_conf, render_workers_p
 from harness.flavors.httpd_modjk.status import StatusParseError, node_states, parse_status, state_up
 from harness.flavors.tomcat.conf import render_server_xml
 from harness.flavors.tomcat.node import connector_failures
+from harness.judge.history import FaultWindow, RequestRecord
 from harness.spec.base import SpecError
 from harness.spec.jk import AjpConnector, JkBalancer, JkWorker
 from harness.spec.options import HarnessOptions
@@ -26,6 +27,7 @@ from harness.spec.topology import (
     Topology,
     topology_from_dict,
 )
+from scenarios.modjk.support import detection_s
 
 DATA = Path(__file__).parent / "data" / "modjk"
 
@@ -278,3 +280,19 @@ def test_connector_refusal_lines_are_found_in_tomcats_log() -> None:
     failures = connector_failures((DATA / "console-secret-required.log").read_text())
     assert failures and any("secretRequired" in line for line in failures), failures
     assert connector_failures("INFO Server startup in [1234] milliseconds\n") == []
+
+
+# --- detection time, as the failover scenarios and the benchmark measure it ---------------------------------
+def _record(t: float, session: str, node: str | None, status: int = 200, took: float = 0.1) -> RequestRecord:
+    return RequestRecord(t=t, t_end=t + took, user="u1", session=session, route=node, new_route=None, node=node,
+                         status=status, latency_ms=took * 1000, error=None, path="/app/")
+
+
+def test_detection_is_the_first_request_of_a_faulted_session_served_elsewhere() -> None:
+    window = FaultWindow("pause", "node1", start=100.0, end=None)
+    records = [_record(99.0, "a", "node1"), _record(99.5, "b", "node2"),
+               _record(100.5, "b", "node2"),  # a session of node2: not a detection
+               _record(100.2, "a", None, status=0, took=2.0),  # failed: not routed away yet
+               _record(103.0, "a", "node2", took=0.5), _record(104.0, "c", "node2")]
+    assert detection_s(records, window, "node1") == 3.5
+    assert detection_s(records[:4], window, "node1") is None
