@@ -79,6 +79,17 @@ def pack_ports(specs: Sequence[NodeSpec], control_port: int = CONTROL_PORT,
     return tuple(packed)
 
 
+_NOT_SIM = ("jk", "ajp")  # mod_jk worker and AJP connector settings: no sim field, refused by its flavor
+
+
+def _sim_node(spec: NodeSpec, index: int) -> dict[str, Any]:
+    data = spec.to_dict()
+    for name in _NOT_SIM:
+        if data.pop(name) is not None:
+            raise SpecError(f"nodes[{index}].{name}", "the sim has no mod_jk worker or AJP connector settings")
+    return data
+
+
 def sim_config(specs: Sequence[NodeSpec], discovery: Discovery, *, control_port: int = CONTROL_PORT,
                host: Optional[str] = None, advertise_interface: Optional[str] = None,
                log_level: str = "info", mcmp_workers: int = 0) -> dict[str, Any]:
@@ -87,7 +98,7 @@ def sim_config(specs: Sequence[NodeSpec], discovery: Discovery, *, control_port:
     for i, spec in enumerate(specs):
         if spec.flavor != "sim":
             raise SpecError(f"nodes[{i}].flavor", f"got {spec.flavor!r}; only 'sim' nodes run in a sim container")
-    return {"nodes": [s.to_dict() for s in specs], "discovery": discovery_dict(discovery),
+    return {"nodes": [_sim_node(s, i) for i, s in enumerate(specs)], "discovery": discovery_dict(discovery),
             "control_port": control_port, "host": host, "advertise_interface": advertise_interface,
             "log_level": log_level, "mcmp_workers": mcmp_workers}
 
