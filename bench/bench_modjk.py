@@ -25,6 +25,7 @@ from harness.machinery.load import LoadRun
 from harness.machinery.resources import Resources
 from harness.run.cluster import Cluster
 from harness.run.faults import inject
+from harness.spec import settings
 from harness.spec.faults import FaultSpec, Kill, Pause
 from harness.spec.options import HarnessOptions
 from harness.spec.topology import LoadProfile, Topology
@@ -63,6 +64,7 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["none", "C", "P", "I", "A"])
     parser.add_argument("--faults", nargs="+", default=list(FAULTS), choices=list(FAULTS))
     args = parser.parse_args()
+    settings.configure_testcontainers()
     client = engine.client()
     runs = [ready_time(client, args.nodes) for _ in range(args.repeat)]
     for key in ("balancer_ready_s", "cluster_ready_s"):
