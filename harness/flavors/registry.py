@@ -8,7 +8,7 @@ no WildFly archive reachable).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from harness.flavors.httpd_modcluster import source as modcluster_source
 from harness.flavors.base import ClusterContext, FlavorUnavailable
@@ -56,8 +56,16 @@ def start_wildfly(context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] =
     return nodes_wildfly.start_for_cluster(context, spec, ipv4)
 
 
+def start_sim_group(context: ClusterContext, specs: Sequence[NodeSpec]) -> list[Any]:
+    from harness.flavors.sim import node as nodes_sim
+
+    return nodes_sim.start_group_for_cluster(context, specs)
+
+
 BALANCER_STARTERS = {"httpd-modcluster": start_httpd, "undertow": start_undertow}
 NODE_STARTERS = {"sim": start_sim, "wildfly": start_wildfly}
+# Flavors that can host several nodes in one container (one process): the nodes share its address.
+NODE_GROUP_STARTERS = {"sim": start_sim_group}
 
 
 def start_balancer(context: ClusterContext) -> Any:
@@ -65,6 +73,15 @@ def start_balancer(context: ClusterContext) -> Any:
     if flavor not in BALANCER_STARTERS:
         raise FlavorUnavailable(f"balancer flavor {flavor!r} is not available yet (known: {', '.join(BALANCER_STARTERS)})")
     return BALANCER_STARTERS[flavor](context)
+
+
+def start_node_group(context: ClusterContext, specs: Sequence[NodeSpec]) -> list[Any]:
+    """Several nodes of one flavor in one container; a flavor that cannot is refused naming it."""
+    flavors = sorted({s.flavor for s in specs})
+    if len(flavors) != 1 or flavors[0] not in NODE_GROUP_STARTERS:
+        raise FlavorUnavailable(f"node flavor(s) {', '.join(map(repr, flavors))} cannot share a container "
+                                f"(flavors that can: {', '.join(NODE_GROUP_STARTERS)})")
+    return NODE_GROUP_STARTERS[flavors[0]](context, specs)
 
 
 def start_node(context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] = None) -> Any:

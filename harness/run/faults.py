@@ -5,7 +5,9 @@
     # healed here; the cluster was healthy before the fault and is healthy again after it
 
 Health is checked before and after each fault (a fault injected into an unhealthy cluster tests nothing).
-A fault the flavor cannot take raises `FaultUnsupported` (scenarios turn it into a skip with the reason).
+A fault the flavor cannot take raises `FaultUnsupported` before anything is applied, naming the fault and the
+flavor (its FaultSpec's `flavors`). The sim node's own faults (NODE_PROGRAM_FAULTS) go to the node handle's
+`apply_fault()`, which returns the heal.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from harness.spec.faults import (
     AdvertiseBlocked,
     BalancerRestart,
     FaultSpec,
+    NODE_PROGRAM_FAULTS,
     Kill,
+    NodeFault,
     Partition,
     Pause,
     Remove,
-    Slowness,
     Stop,
+    unsupported,
 )
 from harness.judge.history import FaultWindow
 from harness.machinery.containers import exec_in, wrapped
@@ -40,6 +44,7 @@ class FaultUnsupported(RuntimeError):
 def inject(cluster: Cluster, fault: FaultSpec, *, check_health: bool = True,
            heal_timeout: float = 90.0) -> Iterator[FaultWindow]:
     """Apply `fault`, yield its open window, heal it on exit (also on error), close the window."""
+    check_takes(cluster, fault)
     if check_health:
         cluster.check_health(label=f"before {fault.describe()}")
     else:
@@ -59,11 +64,23 @@ def inject(cluster: Cluster, fault: FaultSpec, *, check_health: bool = True,
         cluster.check_health(timeout=heal_timeout, label=f"after {fault.describe()}")
 
 
+def check_takes(cluster: Cluster, fault: FaultSpec) -> None:
+    """Refuse `fault` (FaultUnsupported) when a node it targets is of a flavor that cannot take it."""
+    for target in fault.targets():
+        if target != BALANCER:
+            reason = unsupported(fault, target, cluster.topology.get_node(target).flavor)
+            if reason is not None:
+                raise FaultUnsupported(reason)
+
+
 def apply(cluster: Cluster, fault: FaultSpec) -> Heal:
     """Break something now; return the undo."""
+    check_takes(cluster, fault)
     for kind, handler in _HANDLERS:
         if isinstance(fault, kind):
             return handler(cluster, fault)
+    if _is_node_program(fault) and isinstance(fault, NodeFault):
+        return _node_program(cluster, fault)
     raise FaultUnsupported(f"no handler for fault {fault.describe()}")
 
 
@@ -166,17 +183,21 @@ def _balancer_restart(cluster: Cluster, fault: BalancerRestart) -> Heal:
     return nodes_back
 
 
-def _slowness(cluster: Cluster, fault: Slowness) -> Heal:
+def _node_program(cluster: Cluster, fault: NodeFault) -> Heal:
+    """A fault the node program applies to itself (the sim's): its handle applies it and returns the heal."""
     node = cluster.get_node(fault.node)
-    slow = getattr(node, "set_delay", None)
-    if slow is None:
-        raise FaultUnsupported(f"node flavor {node.spec.flavor} cannot be slowed (this kernel has no netem; "
-                               "the sim node delays its own replies)")
-    slow(fault.delay_ms)
-    return lambda: slow(0)
+    apply_fault = getattr(node, "apply_fault", None)
+    if apply_fault is None:
+        raise FaultUnsupported(f"fault {fault.kind!r}: node {fault.node} (flavor {node.spec.flavor}) has no own faults")
+    heal: Heal = apply_fault(fault)
+    return heal
+
+
+def _is_node_program(fault: FaultSpec) -> bool:
+    return fault.kind in NODE_PROGRAM_FAULTS and not isinstance(fault, Kill)
 
 
 _HANDLERS: list[tuple[type, Callable[..., Heal]]] = [
     (Kill, _kill), (Stop, _stop), (Pause, _pause), (Remove, _remove), (Partition, _partition),
-    (AdvertiseBlocked, _advertise_blocked), (BalancerRestart, _balancer_restart), (Slowness, _slowness),
+    (AdvertiseBlocked, _advertise_blocked), (BalancerRestart, _balancer_restart),
 ]

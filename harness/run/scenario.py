@@ -25,6 +25,11 @@ from harness.machinery.resources import Resources
 from harness.spec.topology import BalancerSpec, LoadProfile, Topology
 
 
+# Scenarios tick faster than a node's default (NodeSpec.status_interval_s, 10 s like the Java node): health
+# gates, load changes and failover show within a second. An explicit override, not a second default.
+SCENARIO_STATUS_INTERVAL_S = 1.0
+
+
 def safe_name(nodeid: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:150] or "test"
 
@@ -43,8 +48,9 @@ class ScenarioRun:
     # --- building blocks --------------------------------------------------------------------------------
     def topology(self, name: str, nodes: int = 2, *, discovery: Any = None,
                  balancer: Optional[dict[str, Any]] = None, **node_fields: Any) -> Topology:
-        """A topology of the selected flavors (--balancer, --node-flavor): node1..nodeN, fast status ticks."""
-        node_fields.setdefault("status_interval_s", 1.0)
+        """A topology of the selected flavors (--balancer, --node-flavor): node1..nodeN, status every
+        SCENARIO_STATUS_INTERVAL_S unless `status_interval_s` is given."""
+        node_fields.setdefault("status_interval_s", SCENARIO_STATUS_INTERVAL_S)
         for flavor, table, role in ((self.options.balancer, BALANCER_STARTERS, "balancer"),
                                     (self.options.node, NODE_STARTERS, "node")):
             if flavor not in table and self.on_unavailable is not None:
@@ -53,11 +59,12 @@ class ScenarioRun:
         return Topology.simple(name, nodes, flavor=self.options.node, balancer=spec, discovery=discovery,
                                **node_fields)
 
-    def cluster(self, topology: Topology, *, ready_timeout: float = 180.0) -> Cluster:
-        """Start `topology` and wait until it is healthy. Torn down after the test."""
+    def cluster(self, topology: Topology, *, ready_timeout: float = 180.0, nodes_per_container: int = 1) -> Cluster:
+        """Start `topology` and wait until it is healthy. Torn down after the test. `nodes_per_container` > 1
+        packs consecutive nodes into shared containers (flavors that can; others are refused naming them)."""
         scope = Resources(self.client, scope=f"{topology.name}-{len(self.clusters)}",
                           keep=self.options.keep_on_failure)
-        cluster = Cluster(topology, scope, self.options)
+        cluster = Cluster(topology, scope, self.options, nodes_per_container=nodes_per_container)
         self.clusters.append(cluster)
         try:
             cluster.start(ready_timeout)
