@@ -71,7 +71,8 @@ def fault_word(fault: FaultSpec, after_s: float | None = None) -> str:
         raise SpecError("kind", f"got {fault.kind!r}; start faults: {', '.join(NODE_PROGRAM_FAULTS)}")
     params = [f"{f.name}={_text(getattr(fault, f.name))}" for f in dataclasses.fields(fault)
               if f.name != "node" and getattr(fault, f.name) != f.default]
-    return fault.kind + (":" + ",".join(params) if params else "") + (f"@{_text(float(after_s))}" if after_s is not None else "")
+    at = f"@{_text(float(after_s))}" if after_s is not None else ""
+    return fault.kind + (":" + ",".join(params) if params else "") + at
 
 
 def _field_types(cls: type[NodeFault]) -> dict[str, str]:
