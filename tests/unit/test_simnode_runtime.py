@@ -171,6 +171,8 @@ def test_reregister_from_another_port_and_back(sim: Sim) -> None:
     assert requests.get(f"http://127.0.0.1:{new_port}/app/", timeout=5).headers["X-Harness-Node"] == "node1"
     clash = sim.control("POST", "/reregister", {"node": "node1", "port": sim.ports[1]})
     assert clash.status_code == 409 and clash.json()["field"] == "port"
+    taken = sim.fault("apply", Reregister("node1", port=sim.ports[1]))
+    assert taken.status_code == 409 and taken.json()["field"] == "apply", "node2's port: refused, not a crash"
     before = len(sim.fake.requests)
     sim.fault("heal", Reregister("node1", port=new_port, host="10.0.0.5"))
     wait_until(lambda: any(s.command == "CONFIG" and s.params["Port"] == str(sim.ports[0])

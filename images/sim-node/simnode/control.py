@@ -79,7 +79,7 @@ def _fault(runtime: Runtime, data: dict[str, Any]) -> Response:
             runtime.heal(fault)
         for fault in apply:
             runtime.apply(fault)
-    except FaultRefused as exc:
+    except (FaultRefused, OSError) as exc:  # OSError: a Reregister port that cannot be opened here
         raise ControlError("heal" if heal else "apply", str(exc), 409) from None
     names = {n.config.name for n in touched} | {f.node for f in apply + heal}
     return _reply(200, {name: runtime.nodes[name].app.faults.to_dict() for name in sorted(names)})
