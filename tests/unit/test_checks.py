@@ -146,15 +146,15 @@ def test_moves_inside_a_balancer_window_are_excused_once() -> None:
 
 @pytest.mark.parametrize("bad", BAD_BOUNDS)
 def test_sticky_refuses_bad_bounds_at_the_call(bad: float) -> None:
-    with pytest.raises(ValueError, match="faulted_nodes_grace_s"):
+    with pytest.raises(ValueError, match=r"^faulted_nodes_grace_s: "):
         check_sticky_sessions(None, faulted_nodes_grace_s=bad)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="min_moved"):
+    with pytest.raises(ValueError, match=r"^min_moved: "):
         check_sticky_sessions(None, min_moved=bad)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True])
 def test_sticky_refuses_bad_minimum_sessions(bad: object) -> None:
-    with pytest.raises(ValueError, match="min_sessions"):
+    with pytest.raises(ValueError, match=r"^min_sessions: "):
         check_sticky_sessions(None, min_sessions=bad)  # type: ignore[arg-type]
 
 
@@ -229,12 +229,13 @@ def test_failover_of_a_partitioned_node() -> None:
     assert verdict.valid and verdict.details["targets"] == ["node1"], verdict
 
 
-@pytest.mark.parametrize("bad", BAD_BOUNDS)
+@pytest.mark.parametrize("bad", [*BAD_BOUNDS, 0])
 def test_failover_refuses_bad_bounds_at_the_call(bad: float) -> None:
     window = FaultWindow("kill", ("node1",), T0, None)
-    with pytest.raises(ValueError, match="max_s"):
-        check_failover_within(None, window, bad)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="min_sessions"):
+    if bad != 0:
+        with pytest.raises(ValueError, match=r"^max_s: "):
+            check_failover_within(None, window, bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^min_sessions: "):
         check_failover_within(None, window, 1.0, min_sessions=bad)  # type: ignore[arg-type]
 
 
@@ -299,17 +300,17 @@ def test_error_budget_min_per_window_is_inclusive() -> None:
 
 @pytest.mark.parametrize("budget", [-1, 1.5, True, "2", math.nan, math.inf, -0.5, None])
 def test_error_budget_refuses_a_bad_budget_at_the_call(budget: object) -> None:
-    with pytest.raises(ValueError, match="outside_windows"):
+    with pytest.raises(ValueError, match=r"^outside_windows: "):
         check_error_budget(None, outside_windows=budget, inside_windows=0, grace_s=0)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="inside_windows"):
+    with pytest.raises(ValueError, match=r"^inside_windows: "):
         check_error_budget(None, outside_windows=0, inside_windows=budget, grace_s=0)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("bad", BAD_BOUNDS)
 def test_error_budget_refuses_bad_grace_and_minimum(bad: float) -> None:
-    with pytest.raises(ValueError, match="grace_s"):
+    with pytest.raises(ValueError, match=r"^grace_s: "):
         check_error_budget(None, outside_windows=0, inside_windows=0, grace_s=bad)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="min_per_window"):
+    with pytest.raises(ValueError, match=r"^min_per_window: "):
         check_error_budget(None, outside_windows=0, inside_windows=0, grace_s=0,  # type: ignore[arg-type]
                            min_per_window=bad)  # type: ignore[arg-type]
 
@@ -358,10 +359,10 @@ def test_every_node_served() -> None:
 
 
 def test_every_node_served_refuses_no_names_and_bad_after() -> None:
-    with pytest.raises(ValueError, match="nodes"):
+    with pytest.raises(ValueError, match=r"^nodes: no node names given$"):
         check_every_node_served(saved("steady"), [])
     for bad in BAD_BOUNDS:
-        with pytest.raises(ValueError, match="after"):
+        with pytest.raises(ValueError, match=r"^after: "):
             check_every_node_served(saved("steady"), ["node1"], after=bad)
 
 
@@ -401,10 +402,10 @@ def test_no_status_after() -> None:
 
 @pytest.mark.parametrize("bad", [*BAD_BOUNDS, 600, 2.5])
 def test_no_status_after_refuses_bad_arguments(bad: float) -> None:
-    with pytest.raises(ValueError, match="status"):
+    with pytest.raises(ValueError, match=r"^status: "):
         check_no_status_after(saved("steady"), bad, T0)  # type: ignore[arg-type]
     if bad not in (600, 2.5):
-        with pytest.raises(ValueError, match="t:"):
+        with pytest.raises(ValueError, match=r"^t: "):
             check_no_status_after(saved("steady"), 503, bad)
 
 
@@ -478,3 +479,74 @@ def test_all_valid_and_format() -> None:
         "[INVALID", "[UNKNOWN", "[VALID"]
     assert bad.to_dict() == {"name": "b", "outcome": "invalid", "valid": False, "summary": "broken", "details": {}}
     assert unsure.to_dict()["outcome"] == "unknown" and unsure.to_dict()["valid"] is False
+
+
+# --- defaults, listed records, argument messages -------------------------------------------------------
+
+
+def test_sticky_default_grace_is_five_seconds() -> None:
+    window = FaultWindow("kill", ("node1",), T0 + 2, T0 + 6)
+    within = [served(0, "node1"), served(1, "node1"), served(10.99, "node2")]  # 6 + 5 >= 10.99 + 0.01
+    beyond = [served(0, "node1"), served(1, "node1"), served(11.5, "node2")]
+    assert check_sticky_sessions(History(within, [window])).valid
+    assert check_sticky_sessions(History(beyond, [window])).invalid
+
+
+def test_error_budget_default_needs_one_request_per_window() -> None:
+    records = [served(0, "node1"), served(5, "node1", session="s2")]
+    window = FaultWindow("kill", ("node1",), T0 + 4.995, T0 + 5.005)
+    assert check_error_budget(History(records, [window]), outside_windows=0, inside_windows=0, grace_s=0).valid
+    empty = FaultWindow("kill", ("node1",), T0 + 2, T0 + 3)
+    assert check_error_budget(History(records, [empty]), outside_windows=0, inside_windows=0, grace_s=0).unknown
+
+
+def test_listed_records_carry_their_fields() -> None:
+    record = RequestRecord(T0 + 0.12345, T0 + 0.2, "u7", "S7", "node2", "node2", None, 503, 1.0, "HTTP 503", "/app/")
+    verdict = check_error_budget(History([record]), outside_windows=0, inside_windows=0, grace_s=0)
+    assert verdict.details["failed_outside"] == [{"t": round(T0 + 0.12345, 3), "user": "u7", "session": "S7",
+                                                  "route": "node2", "node": None, "status": 503,
+                                                  "error": "HTTP 503"}]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: check_failover_within(None, FaultWindow("kill", ("node1",), T0, None), 1.0, min_sessions=0),  # type: ignore[arg-type]
+     "min_sessions: expected an int in [1, inf), got 0"),
+    (lambda: check_sticky_sessions(None, faulted_nodes_grace_s=-1),  # type: ignore[arg-type]
+     "faulted_nodes_grace_s: expected a number in [0, inf), got -1"),
+    (lambda: check_sticky_sessions(None, min_moved=1.5),  # type: ignore[arg-type]
+     "min_moved: expected an int, got 1.5"),
+    (lambda: check_sticky_sessions(None, faulted_nodes_grace_s=math.nan),  # type: ignore[arg-type]
+     "faulted_nodes_grace_s: expected a finite number, got nan"),
+    (lambda: check_no_status_after(None, 600, T0),  # type: ignore[arg-type]
+     "status: expected an int in [0, 599], got 600"),
+    (lambda: check_error_budget(None, outside_windows=1.5, inside_windows=0, grace_s=0),  # type: ignore[arg-type]
+     "outside_windows: expected a number in [0, 1], got 1.5"),
+    (lambda: check_error_budget(None, outside_windows="1", inside_windows=0, grace_s=0),  # type: ignore[arg-type]
+     "outside_windows: a budget is an int count or a float ratio in [0, 1], got '1'"),
+])
+def test_argument_errors_read_well(call: object, message: str) -> None:
+    with pytest.raises(ValueError) as err:
+        call()  # type: ignore[operator]
+    assert str(err.value) == message
+
+
+def test_bounds_open_and_closed_ends() -> None:
+    from harness.judge.bounds import check_bound, check_count
+
+    assert check_bound("x", 0) == 0.0 and check_bound("x", 1, hi=1.0) == 1.0
+    with pytest.raises(ValueError) as err:
+        check_bound("x", 0, lo_open=True)
+    assert str(err.value) == "x: expected a number in (0, inf), got 0"
+    assert check_bound("x", 0.5, lo=0.5) == 0.5 and check_count("n", 3, lo=3) == 3
+    with pytest.raises(ValueError, match=r"^n: expected an int in \[3, inf\), got 2$"):
+        check_count("n", 2, lo=3)
+    with pytest.raises(ValueError, match=r"^x: expected a number, got True$"):
+        check_bound("x", True)
+
+
+def test_verdict_messages_and_unusual_details() -> None:
+    with pytest.raises(ValueError) as err:
+        Verdict("a", "maybe")  # type: ignore[arg-type]
+    assert str(err.value) == "outcome: expected one of valid, invalid, unknown, got 'maybe'"
+    text = str(Verdict("p", "valid", {"where": [Path("/tmp/x")]}, "ok"))
+    assert text == '[VALID] p: ok\n    where: ["/tmp/x"]'

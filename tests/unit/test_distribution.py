@@ -154,6 +154,12 @@ def test_a_failover_move_counts_for_the_first_node() -> None:
     assert first_nodes(history) == {f"SU{i}": f"node{(i - 1) % 3 + 1}" for i in range(1, 7)}
 
 
+def test_first_node_is_the_answering_node_even_without_a_cookie_back() -> None:
+    answered = RequestRecord(T0, T0 + 1, "u", "a", None, None, "node1", 200, 1.0, None, "/app/")
+    rewritten = RequestRecord(T0, T0 + 1, "u", "b", None, "node3", "node2", 200, 1.0, None, "/app/")
+    assert first_nodes(History([answered, rewritten])) == {"a": "node1", "b": "node2"}
+
+
 def test_first_node_falls_back_to_the_route_and_skips_unanswered_sessions() -> None:
     routed = RequestRecord(T0, T0 + 1, "u", "a", None, "node2", None, 200, 1.0, None, "/app/")
     nothing = RequestRecord(T0, T0 + 1, "u", "b", None, None, None, 0, 1.0, "refused", "/app/")
@@ -186,7 +192,7 @@ def test_bad_load_factors_are_refused_at_the_call(bad: object) -> None:
 
 @pytest.mark.parametrize("expected, fragment", [
     ({"node1": 1}, "two or more nodes"), ({"node1": 1, "node2": 0}, "two or more nodes"),
-    ({"node1": 0, "node2": 0}, "positive sum"), ([1, 2], "mapping"), ({"node1": 1, "node2": 1}, "alternative"),
+    ({"node1": 0, "node2": 0}, "positive sum"), ([1, 2], "mapping"), ({"node1": 1, "node2": 1}, "^alternative: equals the expected shares"),
 ])
 def test_bad_expectations_are_refused(expected: object, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
@@ -196,10 +202,11 @@ def test_bad_expectations_are_refused(expected: object, fragment: str) -> None:
 @pytest.mark.parametrize("kwargs, name", [
     ({"alpha": math.nan}, "alpha"), ({"alpha": 0}, "alpha"), ({"alpha": 0.6}, "alpha"), ({"alpha": -0.1}, "alpha"),
     ({"power": math.inf}, "power"), ({"power": 1.0}, "power"), ({"power": 0.005}, "power"),
+    ({"power": 0.01}, "power: expected a number in \\(0.01, 0.999\\]"),
     ({"alternative": {"node1": 1}}, "alternative"), ({"alternative": {"node1": math.nan, "node2": 1}}, "alternative"),
 ])
 def test_bad_test_parameters_are_refused(kwargs: dict[str, object], name: str) -> None:
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError, match=rf"^{name}"):
         check_distribution(None, TWO, **kwargs)  # type: ignore[arg-type]
 
 
@@ -250,3 +257,15 @@ def test_effect_size_and_statistic() -> None:
     assert stats.chi_square([20, 20], [0.8, 0.2]) == pytest.approx(22.5)
     with pytest.raises(ValueError, match="shares"):
         stats.sessions_needed([1.0], [1.0], 0.01, 0.8)
+
+
+def test_noncentral_sf_with_a_small_noncentrality() -> None:
+    c, nc = 2.0, 1.0
+    phi = lambda z: 0.5 * math.erfc(z / math.sqrt(2))  # noqa: E731 - upper normal tail
+    assert stats.ncx2_sf(c * c, 1, nc) == pytest.approx(phi(c - 1.0) + 1 - phi(-c - 1.0), rel=1e-9)
+
+
+def test_sessions_needed_is_an_int_and_can_be_one() -> None:
+    assert stats.sessions_needed([0.99, 0.01], [0.01, 0.99], 0.01, 0.8) == 1
+    assert type(stats.sessions_needed([0.8, 0.2], [0.5, 0.5], 0.01, 0.8)) is int
+    assert type(stats.sessions_needed([0.5, 0.3, 0.2], [1 / 3] * 3, 0.01, 0.8)) is int

@@ -85,7 +85,8 @@ def test_round_trip(tmp_path: Path) -> None:
         (line(status=True), "field 'status' has bool"),
         (line(user=None), "field 'user' has NoneType"),
         (line(extra=1), "unknown field(s) extra"),
-        ("[1, 2]", "expected a JSON object"),
+        ("[1, 2]", "expected a JSON object, got list"),
+        (line(extra=1, more=2), "unknown field(s) extra, more"),
     ],
 )
 def test_bad_line_names_file_line_and_field(tmp_path: Path, bad: str, expected: str) -> None:
@@ -297,5 +298,57 @@ def test_steady_state_bounds_are_inclusive() -> None:
 ])
 def test_steady_state_refuses_bad_bounds(kwargs: dict[str, float], name: str) -> None:
     arguments = {"window_s": 2.0, "min_rps": 1.0, "max_error_rate": 0.0, **kwargs}
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError, match=rf"^{name}: "):
         steady_state([], **arguments)  # type: ignore[arg-type]
+
+
+
+def test_steady_state_window_may_be_short() -> None:
+    records = load(20, 3)
+    assert steady_state(records, window_s=0.5, min_rps=8, max_error_rate=0)
+
+
+def test_steady_state_edges_of_the_window_count() -> None:
+    # the first request starts exactly `window_s` before `now`: the span is long enough, and it counts
+    records = [rec(0.0), rec(1.0), rec(2.0)]
+    assert steady_state(records, window_s=2, min_rps=1.5, max_error_rate=0, now=T0 + 2.0)
+    assert not steady_state(records, window_s=2, min_rps=1.5, max_error_rate=0, now=T0 + 2.0 - 1e-6)
+
+
+def test_windows_files_refuse_a_partial_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "w.jsonl"
+    good = json.dumps({"kind": "kill", "targets": ["node1"], "start": T0, "end": None})
+    path.write_text(good + "\n" + good[:20], encoding="utf-8")
+    with pytest.raises(HistoryFormatError, match=r"w\.jsonl:2: "):
+        read_windows_jsonl(path)
+
+
+def test_partial_line_skip_is_only_for_the_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    path.write_text(line() + "\n" + line()[:40] + "\n" + line(), encoding="utf-8")  # no newline at the end
+    with pytest.raises(HistoryFormatError, match=r"h\.jsonl:2: "):
+        read_jsonl(path, allow_partial_last_line=True)
+
+
+def test_by_user_groups_every_record_of_a_user_in_time_order() -> None:
+    history = History([rec(2, user="u2"), rec(1, session=None), rec(0, user="u2", node=None, status=0)])
+    groups = history.by_user()
+    assert sorted(groups) == ["u1", "u2"]
+    assert [r.t - T0 for r in groups["u2"]] == [0, 2] and groups["u1"] == [history.records[1]]
+
+
+def test_window_edges_are_inside() -> None:
+    window = FaultWindow("kill", ("node1",), T0 + 10, T0 + 12)
+    assert window.covers(T0 + 10) and window.covers(T0 + 12) and not window.covers(T0 + 12.5)
+    assert window.covers(T0 + 12.5, 0.5) and not window.covers(T0 + 9.99)
+    assert window.overlaps(T0 + 9, T0 + 10) and window.overlaps(T0 + 12, T0 + 13)
+    assert not window.overlaps(T0 + 9, T0 + 9.99) and not window.overlaps(T0 + 12.01, T0 + 13)
+    assert window.overlaps(T0 + 12.5, T0 + 13, 0.5) and not window.overlaps(T0 + 12.5, T0 + 13)
+
+
+def test_rate_per_node_default_bucket_is_one_second() -> None:
+    history = History([rec(0.0), rec(1.5), rec(3.7)])
+    rates = history.rate_per_node()
+    assert rates["node1"] == [(T0, 1.0), (T0 + 1, 1.0), (T0 + 2, 0.0), (T0 + 3, 1.0)]
+    halves = History([rec(0.0), rec(1.9), rec(2.1)]).rate_per_node(bucket_s=2.0)
+    assert halves["node1"] == [(T0, 1.0), (T0 + 2, 0.5)]
