@@ -192,7 +192,8 @@ def test_bad_load_factors_are_refused_at_the_call(bad: object) -> None:
 
 @pytest.mark.parametrize("expected, fragment", [
     ({"node1": 1}, "two or more nodes"), ({"node1": 1, "node2": 0}, "two or more nodes"),
-    ({"node1": 0, "node2": 0}, "positive sum"), ([1, 2], "mapping"), ({"node1": 1, "node2": 1}, "^alternative: equals the expected shares"),
+    ({"node1": 0, "node2": 0}, "positive sum"), ([1, 2], "mapping"),
+    ({"node1": 1, "node2": 1}, "^alternative: equals the expected shares"),
 ])
 def test_bad_expectations_are_refused(expected: object, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
