@@ -8,7 +8,7 @@ every node registered, up, its contexts ENABLED, and a request through the proxy
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Optional, Sequence
 
 import requests
@@ -165,13 +165,14 @@ class Cluster:
     def url(self, path: str = "/") -> str:
         return self.get_balancer().proxy_url(path)
 
-    def open_window(self, kind: str, target: str, detail: str = "") -> FaultWindow:
-        window = FaultWindow(kind=kind, target=target, start=time.time(), end=None, detail=detail)
+    def open_window(self, kind: str, targets: tuple[str, ...], detail: str = "") -> FaultWindow:
+        """Record the start of a fault on `targets` (node names and/or "balancer")."""
+        window = FaultWindow(kind=kind, targets=tuple(targets), start=time.time(), end=None, detail=detail)
         self.windows.append(window)
         return window
 
     def close_window(self, window: FaultWindow) -> FaultWindow:
-        closed = FaultWindow(window.kind, window.target, window.start, time.time(), window.detail)
+        closed = replace(window, end=time.time())
         self.windows[self.windows.index(window)] = closed
         return closed
 

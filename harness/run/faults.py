@@ -48,7 +48,7 @@ def inject(cluster: Cluster, fault: FaultSpec, *, check_health: bool = True,
         cluster.check_health(label=f"before {fault.describe()}")
     else:
         cluster.record_state(f"before {fault.describe()}")
-    window = cluster.open_window(fault.kind, ",".join(fault.targets()) or BALANCER, fault.describe())
+    window = cluster.open_window(fault.kind, fault.targets() or (BALANCER,), fault.describe())
     heal: Heal = lambda: None  # noqa: E731 - nothing to undo if applying failed early
     try:
         heal = apply(cluster, fault)  # the window opens first: a graceful stop acts while it is applied

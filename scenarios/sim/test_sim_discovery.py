@@ -64,7 +64,7 @@ def test_advertise_shutdown_datagrams_and_reregistration_after_httpd_restart(sce
     first_uuid = _discovery(node)["servers"][0]["server"]
 
     # `-k stop` (not a BalancerRestart: that one is graceful or SIGKILL) sends the shutdown datagrams
-    window = cluster.open_window("balancer_stop_start", BALANCER, "apache2 -k stop, then start-httpd.sh start")
+    window = cluster.open_window("balancer_stop_start", (BALANCER,), "apache2 -k stop, then start-httpd.sh start")
     try:
         code, output = balancer.exec(["apache2", "-f", CONF_PATH, "-k", "stop"])
         assert code == 0, output

@@ -133,8 +133,8 @@ class _FakeCluster:
     def record_state(self, label: str) -> None:
         self.calls.append(f"state {label}")
 
-    def open_window(self, kind: str, target: str, detail: str = "") -> str:
-        self.calls.append(f"open {kind} {target}")
+    def open_window(self, kind: str, targets: tuple[str, ...], detail: str = "") -> str:
+        self.calls.append(f"open {kind} {','.join(targets)}")
         return kind
 
     def close_window(self, window: str) -> None:
