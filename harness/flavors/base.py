@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar, Optional, Sequence
 
 from harness.machinery.contracts import Balancer, Node
 from harness.machinery.resources import Resources
@@ -123,3 +123,7 @@ class NodeFlavor(Flavor):
     @abstractmethod
     def start(self, context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] = None) -> Node:
         """A started node (registration is awaited by the cluster's gate); `ipv4` pins its address."""
+
+    def start_group(self, context: ClusterContext, specs: Sequence[NodeSpec]) -> list[Node]:
+        """Several nodes in one container (one process). Only flavors that can override this."""
+        raise FlavorRefused("nodes_per_container", self.name, "this node flavor runs one node per container")

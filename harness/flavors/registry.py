@@ -7,7 +7,7 @@ folder under images/, its line in BALANCERS or NODES below, and a row in the REA
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 from harness.flavors.base import BalancerFlavor, ClusterContext, FlavorRefused, NodeFlavor
 from harness.flavors.httpd_modcluster.flavor import FLAVOR as HTTPD_MODCLUSTER
@@ -91,6 +91,14 @@ def start_balancer(context: ClusterContext) -> Balancer:
 
 def start_node(context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] = None) -> Node:
     return node_flavor(spec.flavor).start(context, spec, ipv4)
+
+
+def start_node_group(context: ClusterContext, specs: Sequence[NodeSpec]) -> list[Node]:
+    """Several nodes of one flavor in one container (a flavor that can, e.g. the sim); refused otherwise."""
+    flavors = sorted({spec.flavor for spec in specs})
+    if len(flavors) != 1:
+        raise FlavorRefused("nodes_per_container", ", ".join(flavors), "nodes sharing a container need one flavor")
+    return node_flavor(flavors[0]).start_group(context, specs)
 
 
 def flavor_table() -> list[tuple[str, str, str, str]]:

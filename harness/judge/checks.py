@@ -1,78 +1,43 @@
-"""Pure checkers: judge a recorded `History` (or a log text) and return a `Verdict`.
+"""Pure checkers: judge a recorded `History` (or a log text) and return a `Verdict`: valid, invalid, or
+unknown when the record holds too little evidence to tell (Jepsen's three answers).
 
-Checkers never raise: an unexpected exception (or a bad argument) becomes an invalid verdict carrying the
-exception text. Only the test asserts, e.g. `assert verdict.valid, verdict`.
+Arguments are checked at the call, before any history is read: a bound that is NaN, infinite or negative
+(or otherwise out of range) raises ValueError naming the argument. While judging a checker never raises: an
+unexpected exception becomes an invalid verdict carrying the exception text. Only the test asserts, e.g.
+`assert all_valid(verdicts), format_verdicts(verdicts)`.
 
-A checker with nothing to judge (no session, no request after the given time, no new session) returns an
-invalid verdict saying so: a check that passes on an empty record hides a broken load or a broken cookie.
+Missing evidence is never valid: each checker takes the minimum evidence it needs (sessions judged, moved
+sessions, requests inside each fault window, sessions for a distribution) and answers unknown below it.
+A violation found is invalid whatever the amount of evidence.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import re
-import traceback
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, ParamSpec
+from collections.abc import Iterable
+from typing import Any
 
+from harness.judge.bounds import check_bound, check_count
+from harness.judge.distribution import (
+    check_distribution,
+    distribution_sessions_needed,
+    first_nodes,
+)
 from harness.judge.history import FaultWindow, History, RequestRecord
+from harness.judge.verdict import (
+    OUTCOMES,
+    Outcome,
+    Verdict,
+    all_valid,
+    format_verdicts,
+    invalid,
+    never_raises,
+    unknown,
+    valid,
+)
 
 BALANCER_TARGET = "balancer"  # the window target of a fault on the balancer itself
 MAX_LISTED = 30  # offenders listed in details; the count is always complete
-_DETAIL_CHARS = 1500  # per detail in str(verdict)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    name: str
-    valid: bool
-    details: dict[str, Any] = field(default_factory=dict)
-    summary: str = ""
-
-    def __str__(self) -> str:
-        lines = [f"[{'VALID' if self.valid else 'INVALID'}] {self.name}: {self.summary}"]
-        for key, value in self.details.items():
-            text = json.dumps(value, default=str) if not isinstance(value, str) else value
-            if len(text) > _DETAIL_CHARS:
-                text = text[:_DETAIL_CHARS] + f"... ({len(text)} chars)"
-            lines.append(f"    {key}: {text}")
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "valid": self.valid, "summary": self.summary, "details": self.details}
-
-
-def all_valid(verdicts: Iterable[Verdict]) -> bool:
-    return all(v.valid for v in verdicts)
-
-
-def format_verdicts(verdicts: Iterable[Verdict]) -> str:
-    """Every verdict, invalid ones first, for one assertion message."""
-    return "\n".join(str(v) for v in sorted(verdicts, key=lambda v: v.valid))
-
-
-P = ParamSpec("P")
-
-
-def _never_raises(name: str) -> Callable[[Callable[P, Verdict]], Callable[P, Verdict]]:
-    def decorate(check: Callable[P, Verdict]) -> Callable[P, Verdict]:
-        @functools.wraps(check)
-        def guarded(*args: P.args, **kwargs: P.kwargs) -> Verdict:
-            try:
-                return check(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - a checker reports, the test asserts
-                return Verdict(
-                    name,
-                    False,
-                    {"exception": repr(exc), "traceback": traceback.format_exc(limit=5)},
-                    f"checker failed: {type(exc).__name__}: {exc}",
-                )
-
-        return guarded
-
-    return decorate
 
 
 def _brief(record: RequestRecord) -> dict[str, Any]:
@@ -91,11 +56,25 @@ def _listed(items: list[Any]) -> list[Any]:
     return items[:MAX_LISTED]
 
 
-@_never_raises("sticky_sessions")
-def check_sticky_sessions(history: History, *, faulted_nodes_grace_s: float = 5.0) -> Verdict:
+# --- sticky sessions -----------------------------------------------------------------------------------
+
+
+def check_sticky_sessions(history: History, *, faulted_nodes_grace_s: float = 5.0, min_sessions: int = 1,
+                          min_moved: int = 0) -> Verdict:
     """No session changes node, unless it leaves a node that was faulted (the request overlaps a window
-    targeting that node, extended by the grace), and then at most once per window. A window targeting the
-    balancer (a restart loses its node table) covers every node: each session may move once in it."""
+    whose targets include that node, extended by the grace), and then at most once per window. A window on
+    the balancer alone (a restart loses its node table) covers every node: each session may move once in it.
+
+    Evidence: at least `min_sessions` sessions with two served requests, and at least `min_moved` moves
+    excused by a fault (give it where the fault must move sessions); below either the verdict is unknown.
+    """
+    grace = check_bound("faulted_nodes_grace_s", faulted_nodes_grace_s)
+    return _sticky(history, grace, check_count("min_sessions", min_sessions, lo=1),
+                   check_count("min_moved", min_moved))
+
+
+@never_raises("sticky_sessions")
+def _sticky(history: History, grace_s: float, min_sessions: int, min_moved: int) -> Verdict:
     offenders: list[dict[str, Any]] = []
     excused = 0
     judged = 0
@@ -107,7 +86,7 @@ def check_sticky_sessions(history: History, *, faulted_nodes_grace_s: float = 5.
             if cur.node == prev.node:
                 continue
             assert prev.node is not None
-            reason = _excuse(history.windows, prev.node, cur, faulted_nodes_grace_s, used)
+            reason = _excuse(history.windows, prev.node, cur, grace_s, used)
             if reason is None:
                 excused += 1
                 continue
@@ -115,17 +94,27 @@ def check_sticky_sessions(history: History, *, faulted_nodes_grace_s: float = 5.
             offenders.append({**move, "to": cur.node, "reason": reason})
     details: dict[str, Any] = {
         "sessions_judged": judged,
+        "min_sessions": min_sessions,
         "excused_moves": excused,
+        "min_moved": min_moved,
         "offending_moves": len(offenders),
         "offenders": _listed(offenders),
     }
-    if judged == 0:
-        return Verdict("sticky_sessions", False, details, "no session with two served requests: nothing to judge")
+    name = "sticky_sessions"
     if offenders:
         sessions = len({o["session"] for o in offenders})
-        summary = f"{len(offenders)} move(s) in {sessions} session(s) not explained by a fault"
-        return Verdict("sticky_sessions", False, details, summary)
-    return Verdict("sticky_sessions", True, details, f"{judged} sessions stuck ({excused} excused fault moves)")
+        return invalid(name, details, f"{len(offenders)} move(s) in {sessions} session(s) not explained by a fault")
+    if judged < min_sessions:
+        return unknown(name, details, f"{judged} session(s) with two served requests, need {min_sessions}")
+    if excused < min_moved:
+        return unknown(name, details, f"{excused} session move(s) excused by a fault, need {min_moved}: "
+                                      "the fault moved no session as expected")
+    return valid(name, details, f"{judged} sessions stuck ({excused} excused fault moves)")
+
+
+def covers_node(window: FaultWindow, node: str) -> bool:
+    """The window excuses a move away from `node`: it targets the node, or the balancer alone."""
+    return window.touches(node) or window.targets == (BALANCER_TARGET,)
 
 
 def _excuse(
@@ -133,7 +122,7 @@ def _excuse(
 ) -> str | None:
     """None when a window on the left node explains the move (and marks it used), else the reason why not."""
     matching = [i for i, w in enumerate(windows)
-                if w.target in (left, BALANCER_TARGET) and w.overlaps(record.t, record.t_end, grace_s)]
+                if covers_node(w, left) and w.overlaps(record.t, record.t_end, grace_s)]
     if not matching:
         return f"no fault on {left} around the move"
     for index in matching:
@@ -143,30 +132,46 @@ def _excuse(
     return f"moved again within fault window(s) {matching} on {left}"
 
 
-@_never_raises("failover_within")
-def check_failover_within(history: History, window: FaultWindow, max_s: float) -> Verdict:
-    """Sessions last served by the faulted node before the window starts are served (successfully) by another
-    node within `max_s` seconds of the start, measured to the end of that first request."""
-    target, start = window.target, window.start
+# --- failover ------------------------------------------------------------------------------------------
+
+
+def check_failover_within(history: History, window: FaultWindow, max_s: float, *, min_sessions: int = 1) -> Verdict:
+    """Sessions last served by a faulted node (a node among the window's targets) before the window starts
+    are served successfully (2xx/3xx, no error) by a node outside the targets within `max_s` seconds of the
+    start, measured to the end of that first request. A failed reply from another node is no failover.
+
+    Evidence: at least `min_sessions` such sessions sent a request after the start; below, unknown.
+    """
+    nodes = tuple(t for t in window.targets if t != BALANCER_TARGET)
+    if not nodes:
+        raise ValueError(f"window: a failover needs a faulted node among the targets, got {window.targets!r}")
+    return _failover(history, window, nodes, check_bound("max_s", max_s), check_count("min_sessions", min_sessions,
+                                                                                         lo=1))
+
+
+@never_raises("failover_within")
+def _failover(history: History, window: FaultWindow, nodes: tuple[str, ...], max_s: float,
+              min_sessions: int) -> Verdict:
+    start = window.start
     times: dict[str, float] = {}
     stuck: list[dict[str, Any]] = []
     unobserved = 0
     for session, records in history.by_session().items():
         before = [r for r in records if r.t < start and r.node is not None]
-        if not before or before[-1].node != target:
+        if not before or before[-1].node not in nodes:
             continue
         after = [r for r in records if r.t_end >= start]
         if not after:
             unobserved += 1
             continue
-        moved = next((r for r in after if r.ok and r.node not in (None, target)), None)
+        moved = next((r for r in after if r.ok and r.node is not None and r.node not in nodes), None)
         if moved is None:
             stuck.append({"session": session, "user": after[0].user, "last": _brief(after[-1])})
         else:
             times[session] = round(moved.t_end - start, 3)
     measured = max(times.values()) if times else None
     details: dict[str, Any] = {
-        "target": target,
+        "targets": list(nodes),
         "window_start": start,
         "max_s": max_s,
         "measured_max_s": measured,
@@ -175,105 +180,127 @@ def check_failover_within(history: History, window: FaultWindow, max_s: float) -
         "sessions_not_failed_over": len(stuck),
         "not_failed_over": _listed(stuck),
         "sessions_unobserved": unobserved,
+        "min_sessions": min_sessions,
     }
-    name = "failover_within"
-    if not times and not stuck:
-        return Verdict(name, False, details, f"no session of {target} sent a request after the fault started")
+    name, where = "failover_within", ",".join(nodes)
     if stuck:
-        return Verdict(name, False, details, f"{len(stuck)} session(s) of {target} never reached another node")
-    assert measured is not None
-    if measured > max_s:
-        return Verdict(name, False, details, f"failover took {measured:.3f} s > {max_s} s")
-    return Verdict(name, True, details, f"{len(times)} sessions of {target} failed over in <= {measured:.3f} s")
+        return invalid(name, details, f"{len(stuck)} session(s) of {where} never reached another node")
+    if measured is not None and measured > max_s:
+        return invalid(name, details, f"failover took {measured:.3f} s > {max_s:g} s")
+    if len(times) < min_sessions:
+        return unknown(name, details, f"{len(times)} session(s) of {where} sent a request after the fault "
+                                      f"started, need {min_sessions}")
+    return valid(name, details, f"{len(times)} sessions of {where} failed over in <= {measured:.3f} s")
 
 
-def _budget_ok(budget: int | float, failed: int, total: int) -> bool:
-    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget < 0:
-        raise ValueError(f"a budget is an int count or a float ratio in [0, 1], got {budget!r}")
+# --- error budget --------------------------------------------------------------------------------------
+
+
+def _budget(name: str, budget: object) -> int | float:
+    """An int count (>= 0) or a float ratio in [0, 1] of failed requests allowed."""
+    if isinstance(budget, int) and not isinstance(budget, bool):
+        return check_count(name, budget)
+    if not isinstance(budget, float):
+        raise ValueError(f"{name}: a budget is an int count or a float ratio in [0, 1], got {budget!r}")
+    return check_bound(name, budget, hi=1.0)
+
+
+def _within(budget: int | float, failed: int, total: int) -> bool:
     if isinstance(budget, int):
         return failed <= budget
-    if budget > 1:
-        raise ValueError(f"a float budget is a ratio in [0, 1], got {budget!r}")
     return total == 0 or failed / total <= budget
 
 
-@_never_raises("error_budget")
-def check_error_budget(
-    history: History, *, outside_windows: int | float, inside_windows: int | float, grace_s: float
-) -> Verdict:
-    """Failed requests (status 0 or >= 500) within budget, counted apart inside fault windows (extended by
-    `grace_s`) and outside. A budget is an int (most failures allowed) or a float (largest failed ratio)."""
+def check_error_budget(history: History, *, outside_windows: int | float, inside_windows: int | float,
+                       grace_s: float, min_per_window: int = 1) -> Verdict:
+    """Failed requests (status 0 or >= 500, or an error) within budget, counted apart inside fault windows
+    (extended by `grace_s`) and outside. A budget is an int (most failures allowed) or a float (largest
+    failed ratio).
+
+    Evidence: some request at all, and at least `min_per_window` requests overlapping each fault window
+    itself (the fault happened under load); below, unknown.
+    """
+    budgets = {"outside": _budget("outside_windows", outside_windows),
+               "inside": _budget("inside_windows", inside_windows)}
+    return _error_budget(history, budgets, check_bound("grace_s", grace_s), check_count("min_per_window",
+                                                                                         min_per_window))
+
+
+@never_raises("error_budget")
+def _error_budget(history: History, budgets: dict[str, int | float], grace_s: float, min_per_window: int) -> Verdict:
     zones: dict[str, list[RequestRecord]] = {"inside": [], "outside": []}
     for record in history.records:
         inside = any(w.overlaps(record.t, record.t_end, grace_s) for w in history.windows)
         zones["inside" if inside else "outside"].append(record)
     details: dict[str, Any] = {}
     broken: list[str] = []
-    for zone, budget in (("outside", outside_windows), ("inside", inside_windows)):
+    for zone, budget in budgets.items():
         records = zones[zone]
         failed = [r for r in records if r.failed]
         ratio = len(failed) / len(records) if records else 0.0
         details[zone] = {"requests": len(records), "failed": len(failed), "ratio": round(ratio, 4), "budget": budget}
         details[f"failed_{zone}"] = _listed([_brief(r) for r in failed])
-        if not _budget_ok(budget, len(failed), len(records)):
+        if not _within(budget, len(failed), len(records)):
             broken.append(f"{len(failed)}/{len(records)} failed {zone} windows (budget {budget})")
-    if not history.records:
-        return Verdict("error_budget", False, details, "no requests recorded: nothing to judge")
+    per_window = [sum(w.overlaps(r.t, r.t_end) for r in history.records) for w in history.windows]
+    details["requests_per_window"] = per_window
+    details["min_per_window"] = min_per_window
+    short = [i for i, count in enumerate(per_window) if count < min_per_window]
+    name = "error_budget"
     if broken:
-        return Verdict("error_budget", False, details, "; ".join(broken))
+        return invalid(name, details, "; ".join(broken))
+    if not history.records:
+        return unknown(name, details, "no requests recorded: nothing to judge")
+    if short:
+        return unknown(name, details, f"fault window(s) {short} overlap fewer than {min_per_window} request(s): "
+                                      "the fault was not under load")
     summary = f"outside {details['outside']['failed']} failed, inside {details['inside']['failed']} failed"
-    return Verdict("error_budget", True, details, summary)
+    return valid(name, details, summary)
 
 
-@_never_raises("distribution")
-def check_distribution(history: History, expected: Mapping[str, float], tolerance: float) -> Verdict:
-    """The share of NEW sessions created by each node is within `tolerance` (absolute share) of its share of
-    the expected load factors. Nodes creating sessions but missing from `expected` expect 0."""
-    if any(v < 0 for v in expected.values()) or sum(expected.values()) <= 0:
-        raise ValueError(f"expected load factors must be >= 0 with a positive sum, got {dict(expected)}")
-    counts: dict[str, int] = {name: 0 for name in expected}
-    for record in history.records:
-        if record.is_new_session:
-            node = record.node if record.node is not None else record.new_route
-            assert node is not None
-            counts[node] = counts.get(node, 0) + 1
-    total = sum(counts.values())
-    factor_sum = sum(expected.values())
-    rows: dict[str, dict[str, float]] = {}
-    for node, count in sorted(counts.items()):
-        share = count / total if total else 0.0
-        want = expected.get(node, 0.0) / factor_sum
-        rows[node] = {"new_sessions": count, "share": round(share, 4), "expected": round(want, 4)}
-    off = {n: r for n, r in rows.items() if abs(r["share"] - r["expected"]) > tolerance}
-    details: dict[str, Any] = {"new_sessions": total, "tolerance": tolerance, "per_node": rows}
-    if total == 0:
-        return Verdict("distribution", False, details, "no new session recorded: nothing to judge")
-    if off:
-        text = ", ".join(f"{n} {r['share']:.3f} vs {r['expected']:.3f}" for n, r in off.items())
-        return Verdict("distribution", False, details, f"share off by more than {tolerance}: {text}")
-    return Verdict("distribution", True, details, f"{total} new sessions within {tolerance} of the load factors")
+# --- every node served, status after, log ---------------------------------------------------------------
 
 
-@_never_raises("every_node_served")
-def check_every_node_served(history: History, nodes: Iterable[str]) -> Verdict:
-    """Each named node answered at least one request successfully."""
+def check_every_node_served(history: History, nodes: Iterable[str], *, after: float | None = None) -> Verdict:
+    """Each named node answered at least one request successfully (2xx/3xx, no error), counting only the
+    requests started at or after `after` when given (a node serves again after a fault healed).
+
+    Evidence: some request in that span; none at all is unknown.
+    """
     wanted = list(nodes)
     if not wanted:
-        raise ValueError("no node names given")
+        raise ValueError("nodes: no node names given")
+    since = check_bound("after", after) if after is not None else None
+    return _every_node_served(history, wanted, since)
+
+
+@never_raises("every_node_served")
+def _every_node_served(history: History, wanted: list[str], after: float | None) -> Verdict:
+    records = [r for r in history.records if after is None or r.t >= after]
     served = {name: 0 for name in wanted}
-    for record in history.records:
+    for record in records:
         if record.ok and record.node in served:
             served[record.node] += 1
     missing = [name for name, count in served.items() if count == 0]
-    details: dict[str, Any] = {"served": served, "missing": missing, "seen_nodes": history.nodes()}
+    details: dict[str, Any] = {"served": served, "missing": missing, "after": after, "requests": len(records),
+                               "seen_nodes": sorted({r.node for r in records if r.node is not None})}
+    name = "every_node_served"
+    span = "" if after is None else f" at or after {after}"
+    if not records:
+        return unknown(name, details, f"no request started{span}: nothing to judge")
     if missing:
-        return Verdict("every_node_served", False, details, f"never served successfully: {', '.join(missing)}")
-    return Verdict("every_node_served", True, details, f"all {len(wanted)} nodes served")
+        return invalid(name, details, f"never served successfully{span}: {', '.join(missing)}")
+    return valid(name, details, f"all {len(wanted)} nodes served{span}")
 
 
-@_never_raises("no_status_after")
 def check_no_status_after(history: History, status: int, t: float) -> Verdict:
-    """No request that started at or after `t` got `status`."""
+    """No request that started at or after `t` got `status`. Evidence: some request then; else unknown."""
+    code = int(check_bound("status", status, integer=True, hi=599))
+    return _no_status_after(history, code, check_bound("t", t))
+
+
+@never_raises("no_status_after")
+def _no_status_after(history: History, status: int, t: float) -> Verdict:
     later = [r for r in history.records if r.t >= t]
     hits = [r for r in later if r.status == status]
     details: dict[str, Any] = {
@@ -284,38 +311,48 @@ def check_no_status_after(history: History, status: int, t: float) -> Verdict:
         "offenders": _listed([_brief(r) for r in hits]),
     }
     name = "no_status_after"
-    if not later:
-        return Verdict(name, False, details, f"no request started at or after {t}: nothing to judge")
     if hits:
         summary = f"{len(hits)}/{len(later)} requests got {status}, first {hits[0].t - t:.3f} s after"
-        return Verdict(name, False, details, summary)
-    return Verdict(name, True, details, f"none of {len(later)} requests got {status}")
+        return invalid(name, details, summary)
+    if not later:
+        return unknown(name, details, f"no request started at or after {t}: nothing to judge")
+    return valid(name, details, f"none of {len(later)} requests got {status}")
 
 
-@_never_raises("log_free_of")
+@never_raises("log_free_of")
 def check_log_free_of(text: str, pattern: str | re.Pattern[str]) -> Verdict:
-    """No line of `text` matches the regular expression `pattern` (re.search per line)."""
+    """No line of `text` matches the regular expression `pattern` (re.search per line); an empty text is
+    unknown (a log that was not collected proves nothing). A bad pattern is an invalid verdict."""
     regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+    lines = text.splitlines()
     hits = [
         {"line": number, "text": line[:300]}
-        for number, line in enumerate(text.splitlines(), start=1)
+        for number, line in enumerate(lines, start=1)
         if regex.search(line)
     ]
-    details: dict[str, Any] = {"pattern": regex.pattern, "count": len(hits), "matches": _listed(hits)}
+    details: dict[str, Any] = {"pattern": regex.pattern, "lines": len(lines), "count": len(hits),
+                               "matches": _listed(hits)}
+    name = "log_free_of"
     if hits:
-        summary = f"{len(hits)} line(s) match {regex.pattern!r}, first at line {hits[0]['line']}"
-        return Verdict("log_free_of", False, details, summary)
-    return Verdict("log_free_of", True, details, f"no line matches {regex.pattern!r}")
+        return invalid(name, details, f"{len(hits)} line(s) match {regex.pattern!r}, first at line {hits[0]['line']}")
+    if not lines:
+        return unknown(name, details, "empty log: nothing to judge")
+    return valid(name, details, f"no line matches {regex.pattern!r}")
 
 
 __all__ = [
+    "OUTCOMES",
+    "Outcome",
     "Verdict",
     "all_valid",
     "format_verdicts",
+    "covers_node",
+    "first_nodes",
     "check_sticky_sessions",
     "check_failover_within",
     "check_error_budget",
     "check_distribution",
+    "distribution_sessions_needed",
     "check_every_node_served",
     "check_no_status_after",
     "check_log_free_of",

@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, cast
 
+from harness.judge.bounds import check_bound
+
 NO_NODE = "(none)"  # rate_per_node key for requests no node answered
 
 
@@ -43,13 +45,14 @@ class RequestRecord:
 
     @property
     def failed(self) -> bool:
-        """A failure for error budgets: a connection error (status 0) or a server error (>= 500)."""
-        return self.status == 0 or self.status >= 500
+        """A failure for error budgets: a connection error (status 0), a server error (>= 500), or a reply
+        below 400 that still carries an error (a broken body)."""
+        return self.status == 0 or self.status >= 500 or (self.status < 400 and self.error is not None)
 
     @property
     def ok(self) -> bool:
-        """Served successfully (2xx/3xx)."""
-        return 0 < self.status < 400
+        """Served successfully: 2xx/3xx and no error."""
+        return 0 < self.status < 400 and self.error is None
 
     @property
     def is_new_session(self) -> bool:
@@ -59,11 +62,33 @@ class RequestRecord:
 
 @dataclass(frozen=True)
 class FaultWindow:
+    """A fault's time span and the names it touched (`targets`: nodes and/or "balancer").
+
+    A text given as `targets` is split at commas: the format of old history files ("node1,balancer").
+    """
+
     kind: str
-    target: str
+    targets: tuple[str, ...]
     start: float
     end: float | None  # None: never healed (or still open)
     detail: str = ""
+
+    def __post_init__(self) -> None:
+        targets: Any = self.targets
+        if isinstance(targets, str):
+            targets = targets.split(",")
+        targets = tuple(targets)
+        if not targets or not all(isinstance(t, str) and t for t in targets):
+            raise ValueError(f"targets: expected one or more non-empty names, got {self.targets!r}")
+        object.__setattr__(self, "targets", targets)
+
+    def touches(self, name: str) -> bool:
+        """`name` is one of the targets."""
+        return name in self.targets
+
+    def label(self) -> str:
+        """The targets for display: "node1,balancer"."""
+        return ",".join(self.targets)
 
     def covers(self, t: float, grace_s: float = 0.0) -> bool:
         """`t` lies in [start, end + grace_s] (an open window never ends)."""
@@ -97,7 +122,7 @@ _RECORD_TYPES: dict[str, tuple[tuple[type, ...], bool]] = {
 }
 _WINDOW_TYPES: dict[str, tuple[tuple[type, ...], bool]] = {
     "kind": ((str,), False),
-    "target": ((str,), False),
+    "targets": ((list,), False),
     "start": (_FLOAT, False),
     "end": (_FLOAT, True),
     "detail": ((str,), False),
@@ -133,8 +158,19 @@ def record_from_dict(obj: Any) -> RequestRecord:
 
 
 def window_from_dict(obj: Any) -> FaultWindow:
-    """A FaultWindow from one decoded JSON object; ValueError names the offending field."""
-    return FaultWindow(**_validated(obj, _WINDOW_TYPES, {"detail"}))
+    """A FaultWindow from one decoded JSON object; ValueError names the offending field.
+
+    Old files have "target" (one text, names joined by commas) instead of "targets" (a list of names).
+    """
+    if isinstance(obj, dict) and "target" in obj and "targets" not in obj:
+        obj = {("targets" if key == "target" else key): value for key, value in obj.items()}
+        if not isinstance(obj["targets"], str):
+            raise ValueError(f"field 'target' has {type(obj['targets']).__name__}, expected str")
+        obj["targets"] = obj["targets"].split(",")
+    values = _validated(obj, _WINDOW_TYPES, {"detail"})
+    if not all(isinstance(name, str) for name in values["targets"]):
+        raise ValueError(f"field 'targets' has {values['targets']!r}, expected a list of str")
+    return FaultWindow(**{**values, "targets": tuple(values["targets"])})
 
 
 def _read_lines(path: Path | str, parse: Any, allow_partial_last_line: bool) -> list[Any]:
@@ -218,7 +254,8 @@ class History:
         return History([r for r in self.records if t0 <= r.t < t1], self.windows)
 
     def windows_for(self, target: str) -> list[FaultWindow]:
-        return [w for w in self.windows if w.target == target]
+        """Windows whose targets include `target`."""
+        return [w for w in self.windows if w.touches(target)]
 
     def in_any_window(self, t: float, grace_s: float = 0.0) -> bool:
         return any(w.covers(t, grace_s) for w in self.windows)
@@ -267,8 +304,13 @@ def steady_state(
     """Load is steady: over the last `window_s` seconds (ending at `now`, default the latest request end)
     at least `min_rps` requests per second started and at most `max_error_rate` of them failed.
 
-    False while the records span less than `window_s` (load just started).
+    False while the records span less than `window_s` (load just started). Bad bounds raise ValueError.
     """
+    check_bound("window_s", window_s, lo=0.0, lo_open=True)
+    check_bound("min_rps", min_rps)
+    check_bound("max_error_rate", max_error_rate, hi=1.0)
+    if now is not None:
+        check_bound("now", now)
     if not records:
         return False
     end = now if now is not None else max(r.t_end for r in records)

@@ -111,7 +111,7 @@ def timeline_svg(history: History, width: int = 960, height: int = 320) -> str:
            f'<rect x="{left}" y="{upper}" width="{pw}" height="{ph}" fill="#fff" stroke="#999"/>']
     for i, w in enumerate(history.windows):
         x0, x1 = x(w.start), x(w.end if w.end is not None else t1)
-        label = f"{w.kind} {w.target}" + ("" if w.end is not None else " (not healed)")
+        label = f"{w.kind} {w.label()}" + ("" if w.end is not None else " (not healed)")
         out.append(f'<g class="window"><title>{esc(label)}: {esc(utc(w.start))} for '
                    f'{esc(_duration(w.start, w.end))} {esc(w.detail)}</title>'
                    f'<rect x="{x0}" y="{upper}" width="{max(x1 - x0, 1.0)}" height="{ph}" fill="#f4a582" '
@@ -170,12 +170,15 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+_LISTED_FIRST = ("invalid", "unknown", "valid")
+
+
 def _verdicts_html(verdicts: list[Verdict]) -> str:
     if not verdicts:
         return "<p>No verdicts recorded.</p>"
     items = []
-    for v in sorted(verdicts, key=lambda v: v.valid):
-        cls, word = ("valid", "VALID") if v.valid else ("invalid", "INVALID")
+    for v in sorted(verdicts, key=lambda v: _LISTED_FIRST.index(v.outcome)):
+        cls, word = v.outcome, v.outcome.upper()
         details = esc(json.dumps(v.details, indent=2, default=str))
         items.append(f'<li class="{cls}"><b>{word}</b> <code>{esc(v.name)}</code>: {esc(v.summary)}'
                      f"<details><summary>details</summary><pre>{details}</pre></details></li>")
@@ -184,7 +187,7 @@ def _verdicts_html(verdicts: list[Verdict]) -> str:
 
 def _history_sections(history: History) -> list[str]:
     t0 = _t0(history)
-    windows = [(w.kind, w.target, f"{w.start - t0:+.3f}", utc(w.start), _duration(w.start, w.end), w.detail)
+    windows = [(w.kind, w.label(), f"{w.start - t0:+.3f}", utc(w.start), _duration(w.start, w.end), w.detail)
                for w in history.windows]
     moves = session_moves(history)
     rows = [(f"{m.t - t0:+.3f}", m.session, m.user, m.left, m.to, "yes" if m.faulted else "NO")
@@ -231,5 +234,5 @@ def render_summary(evidence: Summarized, title: str, outcome: str = "") -> str:
 
 _CSS = ("body{font-family:sans-serif;margin:1.5em;max-width:1100px}table{border-collapse:collapse;margin:.5em 0}"
         "td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px;text-align:left}"
-        "li.valid b{color:#1a7f37}li.invalid b{color:#c62828}.outcome.failed b{color:#c62828}"
+        "li.valid b{color:#1a7f37}li.invalid b{color:#c62828}li.unknown b{color:#b26a00}.outcome.failed b{color:#c62828}"
         "pre{background:#f6f8fa;padding:.5em;overflow:auto;max-height:30em}ul.verdicts li{margin:.3em 0}")

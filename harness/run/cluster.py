@@ -8,8 +8,8 @@ every node registered, up, its contexts ENABLED, and a request through the proxy
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Optional, Sequence
 
 import requests
 
@@ -17,7 +17,7 @@ from harness.flavors import registry
 from harness.flavors.base import ClusterContext
 from harness.machinery.contracts import Balancer, BalancerState, Node
 from harness.judge.history import FaultWindow
-from harness.spec.node import Advertise, NodeSpec
+from harness.spec.node import Advertise, Discovery, NodeSpec
 from harness.machinery.containers import container_ip
 from harness.spec.options import HarnessOptions
 from harness.machinery.resources import Resources
@@ -40,6 +40,7 @@ class Cluster:
     windows: list[FaultWindow] = field(default_factory=list)
     states: list[tuple[str, BalancerState]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    nodes_per_container: int = 1  # >1: consecutive nodes share a container (flavors that can, e.g. sim)
 
     # --- life cycle ------------------------------------------------------------------------------------
     def start(self, ready_timeout: float = 120.0) -> "Cluster":
@@ -49,8 +50,12 @@ class Cluster:
         context = ClusterContext(self.scope, self.network, self.options, self.topology)
         self.balancer = registry.start_balancer(context)
         self.timings["balancer_ready_s"] = time.monotonic() - started
-        for spec in self.topology.nodes:
-            self.start_node(spec)
+        specs, per = self.topology.nodes, self.nodes_per_container
+        for chunk in (specs[i:i + per] for i in range(0, len(specs), max(per, 1))):
+            if len(chunk) == 1:
+                self.start_node(chunk[0])
+            else:
+                self.start_nodes_together(chunk)
         self.wait_ready(ready_timeout)
         self.timings["cluster_ready_s"] = time.monotonic() - started
         return self
@@ -60,6 +65,31 @@ class Cluster:
         handle = registry.start_node(context, spec, ipv4)
         self.nodes[spec.name] = handle
         self.addresses[spec.name] = container_ip(handle.container, self.network.name)
+        return handle
+
+    def start_nodes_together(self, specs: Sequence[NodeSpec]) -> list[Node]:
+        """Several nodes in one container (one process); they share its address."""
+        context = ClusterContext(self.scope, self.network, self.options, self.topology)
+        handles: list[Node] = registry.start_node_group(context, specs)
+        for spec, handle in zip(specs, handles):
+            self.nodes[spec.name] = handle
+            self.addresses[spec.name] = container_ip(handle.container, self.network.name)
+        return handles
+
+    def add_node(self, spec: NodeSpec, *, discovery: Optional[Discovery] = None, wait: bool = True,
+                 timeout: float = 60.0) -> Node:
+        """A node started after the cluster is up; it joins the topology (evidence, health, faults).
+        `discovery`: this node's own (e.g. a wrong advertise key), else the topology's. `wait`: until it
+        is healthy like the others; without, the test waits for what it expects of this node."""
+        self.topology = self.topology.with_added_node(spec)
+        context = ClusterContext(self.scope, self.network, self.options,
+                                 self.topology if discovery is None else self.topology.with_discovery(discovery))
+        handle: Node = registry.start_node(context, spec, None)
+        self.nodes[spec.name] = handle
+        self.addresses[spec.name] = container_ip(handle.container, self.network.name)
+        if wait:
+            self.wait_ready(timeout, nodes=[spec.name])
+        self.record_state(f"added {spec.name}")
         return handle
 
     def wait_ready(self, timeout: float = 120.0, nodes: Optional[list[str]] = None) -> BalancerState:
@@ -135,13 +165,14 @@ class Cluster:
     def url(self, path: str = "/") -> str:
         return self.get_balancer().proxy_url(path)
 
-    def open_window(self, kind: str, target: str, detail: str = "") -> FaultWindow:
-        window = FaultWindow(kind=kind, target=target, start=time.time(), end=None, detail=detail)
+    def open_window(self, kind: str, targets: tuple[str, ...], detail: str = "") -> FaultWindow:
+        """Record the start of a fault on `targets` (node names and/or "balancer")."""
+        window = FaultWindow(kind=kind, targets=tuple(targets), start=time.time(), end=None, detail=detail)
         self.windows.append(window)
         return window
 
     def close_window(self, window: FaultWindow) -> FaultWindow:
-        closed = FaultWindow(window.kind, window.target, window.start, time.time(), window.detail)
+        closed = replace(window, end=time.time())
         self.windows[self.windows.index(window)] = closed
         return closed
 

@@ -7,6 +7,8 @@
 Health is checked before and after each fault (a fault injected into an unhealthy cluster tests nothing).
 A fault that a target's flavor does not declare it takes is refused with `FlavorRefused` before anything is
 applied (scenarios turn it into a skip with the reason).
+Faults that only some flavors take (a sim node's own, NODE_PROGRAM_FAULTS) go to the node's
+`apply_fault()`, which returns the heal.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from harness.spec.faults import (
     AdvertiseBlocked,
     BalancerRestart,
     FaultSpec,
+    NODE_PROGRAM_FAULTS,
     Kill,
+    NodeFault,
     Partition,
     Pause,
     Remove,
-    Slowness,
     Stop,
 )
 from harness.judge.history import FaultWindow
@@ -45,7 +48,7 @@ def inject(cluster: Cluster, fault: FaultSpec, *, check_health: bool = True,
         cluster.check_health(label=f"before {fault.describe()}")
     else:
         cluster.record_state(f"before {fault.describe()}")
-    window = cluster.open_window(fault.kind, ",".join(fault.targets()) or BALANCER, fault.describe())
+    window = cluster.open_window(fault.kind, fault.targets() or (BALANCER,), fault.describe())
     heal: Heal = lambda: None  # noqa: E731 - nothing to undo if applying failed early
     try:
         heal = apply(cluster, fault)  # the window opens first: a graceful stop acts while it is applied
@@ -65,6 +68,8 @@ def apply(cluster: Cluster, fault: FaultSpec) -> Heal:
     for kind, handler in _HANDLERS:
         if isinstance(fault, kind):
             return handler(cluster, fault)
+    if isinstance(fault, NodeFault) and fault.kind in NODE_PROGRAM_FAULTS:
+        return cluster.get_node(fault.node).apply_fault(fault)  # its flavor declared it takes the kind
     raise FaultFailed(f"no handler for fault {fault.describe()}")
 
 
@@ -163,11 +168,9 @@ def _balancer_restart(cluster: Cluster, fault: BalancerRestart) -> Heal:
     return nodes_back
 
 
-def _slowness(cluster: Cluster, fault: Slowness) -> Heal:
-    return cluster.get_node(fault.node).apply_fault(fault)  # the flavor declared "slowness"
 
 
 _HANDLERS: list[tuple[type, Callable[..., Heal]]] = [
     (Kill, _kill), (Stop, _stop), (Pause, _pause), (Remove, _remove), (Partition, _partition),
-    (AdvertiseBlocked, _advertise_blocked), (BalancerRestart, _balancer_restart), (Slowness, _slowness),
+    (AdvertiseBlocked, _advertise_blocked), (BalancerRestart, _balancer_restart),
 ]

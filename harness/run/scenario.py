@@ -46,10 +46,12 @@ class ScenarioRun:
         return Topology.simple(name, nodes, flavor=self.options.node, balancer=spec, discovery=discovery,
                                **node_fields)
 
-    def cluster(self, topology: Topology, *, ready_timeout: float = 180.0,
-                faults: Sequence[FaultSpec] = ()) -> Cluster:
+    def cluster(self, topology: Topology, *, ready_timeout: float = 180.0, faults: Sequence[FaultSpec] = (),
+                nodes_per_container: int = 1) -> Cluster:
         """Start `topology` and wait until it is healthy. Torn down after the test. `faults` the test will
-        inject are checked against the flavors first, so a fault nobody can take is refused before start."""
+        inject are checked against the flavors first, so a fault nobody can take is refused before start.
+        `nodes_per_container` > 1 packs consecutive nodes into shared containers (flavors that can; others
+        are refused naming them)."""
         try:
             for fault in faults:
                 registry.check_fault(topology, fault)
@@ -57,7 +59,7 @@ class ScenarioRun:
             self._unavailable(exc)
         scope = Resources(self.client, scope=f"{topology.name}-{len(self.clusters)}",
                           keep=self.options.keep_on_failure)
-        cluster = Cluster(topology, scope, self.options)
+        cluster = Cluster(topology, scope, self.options, nodes_per_container=nodes_per_container)
         self.clusters.append(cluster)
         try:
             cluster.start(ready_timeout)

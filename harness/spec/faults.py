@@ -1,8 +1,16 @@
-"""Fault descriptions: pure data naming what to break. `harness.faults` applies and heals them.
+"""Fault descriptions: pure data naming what to break. `harness.run.faults` applies and heals them.
 
 Verbs mean one thing each (HOUSE rule 9): `Stop` graceful, `Kill` SIGKILL to the server process (container
 and address stay), `Pause` frozen, `Remove` container gone, `Partition` network cut between two names.
 Node fields hold stable node names ("node1"); "balancer" names the balancer.
+
+Which flavor takes which fault is the flavor's to declare (`harness.flavors`: `faults`), checked before a
+fault is applied.
+The sim node's own faults (`Freeze`, `Slowness`, `ErrorReplies`, `ReportLoad`, `NoStatus`, `Flap`,
+`NoStickyForce`, `Exit`, `Reregister`, and `Kill`) are also what a sim node takes from start: the words of
+`NodeSpec.faults` are these kinds and fields (`harness.spec.fault_words`, one parser for both).
+
+Standard library only: the sim-node image ships this module (and validates with it).
 """
 
 from __future__ import annotations
@@ -18,8 +26,11 @@ from harness.spec.base import (
     check_mapping,
     check_name,
     check_number,
+    check_port,
+    check_token,
     fields_to_dict,
     field_prefix,
+    set_field,
 )
 
 BALANCER = "balancer"
@@ -43,7 +54,9 @@ class FaultSpec:
 
 
 @dataclass(frozen=True)
-class _NodeFault(FaultSpec):
+class NodeFault(FaultSpec):
+    """A fault of one node (`node`: its stable name)."""
+
     node: str
 
     def __post_init__(self) -> None:
@@ -54,7 +67,7 @@ class _NodeFault(FaultSpec):
 
 
 @dataclass(frozen=True)
-class Kill(_NodeFault):
+class Kill(NodeFault):
     kind: ClassVar[str] = "kill"
 
     def describe(self) -> str:
@@ -62,7 +75,7 @@ class Kill(_NodeFault):
 
 
 @dataclass(frozen=True)
-class Stop(_NodeFault):
+class Stop(NodeFault):
     kind: ClassVar[str] = "stop"
     timeout_s: float = 10.0
 
@@ -75,7 +88,7 @@ class Stop(_NodeFault):
 
 
 @dataclass(frozen=True)
-class Pause(_NodeFault):
+class Pause(NodeFault):
     kind: ClassVar[str] = "pause"
 
     def describe(self) -> str:
@@ -83,7 +96,7 @@ class Pause(_NodeFault):
 
 
 @dataclass(frozen=True)
-class Remove(_NodeFault):
+class Remove(NodeFault):
     kind: ClassVar[str] = "remove"
 
     def describe(self) -> str:
@@ -91,16 +104,129 @@ class Remove(_NodeFault):
 
 
 @dataclass(frozen=True)
-class Slowness(_NodeFault):
+class Slowness(NodeFault):
+    """Every HTTP answer `delay_ms` late (the sim delays its own replies: this kernel has no netem)."""
+
     kind: ClassVar[str] = "slowness"
     delay_ms: int = 1000
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_int("delay_ms", self.delay_ms, 1)
+        check_int("delay_ms", self.delay_ms, 1, 3_600_000)
 
     def describe(self) -> str:
         return f"slow {self.node} down by {self.delay_ms} ms per request"
+
+
+@dataclass(frozen=True)
+class Freeze(NodeFault):
+    kind: ClassVar[str] = "freeze"
+
+    def describe(self) -> str:
+        return f"freeze {self.node}'s HTTP side (connects and reads succeed, no answer ever)"
+
+
+@dataclass(frozen=True)
+class ErrorReplies(NodeFault):
+    kind: ClassVar[str] = "error_replies"
+    status: int = 503
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("status", self.status, 500, 599)
+
+    def describe(self) -> str:
+        return f"{self.node} answers its context requests with {self.status} (OPTIONS * still 200)"
+
+
+@dataclass(frozen=True)
+class ReportLoad(NodeFault):
+    """STATUS carries Load=`load` instead of the node's own load (-1 broken, 0 standby); heal: its own again."""
+
+    kind: ClassVar[str] = "report_load"
+    load: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("load", self.load, -1, 100)
+
+    def describe(self) -> str:
+        return f"{self.node} reports Load={self.load} in STATUS"
+
+
+@dataclass(frozen=True)
+class NoStatus(NodeFault):
+    kind: ClassVar[str] = "no_status"
+
+    def describe(self) -> str:
+        return f"{self.node} sends no STATUS"
+
+
+@dataclass(frozen=True)
+class Flap(NodeFault):
+    """The HTTP listener up `up_s`, closed `down_s` (connects refused, requests in progress answered), repeat."""
+
+    kind: ClassVar[str] = "flap"
+    up_s: float = 1.0
+    down_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        set_field(self, "up_s", check_number("up_s", self.up_s, 0.01, 86400))
+        set_field(self, "down_s", check_number("down_s", self.down_s, 0.01, 86400))
+
+    def describe(self) -> str:
+        return f"flap {self.node}'s listener (up {self.up_s:g} s, down {self.down_s:g} s)"
+
+
+@dataclass(frozen=True)
+class NoStickyForce(NodeFault):
+    """CONFIG leaves StickySessionForce out (httpd then defaults to yes). Applied or healed at run time, the
+    node registers again at once so the balancer sees the change."""
+
+    kind: ClassVar[str] = "no_sticky_force"
+
+    def describe(self) -> str:
+        return f"{self.node} registers without StickySessionForce"
+
+
+@dataclass(frozen=True)
+class Exit(NodeFault):
+    """The whole node process exits at once with `code` (every node of that container; the container stops).
+    Heal: the container starts again at the same address."""
+
+    kind: ClassVar[str] = "exit"
+    code: int = 137
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("code", self.code, 0, 255)
+
+    def describe(self) -> str:
+        return f"the process of {self.node} exits at once with code {self.code}"
+
+
+@dataclass(frozen=True)
+class Reregister(NodeFault):
+    """Register again as a fresh node, under the same JVMRoute, from `port` and/or `host` (None: unchanged).
+    Heal: register again from the node's own port and address."""
+
+    kind: ClassVar[str] = "reregister"
+    port: int | None = None
+    host: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.port is not None:
+            check_port("port", self.port)
+        if self.host is not None:
+            check_token("host", self.host)
+            if "," in self.host or "@" in self.host:
+                raise SpecError("host", f"got {self.host!r}; expected an address or host name")
+
+    def describe(self) -> str:
+        where = ", ".join(f"{k} {v}" for k, v in (("port", self.port), ("host", self.host)) if v is not None)
+        return f"{self.node} registers again as a fresh node ({where or 'same port and host'})"
 
 
 @dataclass(frozen=True)
@@ -153,8 +279,17 @@ class AdvertiseBlocked(FaultSpec):
 
 
 FAULT_TYPES: dict[str, type[FaultSpec]] = {
-    cls.kind: cls for cls in (Kill, Stop, Pause, Remove, Slowness, Partition, BalancerRestart, AdvertiseBlocked)
+    cls.kind: cls for cls in (Kill, Stop, Pause, Remove, Slowness, Partition, BalancerRestart, AdvertiseBlocked,
+                              Freeze, ErrorReplies, ReportLoad, NoStatus, Flap, NoStickyForce, Exit, Reregister)
 }
+# The faults a node program applies to itself: at run time (the sim's control endpoint takes their dicts) and
+# from start (NodeSpec.faults words). Kill here is the sim's in-process crash.
+NODE_PROGRAM_FAULTS: dict[str, type[NodeFault]] = {
+    cls.kind: cls for cls in (Freeze, Slowness, ErrorReplies, ReportLoad, NoStatus, Flap, NoStickyForce, Kill, Exit,
+                              Reregister)
+}
+# Toggles stay on until healed; the others are events (Kill, Exit, Reregister).
+TOGGLE_FAULTS = ("freeze", "slowness", "error_replies", "report_load", "no_status", "flap", "no_sticky_force")
 
 
 def fault_from_dict(data: object, field: str = "fault") -> FaultSpec:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from harness.spec.balancer import check_host_port
+from harness.spec.fault_words import StartFault, parse_fault_words
 from harness.spec.jk import AjpConnector, JkWorker, spec_from_directives
 from harness.spec.base import (
     SpecError,
@@ -112,7 +113,9 @@ class NodeSpec:
     include_sticky_force: False omits StickySessionForce from CONFIG (httpd then defaults to yes); only the sim
     flavor honours it (others refuse it before start).
     balancer / lbgroup: None sends none (httpd uses ManagerBalancerName / no group).
-    faults: startup faults of the sim, free words validated by the sim itself.
+    status_interval_s: the one default (10 s, the Java node's); scenarios pass a faster tick explicitly.
+    faults: start-time faults (flavors that do not honour the field refuse it before start), one word per FaultSpec of NODE_PROGRAM_FAULTS, e.g. "no_status",
+      "slowness:delay_ms=500", "kill@3" (grammar: harness.spec.fault_words); checked here, run by the sim.
     jk: this node as a mod_jk member worker (read by the httpd-modjk balancer); ajp: its AJP connector
     (Tomcat). None: the defaults; flavors that speak neither refuse them when set.
     Discovery settings (advertise group, security key, proxies) come from the topology's discovery.
@@ -161,9 +164,14 @@ class NodeSpec:
         timeout = check_number("stop_context_timeout_s", self.stop_context_timeout_s, 0)
         set_field(self, "stop_context_timeout_s", timeout)
         set_field(self, "faults", check_tuple("faults", self.faults, check_token))
+        parse_fault_words("faults", self.faults, self.name)
         for name, cls in (("jk", JkWorker), ("ajp", AjpConnector)):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), cls):
                 raise SpecError(name, f"got {getattr(self, name)!r}; expected a {cls.__name__} or None")
+
+    def start_faults(self) -> tuple[StartFault, ...]:
+        """`faults` parsed: each word's FaultSpec (for this node) and when it starts."""
+        return parse_fault_words("faults", self.faults, self.name)
 
     @property
     def port(self) -> int:

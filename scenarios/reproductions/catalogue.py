@@ -1,6 +1,10 @@
 """Field failures as data. Each entry is a Reproduction: the topology, load and faults that showed the bug,
 and the expectations that hold once it is fixed. Add one per bug, named by its issue.
 
+Every entry is validated as the catalogue is built (`validate_reproduction`): an unknown expectation name
+fails here, naming the known ones, before any container starts. Each expectation states the evidence it
+needs (see harness/run/reproduction.py): a history too thin to tell is an unknown verdict, which fails.
+
 A reproduction of a bug that is not fixed yet is listed in KNOWN_BROKEN with the flavors it shows in and the
 reason: there it runs as a strict xfail, so the day the bug is fixed the run says XPASS(strict) and the entry
 goes away.
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
+from harness.run.reproduction import validate_reproduction
 from harness.spec.options import HarnessOptions
 from harness.spec.topology import (BalancerSpec, Kill, LoadProfile, Pause, Reproduction, StaticProxies, Stop,
                               Topology)
@@ -23,7 +28,11 @@ def _two_nodes(name: str, balancer: str, node: str, **node_fields: object) -> To
 
 
 def catalogue(balancer: str, node: str) -> list[Reproduction]:
-    """The reproductions for the selected flavors."""
+    """The reproductions for the selected flavors, each validated."""
+    return [validate_reproduction(repro) for repro in _entries(balancer, node)]
+
+
+def _entries(balancer: str, node: str) -> list[Reproduction]:
     return [
         Reproduction(
             issue="kill-under-load-fails-over",
@@ -36,14 +45,17 @@ def catalogue(balancer: str, node: str) -> list[Reproduction]:
             issue="graceful-stop-loses-no-request",
             topology=_two_nodes("repro-stop", balancer, node, stop_context_timeout_s=5.0),
             load=_LOAD, faults=(Stop("node1", timeout_s=10.0),),
-            expectations=("sticky", "no_errors"),
+            # no failed request at any time, with the stop under load (each window overlaps requests); moved:1
+            # is the sticky rule plus its evidence: node1's sessions moved once, to node2
+            expectations=("moved:1", "no_errors"),
             notes="Disable, drain, stop, remove: a graceful stop must not fail a single request.",
         ),
         Reproduction(
             issue="frozen-node-recovers",
             topology=_two_nodes("repro-pause", balancer, node),
             load=_LOAD, faults=(Pause("node1"),),
-            expectations=("sticky", "every_node_served"),
+            # healthy again = every node, the frozen one included, serves successfully after the thaw
+            expectations=("sticky", "serves_after_faults"),
             notes="A frozen JVM (cgroup freezer): after it thaws the cluster must be healthy again.",
         ),
     ]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.judge.checks import format_verdicts
+from harness.judge.checks import all_valid, format_verdicts
 from harness.run.reproduction import run_reproduction
 
 from .catalogue import catalogue, known_broken
@@ -30,4 +30,4 @@ def test_reproduction(scenario: Any, issue: str, request: pytest.FixtureRequest)
         request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
     repro = next(r for r in catalogue(options.balancer, options.node) if r.issue == issue)
     verdicts = run_reproduction(scenario, repro)
-    assert verdicts and all(v.valid for v in verdicts), f"{repro.issue}: {repro.notes}\n{format_verdicts(verdicts)}"
+    assert verdicts and all_valid(verdicts), f"{repro.issue}: {repro.notes}\n{format_verdicts(verdicts)}"

@@ -1,11 +1,12 @@
 """The sim node's MCMP conversation with a real httpd + mod_cluster, compared with (or recorded into) the
-transcripts the unit tests replay (docker tier; needs --modcluster-source).
+transcripts the unit tests replay (docker tier; --balancer httpd-modcluster --node-flavor sim and
+--modcluster-source, skipped naming them otherwise).
 
 Setup: the balancer built from the source under test; node1 alone (status interval 30 s, so no STATUS
-interleaves), then node2.
-Steps: node1 registers (INFO, CONFIG, STOP-APP, ENABLE-APP, STATUS: all 200); one request is held 1 s on
-node1 while it stops gracefully (DISABLE-APP, STOP-APP until the drain ends, REMOVE-APP /*); node2
-registers, then re-registers from port 8181 and gets an MEM error. The exchanges must match the recorded
+interleaves), then node2 added (1 s).
+Steps: node1 registers (INFO, CONFIG, STOP-APP, ENABLE-APP, STATUS: all 200); inside Slowness(node1, 1 s)
+one request is held on node1 while Stop(node1) is applied (DISABLE-APP, STOP-APP until the drain ends,
+REMOVE-APP /*); node2 registers, then inside Reregister(node2, port=8181) gets an MEM error. The exchanges must match the recorded
 transcripts of this build in tests/unit/data/transcripts/<build>/ (same requests apart from the node's
 address); with HARNESS_RECORD_TRANSCRIPTS=1 they are written there instead.
 """
@@ -20,16 +21,15 @@ from typing import Any
 
 import pytest
 
-from harness.flavors.sim import node as nodes_sim
-
-from harness.spec import settings
+from harness.machinery.waiting import wait_until
 from harness.protocol.mcmp import parse_response, parse_status_reply
 from harness.protocol.mcmp_client import McmpExchange
-from harness.spec.node import NodeSpec, StaticProxies
-from harness.machinery.waiting import wait_until
-from scenarios.sim.support import Bed, bed, build_label, routed, sim_image  # noqa: F401
+from harness.spec import settings
+from harness.spec.faults import Reregister, Slowness, Stop
+from harness.spec.node import NodeSpec
+from scenarios.sim.probes import SIM_BEHIND_HTTPD, build_label, routed
 
-pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source]
+pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source, pytest.mark.flavors(**SIM_BEHIND_HTTPD)]
 DATA = settings.PROJECT_ROOT / "tests" / "unit" / "data" / "transcripts"
 RECORD = os.environ.get("HARNESS_RECORD_TRANSCRIPTS") == "1"
 
@@ -60,28 +60,25 @@ def _normalised(exchange: McmpExchange, host: str) -> bytes:
     return exchange.request.replace(f"Host={host}&".encode(), b"Host=NODE&")
 
 
-def test_registration_goodbye_and_error_transcripts(bed: Bed) -> None:
-    balancer = bed.balancer()
-    node1 = nodes_sim.start_sim_node(bed.scope, bed.sim_image, bed.network,
-                                     NodeSpec("node1", status_interval_s=30.0, stop_context_timeout_s=5.0),
-                                     StaticProxies())
-    node1.wait_for_registered(30)
-    node1.set_faults(delay_ms=1000)
-    held = threading.Thread(target=lambda: routed(balancer, "node1", "HELD"))
-    held.start()
-    wait_until(lambda: node1.state()["http"]["active"] == 1, timeout=10, what="one request held on node1")
-    node1.stop(timeout=20)
-    held.join(10)
-    record: dict[str, Any] = node1.control.transcript("node1")["node1"][0]
+def test_registration_goodbye_and_error_transcripts(scenario: Any, modcluster_source: Any) -> None:
+    cluster = scenario.cluster(scenario.topology("transcripts", 1, status_interval_s=30.0,
+                                                 stop_context_timeout_s=5.0))
+    node1 = cluster.get_node("node1")
+    with scenario.fault(cluster, Slowness("node1", delay_ms=1000)):
+        held = threading.Thread(target=lambda: routed(cluster, "node1", "HELD"))
+        held.start()
+        wait_until(lambda: node1.state()["http"]["active"] == 1, timeout=10, what="one request held on node1")
+        with scenario.fault(cluster, Stop("node1", timeout_s=20.0), check_health=False):
+            held.join(10)
+            # read before the heal: node1's next registration replaces this record
+            record: dict[str, Any] = node1.control.transcript("node1")["node1"][0]
     registration, goodbye = _exchanges(record["exchanges"]), _exchanges(record["goodbye"])
 
-    node2 = nodes_sim.start_sim_node(bed.scope, bed.sim_image, bed.network, NodeSpec("node2", status_interval_s=1.0),
-                                     StaticProxies())
-    node2.wait_for_registered(30)
-    node2.control.reregister("node2", port=8181)
-    wait_until(lambda: node2.control.transcript("node2")["node2"][0]["errors"], timeout=15,
-               what="an error reply to node2's CONFIG from port 8181")
-    errors = _exchanges(node2.control.transcript("node2")["node2"][0]["errors"])[:1]
+    node2 = cluster.add_node(NodeSpec("node2", status_interval_s=1.0))
+    with scenario.fault(cluster, Reregister("node2", port=8181)):
+        wait_until(lambda: node2.control.transcript("node2")["node2"][0]["errors"], timeout=15,
+                   what="an error reply to node2's CONFIG from port 8181")
+        errors = _exchanges(node2.control.transcript("node2")["node2"][0]["errors"])[:1]
 
     assert _commands(registration) == ["INFO", "CONFIG", "STOP-APP", "ENABLE-APP", "STATUS"]
     assert all(parse_response(ex.reply).status == 200 for ex in registration + goodbye)
@@ -90,13 +87,13 @@ def test_registration_goodbye_and_error_transcripts(bed: Bed) -> None:
     assert commands[0] == "DISABLE-APP" and commands[-1] == "REMOVE-APP" and set(commands[1:-1]) == {"STOP-APP"}
     assert parse_response(errors[0].reply).error_type == "MEM"
 
-    folder = DATA / build_label(bed.source)
+    folder = DATA / build_label(modcluster_source)
     host1 = node1.ip
     if RECORD:
-        _write(folder, "sim-registration", registration, f"{bed.source.release} node1 registration")
-        _write(folder, "sim-goodbye", goodbye, f"{bed.source.release} node1 graceful stop, one request held 1 s")
-        _write(folder, "sim-errors", errors, f"{bed.source.release} node2 CONFIG again from port 8181")
-        meta = {"release": bed.source.release, "host": host1, "proxy": "balancer:6666",
+        _write(folder, "sim-registration", registration, f"{modcluster_source.release} node1 registration")
+        _write(folder, "sim-goodbye", goodbye, f"{modcluster_source.release} node1 graceful stop, one request held 1 s")
+        _write(folder, "sim-errors", errors, f"{modcluster_source.release} node2 CONFIG again from port 8181")
+        meta = {"release": modcluster_source.release, "host": host1, "proxy": "balancer:6666",
                 "node": NodeSpec("node1", status_interval_s=30.0, stop_context_timeout_s=5.0).to_dict(),
                 "error_node": {"name": "node2", "host": node2.ip, "port": 8181}}
         (folder / "sim-meta.json").write_text(json.dumps(meta, indent=1) + "\n")

@@ -241,12 +241,36 @@ def test_moves_without_a_fault_are_flagged(tmp_path: Path) -> None:
     evidence = Evidence(tmp_path)
     evidence.add_history(history)
     page = evidence.write_summary(verdicts=[check_sticky_sessions(history)]).read_text()
-    assert json.loads((tmp_path / "verdicts.json").read_text())[0]["valid"] is False
+    recorded = json.loads((tmp_path / "verdicts.json").read_text())[0]
+    assert recorded["valid"] is False and recorded["outcome"] == "invalid"
     svg = svg_of(page)
     assert [m.get("stroke") for m in svg.iter(f"{SVG}line") if m.get("class") == "move"] == ["#000", "#000"]
     assert not [g for g in svg.iter(f"{SVG}g") if g.get("class") == "window"]
     assert '<li class="invalid"><b>INVALID</b> <code>sticky_sessions' in page
     assert "No fault windows." in page and "<td>NO</td>" in page
+
+
+def test_unknown_verdicts_are_shown_as_unknown_after_invalid_ones(tmp_path: Path) -> None:
+    history = saved("steady")
+    verdicts = [check_sticky_sessions(history), check_sticky_sessions(history, min_sessions=99),
+                check_sticky_sessions(saved("moved_without_fault"))]
+    page = Evidence(tmp_path).write_summary(verdicts=verdicts).read_text()
+    listed = re.findall(r'<li class="(\w+)"><b>(\w+)</b>', page)
+    assert listed == [("invalid", "INVALID"), ("unknown", "UNKNOWN"), ("valid", "VALID")]
+    assert [v["outcome"] for v in json.loads((tmp_path / "verdicts.json").read_text())] == [
+        "valid", "unknown", "invalid"]
+
+
+def test_a_partition_window_is_labelled_with_its_targets(tmp_path: Path) -> None:
+    history = saved("partition_moved")
+    svg = svg_of(timeline_svg(history))
+    window = next(g for g in svg.iter(f"{SVG}g") if g.get("class") == "window")
+    label = window.find(f"{SVG}text")
+    assert label is not None and label.text == "partition node1,balancer"
+    evidence = Evidence(tmp_path)
+    evidence.add_history(history)
+    assert "<td>node1,balancer</td>" in evidence.write_summary().read_text()
+    assert [m.faulted for m in session_moves(history)] == [True, True]  # windows_for tests membership
 
 
 def test_open_window_drawn_to_the_end(tmp_path: Path) -> None:

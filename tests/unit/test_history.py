@@ -63,13 +63,14 @@ def test_saved_histories_match_their_generator() -> None:
 def test_load_history_reads_records_and_windows() -> None:
     history = load_history(DATA / "kill_failover.jsonl", DATA / "kill_failover.windows.jsonl")
     assert len(history) == 96
-    assert history.windows == (FaultWindow("kill", "node1", T0 + 5.0, T0 + 8.0, ""),)
+    assert history.windows == (FaultWindow("kill", ("node1",), T0 + 5.0, T0 + 8.0, ""),)
     assert history.nodes() == ["node1", "node2", "node3"]
     assert [r.t for r in history.records] == sorted(r.t for r in history.records)
 
 
 def test_round_trip(tmp_path: Path) -> None:
-    history = History([rec(1), rec(0, node=None, status=0, error="refused")], [FaultWindow("kill", "node1", T0, None)])
+    history = History([rec(1), rec(0, node=None, status=0, error="refused")],
+                      [FaultWindow("kill", ("node1",), T0, None)])
     save_history(history, tmp_path / "h.jsonl", tmp_path / "w.jsonl")
     assert load_history(tmp_path / "h.jsonl", tmp_path / "w.jsonl") == history
     assert read_windows_jsonl(tmp_path / "w.jsonl")[0].end is None
@@ -84,7 +85,8 @@ def test_round_trip(tmp_path: Path) -> None:
         (line(status=True), "field 'status' has bool"),
         (line(user=None), "field 'user' has NoneType"),
         (line(extra=1), "unknown field(s) extra"),
-        ("[1, 2]", "expected a JSON object"),
+        ("[1, 2]", "expected a JSON object, got list"),
+        (line(extra=1, more=2), "unknown field(s) extra, more"),
     ],
 )
 def test_bad_line_names_file_line_and_field(tmp_path: Path, bad: str, expected: str) -> None:
@@ -148,7 +150,7 @@ def test_by_session_groups_in_time_order_and_skips_none() -> None:
 
 
 def test_between_is_half_open_and_keeps_windows() -> None:
-    window = FaultWindow("pause", "node2", T0 + 1, T0 + 2)
+    window = FaultWindow("pause", ("node2",), T0 + 1, T0 + 2)
     history = History([rec(0), rec(1), rec(2)], [window])
     part = history.between(T0 + 1, T0 + 2)
     assert [r.t - T0 for r in part.records] == [1]
@@ -156,7 +158,7 @@ def test_between_is_half_open_and_keeps_windows() -> None:
 
 
 def test_in_any_window_with_grace_and_open_windows() -> None:
-    windows = [FaultWindow("kill", "node1", T0 + 10, T0 + 12), FaultWindow("pause", "node2", T0 + 20, None)]
+    windows = [FaultWindow("kill", ("node1",), T0 + 10, T0 + 12), FaultWindow("pause", ("node2",), T0 + 20, None)]
     history = History([], windows)
     assert not history.in_any_window(T0 + 9.9)
     assert history.in_any_window(T0 + 10)
@@ -180,9 +182,66 @@ def test_rate_per_node_buckets_share_their_starts() -> None:
 
 
 def test_record_outcome_properties() -> None:
-    assert rec(0, status=0).failed and rec(0, status=502).failed
+    assert rec(0, status=0).failed and rec(0, status=502).failed and rec(0, status=500).failed
     assert not rec(0, status=404).failed and not rec(0, status=404).ok
+    assert not rec(0, status=499).failed and not rec(0, status=499, error="HTTP 499").failed
     assert rec(0, route=None).is_new_session and not rec(0).is_new_session
+    assert not rec(0, route=None, new_route=None).is_new_session
+    assert rec(0).ok and rec(0, status=399).ok and rec(0, status=1).ok and not rec(0).failed
+
+
+def test_a_reply_with_an_error_is_neither_ok_nor_a_success() -> None:
+    broken = rec(0, status=200, error="ReadTimeout() after HTTP 200")
+    assert not broken.ok and broken.failed
+    assert not rec(0, status=399, error="x").ok and rec(0, status=399, error="x").failed
+
+
+# --- fault windows -------------------------------------------------------------------------------------
+
+
+def test_window_targets_are_a_tuple_and_tested_by_membership() -> None:
+    window = FaultWindow("partition", ("node1", "balancer"), T0, T0 + 3)
+    assert window.targets == ("node1", "balancer") and window.label() == "node1,balancer"
+    assert window.touches("node1") and window.touches("balancer") and not window.touches("node1,balancer")
+    assert not window.touches("node")  # membership, not a substring
+    assert FaultWindow("kill", "node1,balancer", T0, None).targets == ("node1", "balancer")  # the old text
+    assert FaultWindow("kill", ["node2"], T0, None).targets == ("node2",)  # type: ignore[arg-type]
+    history = History([], [window, FaultWindow("kill", ("node2",), T0, None)])
+    assert history.windows_for("node1") == [window] and history.windows_for("balancer") == [window]
+    assert history.windows_for("node3") == []
+
+
+@pytest.mark.parametrize("bad", [(), ("",), ("node1", 3), ""])
+def test_window_needs_named_targets(bad: object) -> None:
+    with pytest.raises(ValueError, match="targets"):
+        FaultWindow("kill", bad, T0, None)  # type: ignore[arg-type]
+
+
+def test_windows_file_has_a_list_of_targets_and_old_files_still_read(tmp_path: Path) -> None:
+    window = FaultWindow("partition", ("node1", "balancer"), T0, T0 + 1.0, "cut")
+    save_history(History([], [window]), tmp_path / "h.jsonl", tmp_path / "w.jsonl")
+    assert json.loads((tmp_path / "w.jsonl").read_text())["targets"] == ["node1", "balancer"]
+    assert read_windows_jsonl(tmp_path / "w.jsonl") == [window]
+    old = tmp_path / "old.jsonl"
+    old.write_text(json.dumps({"kind": "partition", "target": "node1,balancer", "start": T0, "end": T0 + 1.0,
+                               "detail": "cut"}) + "\n", encoding="utf-8")
+    assert read_windows_jsonl(old) == [window]
+
+
+@pytest.mark.parametrize(("bad", "expected"), [
+    ({"kind": "kill", "target": 3, "start": T0, "end": None}, "field 'target' has int"),
+    ({"kind": "kill", "targets": "node1", "start": T0, "end": None}, "field 'targets' has str"),
+    ({"kind": "kill", "targets": ["node1", 2], "start": T0, "end": None}, "field 'targets'"),
+    ({"kind": "kill", "targets": [], "start": T0, "end": None}, "targets"),
+    ({"kind": "kill", "start": T0, "end": None}, "missing field 'targets'"),
+    ({"kind": "kill", "targets": ["node1"], "target": "node1", "start": T0, "end": None}, "unknown field(s) target"),
+])
+def test_bad_window_lines_name_the_field(tmp_path: Path, bad: dict[str, object], expected: str) -> None:
+    path = tmp_path / "w.jsonl"
+    path.write_text(json.dumps(bad) + "\n", encoding="utf-8")
+    with pytest.raises(HistoryFormatError) as caught:
+        read_windows_jsonl(path)
+    assert expected in str(caught.value) and f"{path}:1: " in str(caught.value)
 
 
 # --- steady state --------------------------------------------------------------------------------------
@@ -211,3 +270,85 @@ def test_steady_state_accepts_sustained_load() -> None:
 )
 def test_steady_state_rejects(records: list[RequestRecord], kwargs: dict[str, float], why: str) -> None:
     assert not steady_state(records, window_s=2, min_rps=8, max_error_rate=0.05, **kwargs), why
+
+
+def test_steady_state_waits_for_a_full_window() -> None:
+    """1.5 s of 20 rps without errors: enough requests for 8 rps over 2 s, but the load has not run for
+    the whole window yet, so it is not steady; a moment later it is."""
+    young = load(20, 1) + [rec(1.0 + i / 20) for i in range(10)]  # 30 requests from 0 to 1.45 s
+    assert len(young) / 2 >= 8
+    assert not steady_state(young, window_s=2, min_rps=8, max_error_rate=0)
+    assert steady_state(young, window_s=1.4, min_rps=8, max_error_rate=0)
+
+
+def test_steady_state_bounds_are_inclusive() -> None:
+    records = load(10, 5, fail_every=10)  # 10 % errors, 10 rps
+    assert steady_state(records, window_s=2, min_rps=10, max_error_rate=0.1)
+    assert not steady_state(records, window_s=2, min_rps=10.5, max_error_rate=0.1)
+    assert not steady_state(records, window_s=2, min_rps=10, max_error_rate=0.09)
+    end = max(r.t_end for r in records)
+    assert steady_state(records, window_s=2, min_rps=10, max_error_rate=0.1, now=end)
+
+
+@pytest.mark.parametrize(("kwargs", "name"), [
+    ({"window_s": 0}, "window_s"), ({"window_s": float("nan")}, "window_s"), ({"window_s": float("inf")}, "window_s"),
+    ({"min_rps": -1}, "min_rps"), ({"min_rps": float("nan")}, "min_rps"),
+    ({"max_error_rate": 1.5}, "max_error_rate"), ({"max_error_rate": -0.1}, "max_error_rate"),
+    ({"now": float("nan")}, "now"),
+])
+def test_steady_state_refuses_bad_bounds(kwargs: dict[str, float], name: str) -> None:
+    arguments = {"window_s": 2.0, "min_rps": 1.0, "max_error_rate": 0.0, **kwargs}
+    with pytest.raises(ValueError, match=rf"^{name}: "):
+        steady_state([], **arguments)  # type: ignore[arg-type]
+
+
+
+def test_steady_state_window_may_be_short() -> None:
+    records = load(20, 3)
+    assert steady_state(records, window_s=0.5, min_rps=8, max_error_rate=0)
+
+
+def test_steady_state_edges_of_the_window_count() -> None:
+    # the first request starts exactly `window_s` before `now`: the span is long enough, and it counts
+    records = [rec(0.0), rec(1.0), rec(2.0)]
+    assert steady_state(records, window_s=2, min_rps=1.5, max_error_rate=0, now=T0 + 2.0)
+    assert not steady_state(records, window_s=2, min_rps=1.5, max_error_rate=0, now=T0 + 2.0 - 1e-6)
+
+
+def test_windows_files_refuse_a_partial_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "w.jsonl"
+    good = json.dumps({"kind": "kill", "targets": ["node1"], "start": T0, "end": None})
+    path.write_text(good + "\n" + good[:20], encoding="utf-8")
+    with pytest.raises(HistoryFormatError, match=r"w\.jsonl:2: "):
+        read_windows_jsonl(path)
+
+
+def test_partial_line_skip_is_only_for_the_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    path.write_text(line() + "\n" + line()[:40] + "\n" + line(), encoding="utf-8")  # no newline at the end
+    with pytest.raises(HistoryFormatError, match=r"h\.jsonl:2: "):
+        read_jsonl(path, allow_partial_last_line=True)
+
+
+def test_by_user_groups_every_record_of_a_user_in_time_order() -> None:
+    history = History([rec(2, user="u2"), rec(1, session=None), rec(0, user="u2", node=None, status=0)])
+    groups = history.by_user()
+    assert sorted(groups) == ["u1", "u2"]
+    assert [r.t - T0 for r in groups["u2"]] == [0, 2] and groups["u1"] == [history.records[1]]
+
+
+def test_window_edges_are_inside() -> None:
+    window = FaultWindow("kill", ("node1",), T0 + 10, T0 + 12)
+    assert window.covers(T0 + 10) and window.covers(T0 + 12) and not window.covers(T0 + 12.5)
+    assert window.covers(T0 + 12.5, 0.5) and not window.covers(T0 + 9.99)
+    assert window.overlaps(T0 + 9, T0 + 10) and window.overlaps(T0 + 12, T0 + 13)
+    assert not window.overlaps(T0 + 9, T0 + 9.99) and not window.overlaps(T0 + 12.01, T0 + 13)
+    assert window.overlaps(T0 + 12.5, T0 + 13, 0.5) and not window.overlaps(T0 + 12.5, T0 + 13)
+
+
+def test_rate_per_node_default_bucket_is_one_second() -> None:
+    history = History([rec(0.0), rec(1.5), rec(3.7)])
+    rates = history.rate_per_node()
+    assert rates["node1"] == [(T0, 1.0), (T0 + 1, 1.0), (T0 + 2, 0.0), (T0 + 3, 1.0)]
+    halves = History([rec(0.0), rec(1.9), rec(2.1)]).rate_per_node(bucket_s=2.0)
+    assert halves["node1"] == [(T0, 1.0), (T0 + 2, 0.5)]

@@ -2,13 +2,16 @@
 (tests.unit.fake_node).
 
 The pytest process never imports locust (gevent monkey-patching); only the subprocesses do. The runs share
-one module fixture and go in parallel, so the whole file takes a few seconds.
+one module fixture and go in parallel, so the whole file takes a few seconds. Each run lasts until it has
+recorded enough requests (a polled condition, not a run time: on a loaded machine Locust may take seconds to
+start), then is stopped with SIGTERM, which Locust handles like the end of its run.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,12 +22,14 @@ import pytest
 
 from harness.judge.checks import check_sticky_sessions
 from harness.judge.history import History, RequestRecord, read_jsonl
+from harness.machinery.waiting import wait_until
 from tests.unit.fake_node import FakeNode, closed_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "locustfiles" / "sticky_sessions.py"
 NODE = "node7"
-RUN_S = 3
+MIN_RECORDS = 15  # per run: at least 5 per simulated user
+BACKSTOP_S = 120  # Locust's own run time: only ends a run the test failed to stop
 
 
 @dataclass(frozen=True)
@@ -46,14 +51,25 @@ def start_locust(folder: Path, port: int, path: str) -> subprocess.Popen[str]:
     }
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", "3", "-r", "3",
-        "-t", f"{RUN_S}s", "--host", f"http://127.0.0.1:{port}", "--only-summary", "--exit-code-on-error", "0",
+        "-t", f"{BACKSTOP_S}s", "--host", f"http://127.0.0.1:{port}", "--only-summary", "--exit-code-on-error", "0",
         "--json-file", str(folder / "stats"),
     ]
     return subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+def recorded(folder: Path) -> int:
+    try:
+        return (folder / "history.jsonl").read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
 def finish(process: subprocess.Popen[str], folder: Path) -> Run:
-    output, _ = process.communicate(timeout=RUN_S + 20)
+    wait_until(lambda: recorded(folder) >= MIN_RECORDS or process.poll() is not None, timeout=60, interval=0.1,
+               what=f"locust run {folder.name} to record {MIN_RECORDS} requests",
+               describe=lambda: f"{recorded(folder)} recorded, locust exit code {process.poll()}")
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, f"locust exited {process.returncode}:\n{output[-3000:]}"
     entries = json.loads((folder / "stats.json").read_text(encoding="utf-8"))
     failures = sum(int(entry["num_failures"]) for entry in entries)

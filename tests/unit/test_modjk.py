@@ -289,7 +289,7 @@ def _record(t: float, session: str, node: str | None, status: int = 200, took: f
 
 
 def test_detection_is_the_first_request_of_a_faulted_session_served_elsewhere() -> None:
-    window = FaultWindow("pause", "node1", start=100.0, end=None)
+    window = FaultWindow("pause", ("node1",), start=100.0, end=None)
     records = [_record(99.0, "a", "node1"), _record(99.5, "b", "node2"),
                _record(100.5, "b", "node2"),  # a session of node2: not a detection
                _record(100.2, "a", None, status=0, took=2.0),  # failed: not routed away yet

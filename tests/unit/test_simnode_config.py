@@ -1,5 +1,6 @@
 """The sim node's configuration and fault vocabulary: valid input is read back faithfully, invalid input is
-refused with an error naming the field (the node then refuses to start)."""
+refused with an error naming the field (the node then refuses to start). Nodes are the harness's NodeSpec
+and faults the harness's FaultSpecs: the sim re-declares neither."""
 
 from __future__ import annotations
 
@@ -14,19 +15,23 @@ from hypothesis import strategies as st
 
 from tests.unit.simnode_fakes import SIM_ROOT
 
+from harness.spec.fault_words import StartFault, fault_word, parse_fault_words
+from harness.spec.faults import (ErrorReplies, Exit, Flap, Freeze, Kill, NoStatus, NoStickyForce, Reregister,
+                                 ReportLoad, Slowness)
+from harness.spec.node import NodeSpec
 from simnode.config import ConfigError, parse_config, parse_config_text  # noqa: E402
-from simnode.faults import Faults, FaultPlan, parse_fault_words, update_faults
+from simnode.faults import Faults, initial_faults, parse_fault_body, switched
 
 
 def base(**node: Any) -> dict[str, Any]:
-    return {"nodes": [{"name": "node1", **node}], "discovery": {"kind": "static_proxies", "proxies": ["balancer:6666"]}}
+    fields = {"name": "node1", **node} if node != {"name": None} else {}
+    return {"nodes": [fields], "discovery": {"kind": "static_proxies", "proxies": ["balancer:6666"]}}
 
 
-def test_defaults_match_the_java_node_and_the_node_spec() -> None:
+def test_a_node_is_the_node_spec_with_its_defaults() -> None:
     config = parse_config(base())
-    node = config.nodes[0]
-    assert (node.contexts, node.aliases, node.load, node.status_interval_s) == (("/app",), ("localhost",), 50, 10.0)
-    assert not node.sticky_session_force and node.include_sticky_force and node.stop_context_timeout_s == 10.0
+    assert config.nodes[0] == NodeSpec("node1"), "one NodeSpec, one set of defaults"
+    assert config.nodes[0].status_interval_s == 10.0, "the Java node's status interval"
     assert config.discovery.proxies == (("balancer", 6666),) and config.control_port == 9000
 
 
@@ -54,8 +59,12 @@ def test_advertise_discovery_is_read() -> None:
     ({"sticky_session": "yes"}, "nodes[0].sticky_session"),
     ({"balancer": "x" * 40}, "nodes[0].balancer"),
     ({"faults": ["explode"]}, "nodes[0].faults[0]"),
-    ({"faults": ["error=404"]}, "nodes[0].faults[0]"),
-    ({"faults": ["load=200"]}, "nodes[0].faults[0]"),
+    ({"faults": ["error_replies:status=404"]}, "nodes[0].faults[0].status"),
+    ({"faults": ["report_load:load=200"]}, "nodes[0].faults[0].load"),
+    ({"faults": ["slowness:delay=5"]}, "nodes[0].faults[0]"),
+    ({"faults": ["kill@soon"]}, "nodes[0].faults[0]"),
+    ({"faults": ["freeze", "freeze"]}, "nodes[0].faults[1]"),
+    ({"name": None}, "nodes[0].name"),
     ({"colour": "red"}, "nodes[0].colour"),
     ({"http_port": 9000}, "nodes[0].http_port"),
 ])
@@ -98,49 +107,74 @@ def test_the_program_refuses_to_start_naming_the_field() -> None:
     assert "nodes[0].load" in result.stderr and "-1..100" in result.stderr
 
 
-def test_fault_words_build_a_plan() -> None:
-    words = ("freeze", "delay_ms=250", "error=503", "load=-1", "no_status", "flap=1.5:0.5", "no_sticky_force",
-             "crash_after=3", "exit_after=9", "reregister_port=8181", "reregister_host=10.1.1.1", "reregister_after=2")
-    plan = parse_fault_words("faults", words, ConfigError)
-    assert plan == FaultPlan(Faults(True, 250, 503, -1, True, (1.5, 0.5), True), 3.0, 9.0, 8181, "10.1.1.1", 2.0)
-    assert parse_fault_words("faults", ("flap=2",), ConfigError).faults.flap == (2.0, 2.0)
+def test_fault_words_are_the_fault_specs() -> None:
+    words = ("freeze", "slowness:delay_ms=250", "error_replies:status=502", "report_load:load=-1", "no_status",
+             "flap:up_s=1.5,down_s=0.5@2", "no_sticky_force", "kill@3", "exit:code=9@9",
+             "reregister:port=8181,host=10.1.1.1@2")
+    plan = parse_fault_words("faults", words, "n1")
+    assert plan == (StartFault(Freeze("n1")), StartFault(Slowness("n1", 250)), StartFault(ErrorReplies("n1", 502)),
+                    StartFault(ReportLoad("n1", -1)), StartFault(NoStatus("n1")), StartFault(Flap("n1", 1.5, 0.5), 2.0),
+                    StartFault(NoStickyForce("n1")), StartFault(Kill("n1"), 3.0), StartFault(Exit("n1", 9), 9.0),
+                    StartFault(Reregister("n1", 8181, "10.1.1.1"), 2.0))
+    assert tuple(fault_word(p.fault, p.after_s) for p in plan) == words, "fault_word is the inverse"
+    assert parse_fault_words("faults", ("flap:up_s=2",), "n")[0].fault == Flap("n", 2.0, 1.0)
 
 
-def test_reregister_after_needs_a_target() -> None:
+@given(st.sampled_from([Freeze("n"), NoStatus("n"), NoStickyForce("n"), Kill("n")])
+       | st.builds(Slowness, st.just("n"), st.integers(1, 3_600_000))
+       | st.builds(ErrorReplies, st.just("n"), st.integers(500, 599))
+       | st.builds(ReportLoad, st.just("n"), st.integers(-1, 100))
+       | st.builds(Flap, st.just("n"), st.floats(0.01, 1e4), st.floats(0.01, 1e4))
+       | st.builds(Exit, st.just("n"), st.integers(0, 255))
+       | st.builds(Reregister, st.just("n"), st.none() | st.integers(1, 65535),
+                   st.none() | st.sampled_from(["10.0.0.7", "node-b", "::1"])),
+       st.none() | st.floats(0, 86400))
+def test_every_start_fault_round_trips_through_its_word(fault: Any, after: float | None) -> None:
+    word = fault_word(fault, after)
+    (start,) = parse_fault_words("faults", (word,), "n")
+    assert start == StartFault(fault, after)
+
+
+def test_start_toggles_set_the_switches() -> None:
+    toggles = (Freeze("n"), Slowness("n", 250), ReportLoad("n", 0), Flap("n", 1, 2), NoStickyForce("n"))
+    assert initial_faults(toggles) == Faults(freeze=True, delay_ms=250, load=0, flap=(1.0, 2.0), no_sticky_force=True)
+    assert initial_faults(toggles).active == ["freeze", "slowness", "report_load", "flap", "no_sticky_force"]
+    assert switched(Faults(delay_ms=250, error=502), Slowness("n", 9), False) == Faults(error=502)
+
+
+def test_posted_faults_are_fault_spec_dicts() -> None:
+    body = {"apply": [Slowness("node1", 200).to_dict(), ErrorReplies("node2").to_dict()],
+            "heal": [ReportLoad("node1", -1).to_dict()]}
+    apply, heal = parse_fault_body(body, ("node1", "node2"))
+    assert (apply, heal) == ([Slowness("node1", 200), ErrorReplies("node2", 503)], [ReportLoad("node1", -1)])
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"apply": [{"kind": "slowness", "node": "node1", "delay_ms": -1}]}, "apply[0].delay_ms"),
+    ({"apply": [{"kind": "pause", "node": "node1"}]}, "apply[0].kind"),
+    ({"heal": [{"kind": "freeze", "node": "node9"}]}, "heal[0].node"),
+    ({"apply": [{"kind": "explode", "node": "node1"}]}, "apply[0].kind"),
+    ({"apply": [{"kind": "freeze", "node": "node1", "colour": 1}]}, "apply[0].colour"),
+    ({"apply": {"kind": "freeze"}}, "apply"),
+    ({"freeze": True}, "freeze"),
+])
+def test_posted_fault_errors_name_the_field(body: dict[str, Any], field: str) -> None:
     with pytest.raises(ConfigError) as error:
-        parse_fault_words("faults", ("reregister_after=2",), ConfigError)
-    assert error.value.field == "faults"
-
-
-def test_runtime_fault_updates_and_clear() -> None:
-    faults = update_faults(Faults(), {"node": "n", "freeze": True, "load": 0, "flap": [1, 2]}, ConfigError)
-    assert faults == Faults(freeze=True, load=0, flap=(1.0, 2.0))
-    assert faults.active == ["freeze", "load", "flap"]
-    faults = update_faults(faults, {"load": None, "error": 502}, ConfigError)
-    assert (faults.load, faults.error, faults.freeze) == (None, 502, True)
-    assert update_faults(faults, {"clear": True, "delay_ms": 5}, ConfigError) == Faults(delay_ms=5)
-
-
-@pytest.mark.parametrize("changes, field", [({"freeze": 1}, "freeze"), ({"error": 404}, "error"),
-                                            ({"load": -2}, "load"), ({"flap": [1]}, "flap"),
-                                            ({"delay_ms": -1}, "delay_ms"), ({"explode": True}, "explode")])
-def test_runtime_fault_errors_name_the_key(changes: dict[str, Any], field: str) -> None:
-    with pytest.raises(ConfigError) as error:
-        update_faults(Faults(), changes, ConfigError)
+        parse_fault_body(body, ("node1",))
     assert error.value.field == field
 
 
 @given(st.lists(st.text(min_size=1, max_size=20), max_size=4))
 def test_any_fault_words_either_parse_or_name_the_item(words: list[str]) -> None:
     try:
-        parse_fault_words("faults", tuple(words), ConfigError)
+        parse_fault_words("faults", tuple(words), "n")
     except ConfigError as exc:
         assert exc.field == "faults" or exc.field.startswith("faults[")
 
 
 @given(st.integers(-5, 105), st.floats(allow_nan=True, allow_infinity=True))
 def test_numbers_are_range_checked(load: int, interval: float) -> None:
-    valid = -1 <= load <= 100 and interval == interval and 0.001 <= interval < float("inf")
+    valid = -1 <= load <= 100 and interval == interval and 0.001 <= interval  # NodeSpec's own rule
     try:
         node = parse_config(base(load=load, status_interval_s=interval)).nodes[0]
     except ConfigError as exc:

@@ -17,7 +17,9 @@ import requests
 from tests.unit.simnode_fakes import SIM_ROOT, FakeBalancer
 
 from harness.machinery.waiting import wait_until  # noqa: E402
+from harness.spec.faults import ErrorReplies, Flap, Freeze, FaultSpec, Kill, NoStickyForce, ReportLoad, Reregister
 from simnode.config import parse_config
+from simnode.control import control_handler
 from simnode.runtime import Runtime
 
 
@@ -50,6 +52,9 @@ class Sim:
     def control(self, method: str, path: str, body: Any = None) -> requests.Response:
         return self.http.request(method, self.url(2, path), json=body, timeout=5)
 
+    def fault(self, verb: str, *faults: FaultSpec) -> requests.Response:
+        return self.control("POST", "/fault", {verb: [f.to_dict() for f in faults]})
+
     def state(self, node: str) -> dict[str, Any]:
         return dict(self.control("GET", "/state").json()["nodes"][node])
 
@@ -70,7 +75,7 @@ def sim(request: pytest.FixtureRequest) -> Iterator[Sim]:
     extra = getattr(request, "param", {})
     with FakeBalancer() as fake:
         ports = free_ports(3)
-        runtime = Runtime(parse_config(spec(fake.port, ports, **extra)))
+        runtime = Runtime(parse_config(spec(fake.port, ports, **extra)), control_handler)
         runtime.start()
         try:
             handle = Sim(runtime, fake, ports)
@@ -97,25 +102,50 @@ def test_nodes_register_serve_and_report(sim: Sim) -> None:
 
 
 def test_runtime_faults_through_the_control_endpoint(sim: Sim) -> None:
-    assert sim.control("POST", "/fault", {"node": "node1", "error": 503}).status_code == 200
+    reply = sim.fault("apply", ErrorReplies("node1", 503))
+    assert reply.status_code == 200 and reply.json()["node1"]["error"] == 503
     assert sim.http.get(sim.url(0), timeout=5).status_code == 503
     assert sim.http.get(sim.url(1), timeout=5).status_code == 200, "only node1 was told"
-    sim.control("POST", "/fault", {"freeze": True})
+    assert sim.state("node1")["active_faults"] == ["error_replies"]
+    sim.fault("apply", Freeze("node2"))
     with pytest.raises(requests.Timeout):
         sim.http.get(sim.url(1), timeout=0.5)
     with socket.create_connection(("127.0.0.1", sim.ports[1]), timeout=5) as held:
         held.sendall(b"GET /app/ HTTP/1.1\r\nHost: x\r\n\r\n")
         wait_until(lambda: sim.state("node2")["http"]["active"] == 1, timeout=5, what="one frozen request open")
     wait_until(lambda: sim.state("node2")["http"]["active"] == 0, timeout=5, what="closed by the client: over")
-    sim.control("POST", "/fault", {"clear": True})
+    sim.fault("heal", ErrorReplies("node1", 503))
     assert sim.http.get(sim.url(0), timeout=5).status_code == 200
-    sim.control("POST", "/fault", {"node": "node2", "load": -1})
+    sim.control("POST", "/fault", {"clear": True})
+    assert sim.http.get(sim.url(1), timeout=5).status_code == 200, "clear: every toggle of every node off"
+    sim.fault("apply", ReportLoad("node2", -1))
     wait_until(lambda: any(s.params.get("Load") == "-1" and s.params["JVMRoute"] == "node2"
                            for s in sim.fake.requests), timeout=5, what="STATUS with Load=-1 from node2")
-    bad = sim.control("POST", "/fault", {"node": "node1", "error": 404})
-    assert bad.status_code == 400 and bad.json()["field"] == "error"
-    assert sim.control("POST", "/fault", {"node": "node9"}).status_code == 404
+    bad = sim.control("POST", "/fault", {"apply": [{"kind": "error_replies", "node": "node1", "status": 404}]})
+    assert bad.status_code == 400 and bad.json()["field"] == "apply[0].status"
+    assert sim.fault("apply", Freeze("node9")).json()["field"] == "apply[0].node"
     assert sim.control("POST", "/nothing").status_code == 404
+
+
+def test_no_sticky_force_registers_again_without_it_and_heal_with_it(sim: Sim) -> None:
+    def configs() -> list[dict[str, str]]:
+        return [s.params for s in sim.fake.requests if s.command == "CONFIG" and s.params["JVMRoute"] == "node1"]
+
+    assert "StickySessionForce" in configs()[-1]
+    sim.fault("apply", NoStickyForce("node1"))
+    wait_until(lambda: len(configs()) == 2, timeout=5, what="node1's second CONFIG")
+    assert "StickySessionForce" not in configs()[-1]
+    sim.fault("heal", NoStickyForce("node1"))
+    wait_until(lambda: len(configs()) == 3, timeout=5, what="node1's third CONFIG")
+    assert configs()[-1]["StickySessionForce"] == "No"
+
+
+def test_kill_and_its_heal_through_the_fault_endpoint(sim: Sim) -> None:
+    sim.fault("apply", Kill("node2"))
+    wait_until(lambda: sim.refused(1), timeout=5, what="node2's port refusing connections")
+    sim.fault("heal", Kill("node2"))
+    wait_until(lambda: sim.state("node2")["mcmp"]["proxies"][0]["registrations"] == 2 and not sim.refused(1),
+               timeout=10, what="node2 registered again and listening")
 
 
 def test_crash_then_restart(sim: Sim) -> None:
@@ -132,22 +162,30 @@ def test_crash_then_restart(sim: Sim) -> None:
     assert sim.registered("node1")
 
 
-def test_reregister_from_another_port(sim: Sim) -> None:
+def test_reregister_from_another_port_and_back(sim: Sim) -> None:
     new_port = free_ports(1)[0]
-    assert sim.control("POST", "/reregister", {"node": "node1", "port": new_port}).status_code == 202
+    assert sim.fault("apply", Reregister("node1", port=new_port, host="10.0.0.5")).status_code == 200
     wait_until(lambda: any(s.command == "CONFIG" and s.params["Port"] == str(new_port) for s in sim.fake.requests),
                timeout=5, what="CONFIG from the new port")
     assert sim.refused(0)
     assert requests.get(f"http://127.0.0.1:{new_port}/app/", timeout=5).headers["X-Harness-Node"] == "node1"
     clash = sim.control("POST", "/reregister", {"node": "node1", "port": sim.ports[1]})
     assert clash.status_code == 409 and clash.json()["field"] == "port"
+    taken = sim.fault("apply", Reregister("node1", port=sim.ports[1]))
+    assert taken.status_code == 409 and taken.json()["field"] == "apply", "node2's port: refused, not a crash"
+    before = len(sim.fake.requests)
+    sim.fault("heal", Reregister("node1", port=new_port, host="10.0.0.5"))
+    wait_until(lambda: any(s.command == "CONFIG" and s.params["Port"] == str(sim.ports[0])
+                           and s.params["Host"] == "10.0.0.9" for s in sim.fake.requests[before:]),
+               timeout=5, what="CONFIG from the node's own port and host again")
+    assert not sim.refused(0)
 
 
 def test_flapping_listener(sim: Sim) -> None:
-    sim.control("POST", "/fault", {"node": "node1", "flap": [0.3, 0.3]})
+    sim.fault("apply", Flap("node1", 0.3, 0.3))
     wait_until(lambda: sim.refused(0), timeout=5, what="node1 down in its flap")
     wait_until(lambda: not sim.refused(0), timeout=5, what="node1 up in its flap")
-    sim.control("POST", "/fault", {"node": "node1", "flap": None})
+    sim.fault("heal", Flap("node1"))
     wait_until(lambda: not sim.refused(0), timeout=5, what="node1 up after flapping")
     assert all(not sim.refused(0) for _ in range(5))
 
@@ -165,9 +203,10 @@ def test_graceful_stop_and_context_commands(sim: Sim) -> None:
     assert node1[-3:] == ["DISABLE-APP", "STOP-APP", "REMOVE-APP"]
 
 
-@pytest.mark.parametrize("sim", [{"faults": ["crash_after=0.5"]}], indirect=True)
-def test_start_plan_crashes_by_itself(sim: Sim) -> None:
-    wait_until(lambda: sim.state("node1")["mcmp"]["status"] == "crashed", timeout=5, what="node1 crashed on plan")
+@pytest.mark.parametrize("sim", [{"faults": ["kill@0.5", "slowness:delay_ms=300"]}], indirect=True)
+def test_start_faults_kill_by_themselves_and_toggle_from_start(sim: Sim) -> None:
+    assert sim.state("node1")["active_faults"] == ["slowness"]
+    wait_until(lambda: sim.state("node1")["mcmp"]["status"] == "crashed", timeout=5, what="node1 killed on plan")
     assert sim.refused(0) and not sim.refused(1)
 
 

@@ -80,11 +80,11 @@ def test_node_rejects_bad_values_naming_the_field(changes: dict[str, object], fi
 
 
 def test_lists_become_tuples_and_specs_are_frozen() -> None:
-    node = NodeSpec("node1", contexts=["/a", "/b"], faults=["no-status"])  # type: ignore[arg-type]
-    assert node.contexts == ("/a", "/b") and node.faults == ("no-status",)
+    node = NodeSpec("node1", contexts=["/a", "/b"], faults=["no_status"])  # type: ignore[arg-type]
+    assert node.contexts == ("/a", "/b") and node.faults == ("no_status",)
     with pytest.raises(dataclasses.FrozenInstanceError):
         node.load = 10  # type: ignore[misc]
-    assert hash(node) == hash(NodeSpec("node1", contexts=("/a", "/b"), faults=("no-status",)))
+    assert hash(node) == hash(NodeSpec("node1", contexts=("/a", "/b"), faults=("no_status",)))
 
 
 # ---- discovery -------------------------------------------------------------------------------------

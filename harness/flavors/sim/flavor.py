@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar, Optional, Sequence
 
 from harness.flavors.base import ClusterContext, FlavorRefused, NodeFlavor
-from harness.flavors.sim.node import SimNode, discovery_dict, sim_image, start_sim_node
+from harness.machinery.contracts import Node
+from harness.flavors.sim.node import SimNode, discovery_dict, sim_image, start_group_for_cluster, start_sim_node
 from harness.spec.base import SpecError
+from harness.spec.faults import NODE_PROGRAM_FAULTS
 from harness.spec.node import Advertise, NodeSpec, StaticProxies
 from harness.spec.options import HarnessOptions
 from harness.spec.topology import Topology
@@ -19,7 +21,8 @@ class SimFlavor(NodeFlavor):
     summary: ClassVar[str] = "the project's simulated MCMP node (Python, many per container, precise faults)"
     honours: ClassVar[frozenset[str]] = frozenset(f.name for f in dataclasses.fields(NodeSpec)) - {"jk", "ajp"}
     discovery: ClassVar[tuple[type[Any], ...]] = (Advertise, StaticProxies)
-    faults: ClassVar[frozenset[str]] = frozenset({"kill", "stop", "pause", "remove", "partition", "slowness"})
+    # the container-level faults, and every fault the sim program applies to itself
+    faults: ClassVar[frozenset[str]] = frozenset({"kill", "stop", "pause", "remove", "partition", *NODE_PROGRAM_FAULTS})
 
     def check(self, spec: NodeSpec, topology: Topology, options: HarnessOptions) -> None:
         super().check(spec, topology, options)
@@ -34,6 +37,9 @@ class SimFlavor(NodeFlavor):
     def start(self, context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] = None) -> SimNode:
         image = self.image_tag(context.scope.client, context.options)
         return start_sim_node(context.scope, image, context.network, spec, context.topology.discovery, ipv4=ipv4)
+
+    def start_group(self, context: ClusterContext, specs: Sequence[NodeSpec]) -> list[Node]:
+        return list(start_group_for_cluster(context, specs))
 
 
 FLAVOR = SimFlavor()

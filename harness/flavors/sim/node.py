@@ -6,8 +6,9 @@ network alias is the node's name (a multi-node container has every node's name a
 handle of one node (the `Node` contract's verbs): `kill()` makes that node die abruptly inside its process
 (connections reset, no MCMP goodbye; the container and its address stay), `stop()` is the Java-like graceful
 stop, `start()` brings it back as a fresh node.
-Sim-only faults (freeze, delay, 5xx, load, no STATUS, flapping, omitted StickySessionForce, re-registering
-from another port or host) go through `set_faults()` / `SimNodeControl`.
+The sim's own faults are the harness's FaultSpecs (harness.spec.faults NODE_PROGRAM_FAULTS: Freeze,
+Slowness, ErrorReplies, ReportLoad, NoStatus, Flap, NoStickyForce, Exit, Reregister): `SimNode.apply_fault()`
+posts `fault.to_dict()` to the control endpoint and returns the heal (`harness.run.faults` calls it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import docker
 import requests
 
 from harness.machinery import images
-from harness.spec.faults import FaultSpec, Slowness
+from harness.spec.faults import Exit, FaultSpec
 from harness.spec.node import Advertise, Discovery, NodeSpec, StaticProxies
 from harness.machinery.containers import ContainerExited, container_alive, container_ip, container_logs
 from harness.machinery.resources import Resources
@@ -35,9 +36,11 @@ SPEC_PATH = "/etc/simnode/spec.json"
 READY_LINE = "simnode: ready"
 FIRST_PORT = 8080
 _HARNESS_DIR = Path(__file__).resolve().parents[2]
-# What the sim image ships of the harness (standard library only): the protocol layer and its package faces.
+# What the sim image ships of the harness (standard library only, closed under imports): the protocol layer and
+# the descriptions the node validates its configuration and faults with.
 SHIPPED_MODULES = ("__init__.py", "protocol/__init__.py", "protocol/mcmp.py", "protocol/mcmp_client.py",
-                   "protocol/advertise.py")
+                   "protocol/advertise.py", "spec/__init__.py", "spec/base.py", "spec/balancer.py", "spec/node.py",
+                   "spec/faults.py", "spec/fault_words.py", "spec/jk.py")
 
 
 class SimNodeError(RuntimeError):
@@ -79,17 +82,6 @@ def pack_ports(specs: Sequence[NodeSpec], control_port: int = CONTROL_PORT,
     return tuple(packed)
 
 
-_NOT_SIM = ("jk", "ajp")  # mod_jk worker and AJP connector settings: no sim field, refused by its flavor
-
-
-def _sim_node(spec: NodeSpec, index: int) -> dict[str, Any]:
-    data = spec.to_dict()
-    for name in _NOT_SIM:
-        if data.pop(name) is not None:
-            raise SpecError(f"nodes[{index}].{name}", "the sim has no mod_jk worker or AJP connector settings")
-    return data
-
-
 def sim_config(specs: Sequence[NodeSpec], discovery: Discovery, *, control_port: int = CONTROL_PORT,
                host: Optional[str] = None, advertise_interface: Optional[str] = None,
                log_level: str = "info", mcmp_workers: int = 0) -> dict[str, Any]:
@@ -98,7 +90,7 @@ def sim_config(specs: Sequence[NodeSpec], discovery: Discovery, *, control_port:
     for i, spec in enumerate(specs):
         if spec.flavor != "sim":
             raise SpecError(f"nodes[{i}].flavor", f"got {spec.flavor!r}; only 'sim' nodes run in a sim container")
-    return {"nodes": [_sim_node(s, i) for i, s in enumerate(specs)], "discovery": discovery_dict(discovery),
+    return {"nodes": [s.to_dict() for s in specs], "discovery": discovery_dict(discovery),
             "control_port": control_port, "host": host, "advertise_interface": advertise_interface,
             "log_level": log_level, "mcmp_workers": mcmp_workers}
 
@@ -148,14 +140,15 @@ class SimNodeControl:
     def transcript(self, node: Optional[str] = None) -> dict[str, Any]:
         return dict(self._get("/transcript", **({"node": node} if node else {})))
 
-    def set_faults(self, node: Optional[str] = None, **faults: Any) -> dict[str, Any]:
-        """freeze=, delay_ms=, error= (5xx or None), load= (-1..100 or None), no_status=, flap=(up, down) or
-        None, no_sticky_force=, clear=True (start from a healthy node)."""
-        if "flap" in faults and faults["flap"] is not None:
-            faults["flap"] = list(faults["flap"])
-        return dict(self._post("/fault", {**_node(node), **faults}))
+    def apply_fault(self, fault: FaultSpec) -> dict[str, Any]:
+        """Apply one of the sim's faults (a NODE_PROGRAM_FAULTS FaultSpec naming one of this container's nodes)."""
+        return dict(self._post("/fault", {"apply": [fault.to_dict()]}))
+
+    def heal_fault(self, fault: FaultSpec) -> dict[str, Any]:
+        return dict(self._post("/fault", {"heal": [fault.to_dict()]}))
 
     def clear_faults(self, node: Optional[str] = None) -> dict[str, Any]:
+        """Every toggle off (of `node`, or of every node of the container)."""
         return dict(self._post("/fault", {**_node(node), "clear": True}))
 
     def crash(self, node: str) -> None:
@@ -200,6 +193,7 @@ class SimContainer:
     address: str
     control: SimNodeControl
     config: dict[str, Any] = field(repr=False, default_factory=dict)
+    network: Any = field(repr=False, default=None)
 
     def node(self, name: str) -> "SimNode":
         for spec in self.specs:
@@ -226,6 +220,23 @@ class SimContainer:
             container_alive(self.container, tail=60)
         except ContainerExited as exc:
             raise SimNodeError(f"sim {exc}") from exc
+
+    def aliases(self) -> list[str]:
+        return [s.name for s in self.specs] + ([self.name] if len(self.specs) > 1 else [])
+
+    def exited(self) -> Optional[int]:
+        """The exit code once the container has stopped, else None."""
+        sdk = self.container.get_wrapped_container()
+        sdk.reload()
+        return int(sdk.attrs["State"]["ExitCode"]) if sdk.status in ("exited", "dead") else None
+
+    def start_again(self, timeout: float = 30.0) -> None:
+        """After the process exited: the container starts again at the same address (pinned) and is ready."""
+        sdk = self.container.get_wrapped_container()
+        self.network.disconnect(sdk, force=True)
+        self.network.connect(sdk, aliases=self.aliases(), ipv4_address=self.address)
+        sdk.start()
+        self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Until the process logged its ready line; fails at once with the log when it exited."""
@@ -300,19 +311,28 @@ class SimNode:
         self.control.restart(self.name)
         self.wait_ready(timeout)
 
-    def set_faults(self, **faults: Any) -> dict[str, Any]:
-        return self.control.set_faults(self.name, **faults)
-
     def apply_fault(self, fault: FaultSpec) -> Callable[[], None]:
-        """The sim's own faults (its flavor declares them): slowness delays its replies."""
-        if isinstance(fault, Slowness):
-            self.control.set_faults(self.name, delay_ms=fault.delay_ms)
+        """Apply one of the sim's own faults to this node now; returns its heal."""
+        if isinstance(fault, Exit):
+            return self._exit(fault)
+        self.control.apply_fault(fault)
+        return lambda: self.heal_fault(fault)
 
-            def heal() -> None:
-                self.control.set_faults(self.name, delay_ms=0)
+    def heal_fault(self, fault: FaultSpec) -> None:
+        """Undo `fault` (also a start fault of NodeSpec.faults, which has no block of its own)."""
+        self.control.heal_fault(fault)
 
-            return heal
-        raise SimNodeError(f"sim node {self.name}: no runtime handling for fault {fault.kind}")
+    def _exit(self, fault: Exit) -> Callable[[], None]:
+        self.control.apply_fault(fault)
+        wait_until(lambda: self.group.exited() is not None, timeout=15, interval=0.1,
+                   what=f"the sim container of {self.name} to exit", describe=lambda: self.logs()[-1000:])
+
+        def start_again() -> None:
+            self.group.start_again()
+            for node in self.group.nodes():
+                node.wait_ready()
+
+        return start_again
 
     def logs(self) -> str:
         return self.group.logs()
@@ -337,13 +357,14 @@ def start_sim_container(scope: Resources, image: str, network: Any, specs: Seque
                         mcmp_workers=mcmp_workers)
     name = name or (specs[0].name if len(specs) == 1 else f"sims-{specs[0].name}-{len(specs)}")
     # Every node's name is a network alias of its container (HOUSE rule 8), plus the container's own name.
-    aliases = [s.name for s in specs] + ([name] if len(specs) > 1 else [])
+    aliases = [s.name for s in specs] + ([name] if len(specs) > 1 else [])  # SimContainer.aliases()
     container = scope.container(
         image, name=name, role="node", network=network, alias=aliases, ipv4=ipv4,
         env={"SIMNODE_SPEC_FILE": SPEC_PATH}, files={SPEC_PATH: json.dumps(config).encode()}, cap_add=["NET_ADMIN"],
     )
     address = container_ip(container, network.name)
-    group = SimContainer(name, container, tuple(specs), address, SimNodeControl(address, control_port), config)
+    group = SimContainer(name, container, tuple(specs), address, SimNodeControl(address, control_port), config,
+                         network)
     if wait:
         group.wait_ready(timeout)
     return group
@@ -376,8 +397,19 @@ def start_sim_nodes(scope: Resources, image: str, network: Any, specs: Sequence[
     return groups
 
 
+def start_group_for_cluster(context: Any, specs: Sequence[NodeSpec], timeout: float = 30.0) -> list[SimNode]:
+    """The cluster's starter for several sim nodes in one container (one process hosting them all)."""
+    image = sim_image(context.scope.client)
+    group = start_sim_container(context.scope, image, context.network, specs, context.topology.discovery,
+                                timeout=timeout)
+    nodes = group.nodes()
+    for node in nodes:
+        node.wait_ready(timeout)
+    return nodes
+
+
 __all__ = [
     "CONTROL_PORT", "IMAGE_NAME", "READY_LINE", "SimContainer", "SimNode", "SimNodeControl", "SimNodeError",
     "chunks", "discovery_dict", "image_request", "pack_ports", "sim_config", "sim_image",
-    "start_sim_container", "start_sim_node", "start_sim_nodes",
+    "start_group_for_cluster", "start_sim_container", "start_sim_node", "start_sim_nodes",
 ]

@@ -53,9 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     if check_only:
         print(f"simnode: configuration OK ({len(config.nodes)} nodes)")
         return 0
+    from simnode.control import control_handler
     from simnode.runtime import Runtime
 
-    runtime = Runtime(config)
+    runtime = Runtime(config, control_handler)
     try:
         runtime.start()
     except OSError as exc:

@@ -4,8 +4,11 @@
     GET  /state                       every node: faults, HTTP counters, MCMP state per proxy; discovery
     GET  /transcript[?node=N]         per proxy: the last registration, graceful stop and error replies, raw
                                       request and reply bytes (latin-1 text)
-    POST /fault    {"node": N?, "clear": true?, "freeze": true, "delay_ms": 200, "error": 503, "load": 0,
-                    "no_status": true, "flap": [up_s, down_s] | null, "no_sticky_force": true}
+    POST /fault    {"apply": [FaultSpec dict, ...]?, "heal": [FaultSpec dict, ...]?, "clear": true?, "node": N?}
+                   the harness's fault vocabulary (harness.spec.faults NODE_PROGRAM_FAULTS), each dict as
+                   FaultSpec.to_dict() makes it, e.g. {"kind": "slowness", "node": "node1", "delay_ms": 200};
+                   "clear" first switches every toggle of N (absent: of every node) off. Answers each
+                   touched node's toggles.
     POST /crash    {"node": N}        die abruptly (listener closed, connections reset, no MCMP goodbye)
     POST /restart  {"node": N}        come back as a fresh node after crash or stop
     POST /stop     {"node": N?}       graceful stop (DISABLE-APP, drain, STOP-APP, REMOVE-APP); 202
@@ -21,14 +24,13 @@ Runs on the loop thread: nothing here blocks (MCMP work goes to the scheduler's 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
-from simnode.faults import update_faults
+from harness.spec.base import SpecError
+from simnode.faults import parse_fault_body
 from simnode.httpwire import Request, Response
-
-if TYPE_CHECKING:
-    from simnode.runtime import Runtime, SimNode
+from simnode.runtime import FaultRefused, Runtime, SimNode
 
 
 class ControlError(ValueError):
@@ -65,12 +67,22 @@ def _nodes(runtime: Runtime, data: dict[str, Any], required: bool = False) -> li
 
 
 def _fault(runtime: Runtime, data: dict[str, Any]) -> Response:
-    result = {}
-    for node in _nodes(runtime, data):
-        faults = update_faults(node.app.faults, data, ControlError)
-        runtime.set_faults(node, faults)
-        result[node.config.name] = faults.to_dict()
-    return _reply(200, result)
+    try:
+        apply, heal = parse_fault_body(data, tuple(runtime.nodes))
+    except SpecError as exc:
+        raise ControlError(exc.field, exc.message) from None
+    touched = _nodes(runtime, data) if data.get("clear") is True else []
+    for node in touched:
+        runtime.clear(node)
+    try:
+        for fault in heal:
+            runtime.heal(fault)
+        for fault in apply:
+            runtime.apply(fault)
+    except (FaultRefused, OSError) as exc:  # OSError: a Reregister port that cannot be opened here
+        raise ControlError("heal" if heal else "apply", str(exc), 409) from None
+    names = {n.config.name for n in touched} | {f.node for f in apply + heal}
+    return _reply(200, {name: runtime.nodes[name].app.faults.to_dict() for name in sorted(names)})
 
 
 def _each(action: Callable[[SimNode], object], required: bool = False) -> Callable[[Runtime, dict[str, Any]], Response]:

@@ -7,29 +7,39 @@ the scheduler's pool, never on the loop thread.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
 import sys
 import time
 from concurrent.futures import Future, wait
-from typing import Any
+from typing import Any, Callable
 
+from harness.spec.faults import Exit, Kill, NodeFault, NoStickyForce, Reregister
 from simnode.agent import McmpAgent, ProxyLink
 from simnode.app import AppState, handle
-from simnode.config import SimConfig, NodeConfig
+from simnode.config import NodeConfig, SimConfig
 from simnode.discovery import AdvertiseWatcher
-from simnode.faults import Faults
+from simnode.faults import HEALTHY, Faults, initial_faults, is_toggle, switched
 from simnode.loop import Listener, Loop, Timer
+from simnode.scheduler import Scheduler
 
 log = logging.getLogger("simnode")
 READY_LINE = "simnode: ready"
+Handler = Callable[[Any], Any]  # an HTTP request -> its response (simnode.httpwire)
+
+
+class FaultRefused(ValueError):
+    """A fault the runtime cannot apply or heal now (the message says why)."""
 
 
 class SimNode:
     def __init__(self, config: NodeConfig, runtime: "Runtime") -> None:
         self.config = config
-        self.app = AppState(config.name, config.contexts, config.faults.faults)
+        self.start_faults = config.start_faults()
+        toggles = tuple(s.fault for s in self.start_faults if s.after_s is None and is_toggle(s.fault))
+        self.app = AppState(config.name, config.contexts, initial_faults(toggles))
         self.listener = Listener(runtime.loop, config.http_port, self.handle, name=config.name)
         self.agent = McmpAgent(config, self.app, host_for=runtime.host_for)
         self.flap_timer: Timer | None = None
@@ -50,16 +60,16 @@ class SimNode:
 
 
 class Runtime:
-    def __init__(self, config: SimConfig) -> None:
+    """`control(runtime)` builds the control endpoint's handler (simnode.control.control_handler): handed
+    in, so this module does not import the control module that drives it."""
+
+    def __init__(self, config: SimConfig, control: Callable[[Runtime], Handler]) -> None:
         self.config = config
         self.loop = Loop()
         self.started = time.time()
         self.nodes = {n.name: SimNode(n, self) for n in config.nodes}
-        from simnode.control import control_handler  # late: control imports this module's types
-        from simnode.scheduler import Scheduler
-
         self.scheduler = Scheduler(workers=config.mcmp_workers or min(4, max(2, len(self.nodes))))
-        self.control = Listener(self.loop, config.control_port, control_handler(self), name="control")
+        self.control = Listener(self.loop, config.control_port, control(self), name="control")
         self.watcher: AdvertiseWatcher | None = None
         if config.discovery.kind == "advertise":
             self.watcher = AdvertiseWatcher(config.discovery, config.advertise_interface, self.add_proxy)
@@ -85,17 +95,18 @@ class Runtime:
                  max(ports), self.config.control_port, self.config.discovery.kind)
 
     def _plan(self, node: SimNode) -> None:
-        """Start-time fault plan (loop timers; called before the loop thread runs)."""
-        plan, name = node.config.faults, node.config.name
-        if plan.faults.flap:
+        """Start-time faults (loop timers; called before the loop thread runs): toggles without a delay are on
+        already; the rest is applied later (a reregister without delay: after the status interval)."""
+        if node.app.faults.flap:
             self._start_flap(node)
-        if plan.crash_after_s is not None:
-            self.loop.call_later(plan.crash_after_s, lambda: self.crash(name))
-        if plan.exit_after_s is not None:
-            self.loop.call_later(plan.exit_after_s, lambda: self.exit(137))
-        if plan.reregister_port is not None or plan.reregister_host is not None:
-            after = plan.reregister_after_s if plan.reregister_after_s is not None else node.config.status_interval_s
-            self.loop.call_later(after, lambda: self.reregister(name, plan.reregister_port, plan.reregister_host))
+        for start in node.start_faults:
+            fault = start.fault
+            if start.after_s is None and is_toggle(fault):
+                continue
+            after = start.after_s
+            if after is None:
+                after = node.config.status_interval_s if isinstance(fault, Reregister) else 0.0
+            self.loop.call_later(after, functools.partial(self.apply, fault))
 
     def add_proxy(self, host: str, port: int) -> None:
         """Any thread: every node learns a balancer and registers with it at once."""
@@ -152,6 +163,42 @@ class Runtime:
         node.listener.close()
 
     # ---- faults and commands (loop thread unless stated) ------------------------------------------
+
+    def apply(self, fault: NodeFault) -> None:
+        """Loop thread: break `fault.node` the way `fault` says (toggles stay on until healed)."""
+        node = self.nodes[fault.node]
+        if is_toggle(fault):
+            self.set_faults(node, switched(node.app.faults, fault, True))
+            if isinstance(fault, NoStickyForce):  # the balancer sees CONFIG only: send it again now
+                self.reregister(fault.node, None, None)
+        elif isinstance(fault, Kill):
+            self.crash(fault.node)
+        elif isinstance(fault, Exit):
+            code = fault.code
+            self.loop.call_later(0.05, lambda: self.exit(code))  # let the control answer leave first
+        elif isinstance(fault, Reregister):
+            self.reregister(fault.node, fault.port, fault.host)
+        else:
+            raise FaultRefused(f"the sim cannot apply {fault.describe()}")
+
+    def heal(self, fault: NodeFault) -> None:
+        """Loop thread: undo `fault` (a healed Reregister registers again from the node's own port and host)."""
+        node = self.nodes[fault.node]
+        if is_toggle(fault):
+            self.set_faults(node, switched(node.app.faults, fault, False))
+            if isinstance(fault, NoStickyForce):
+                self.reregister(fault.node, None, None)
+        elif isinstance(fault, Kill):
+            self.restart(fault.node)
+        elif isinstance(fault, Reregister):
+            with node.agent.lock:
+                node.agent.host_override = None
+            self.reregister(fault.node, node.config.http_port, None)
+        else:
+            raise FaultRefused(f"the sim cannot heal {fault.describe()} itself (start its container again)")
+
+    def clear(self, node: SimNode) -> None:
+        self.set_faults(node, HEALTHY)
 
     def set_faults(self, node: SimNode, faults: Faults) -> None:
         flap_changed = faults.flap != node.app.faults.flap
