@@ -13,6 +13,7 @@ from typing import Any, Callable, Generator, Iterator, Optional
 
 import pytest
 
+from harness.entry import run_report_plugin
 from harness.flavors import registry
 from harness.flavors.httpd_modcluster.flavor import source_for
 from harness.spec import settings
@@ -37,6 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default = f" (default: {option.default})" if option.default else ""
         group.addoption(option.flag, dest=option.dest, default=None,
                         help=f"{option.help}{default}; env {option.env}", **extra)
+    run_report_plugin.add_option(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,6 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except OptionError as exc:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[_OPTIONS] = options
+    config.pluginmanager.register(run_report_plugin.RunReportPlugin(config, options), run_report_plugin.NAME)
     settings.set_progress_sink(lambda line: _live_line(config, line))
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
@@ -225,6 +228,7 @@ def scenario(docker_client: Any, harness_options: HarnessOptions, request: pytes
     folder = run.finish(failed=_failed(request.node))
     if folder is not None:
         print(f"\n[harness] evidence: {folder}")
+        _report_evidence(request.config, [request.node.nodeid], folder)
 
 
 @pytest.fixture(scope="module")
@@ -242,6 +246,15 @@ def module_scenario(docker_client: Any, harness_options: HarnessOptions,
     folder = run.finish(failed=failed)
     if folder is not None:
         print(f"\n[harness] evidence: {folder}")
+        _report_evidence(request.config, [i.nodeid for i in request.session.items if i.nodeid.startswith(prefix)],
+                         folder)
+
+
+def _report_evidence(config: pytest.Config, nodeids: list[str], folder: Any) -> None:
+    """The run report links each test to its evidence folder."""
+    report = run_report_plugin.plugin(config)
+    if report is not None:
+        report.evidence(nodeids, folder)
 
 
 def _short(name: str) -> str:
