@@ -49,7 +49,8 @@ class Combination:
             parts += [self.source_label or Path(self.source).name, self.mode]
         elif self.mode != "proxy_cluster":
             parts.append(self.mode)
-        parts.append(f"wildfly {self.wildfly}")
+        if self.node == "wildfly" or self.balancer == "undertow":  # the flavors that use a WildFly
+            parts.append(f"wildfly {self.wildfly}")
         return " / ".join(parts)
 
     @property

@@ -145,7 +145,8 @@ _CSS = """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222} table{b
 td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:.88em;text-align:left;max-width:22em}
 th{background:#f3f3f3} .passed{background:#e8f5e9} .failed,.error,.missing{background:#ffebee}
 .skipped{background:#f5f5f5;color:#666} .refused{background:#eceff1;color:#555;font-style:italic}
-.odd{outline:3px solid #ff6f00;outline-offset:-3px} tr.differs th.row{background:#fff3e0} .small{font-size:.85em;color:#555}"""
+.odd{outline:3px solid #ff6f00;outline-offset:-3px} tr.differs th.row{background:#fff3e0}
+.small{font-size:.85em;color:#555}"""
 
 
 def _link(target: str | None, base: Path, text: str) -> str:
@@ -158,7 +159,8 @@ def _cell_html(cell: Cell | None, odd: bool, base: Path) -> str:
     if cell is None:
         return f"<td class='missing{' odd' if odd else ''}'>no result</td>"
     times = f"<div>failover {', '.join(f'{t:.2f} s' for t in cell.failover_s)}</div>" if cell.failover_s else ""
-    detail = f"<div class='small'>{esc(cell.verdicts or cell.message[:200])}</div>" if cell.verdicts or cell.message else ""
+    text = cell.verdicts or cell.message[:200]
+    detail = f"<div class='small'>{esc(text)}</div>" if text else ""
     links = " ".join(x for x in (_link(cell.report, base, "report"), _link(cell.evidence, base, "evidence")) if x)
     return (f"<td class='{cell.outcome}{' odd' if odd else ''}'><b>{esc(cell.outcome)}</b>{times}{detail}"
             f"<div class='small'>{links}</div></td>")
@@ -166,7 +168,8 @@ def _cell_html(cell: Cell | None, odd: bool, base: Path) -> str:
 
 def _header(col: Column, base: Path) -> str:
     if col.combo.refused:
-        return f"<th class='refused'>{esc(col.combo.label)}<div class='small'>refused: {esc(col.combo.refused)}</div></th>"
+        reason = esc(col.combo.refused)
+        return f"<th class='refused'>{esc(col.combo.label)}<div class='small'>refused: {reason}</div></th>"
     note = f"<div class='small'>{esc(col.problem)}</div>" if col.problem else ""
     log = _link(str((col.folder / "pytest.log").resolve()), base, "pytest.log")
     return (f"<th>{esc(col.combo.label)}<div class='small'>{esc(col.combo.outcome)}, {col.combo.seconds:.0f} s "
@@ -178,7 +181,7 @@ def render(table: Table, base: Path) -> str:
     body = []
     for row in table.rows:
         odd = table.odd_cells(row)
-        cells = "".join(("<td class='refused'>refused</td>" if not c.ran else _cell_html(c.cells.get(row), i in odd, base))
+        cells = "".join(_cell_html(c.cells.get(row), i in odd, base) if c.ran else "<td class='refused'>refused</td>"
                         for i, c in enumerate(table.columns))
         body.append(f"<tr class='{'differs' if table.differs(row) else ''}'><th class='row'>{esc(row)}"
                     f"{' <b>(differs)</b>' if table.differs(row) else ''}</th>{cells}</tr>")
@@ -205,7 +208,8 @@ def markdown(table: Table) -> str:
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     for col in table.columns:
         if col.combo.refused or col.problem:
-            lines.append(f"\n- {col.combo.label}: {(col.combo.refused and 'refused: ' + col.combo.refused) or col.problem}")
+            why = f"refused: {col.combo.refused}" if col.combo.refused else col.problem
+            lines.append(f"\n- {col.combo.label}: {why}")
     return "\n".join(lines) + "\n"
 
 
