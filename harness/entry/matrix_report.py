@@ -131,7 +131,8 @@ def column(combo: Combination, folder: Path) -> Column:
 
 
 def build(results: Sequence[tuple[Combination, Path]]) -> Table:
-    columns = [column(combo, folder) for combo, folder in results]
+    """Columns in the given order, refused combinations last."""
+    columns = sorted((column(combo, folder) for combo, folder in results), key=lambda c: not c.ran)
     rows = sorted({key for c in columns for key in c.cells})
     return Table(columns, rows)
 
@@ -142,7 +143,8 @@ def esc(value: object) -> str:
 
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222} table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:.88em;text-align:left;max-width:22em}
+td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:.88em;text-align:left;max-width:15em;
+overflow-wrap:anywhere} th.row{max-width:24em;font-weight:normal}
 th{background:#f3f3f3} .passed{background:#e8f5e9} .failed,.error,.missing{background:#ffebee}
 .skipped{background:#f5f5f5;color:#666} .refused{background:#eceff1;color:#555;font-style:italic}
 .odd{outline:3px solid #ff6f00;outline-offset:-3px} tr.differs th.row{background:#fff3e0}
@@ -166,13 +168,23 @@ def _cell_html(cell: Cell | None, odd: bool, base: Path) -> str:
             f"<div class='small'>{links}</div></td>")
 
 
+def _label(combo: Combination) -> str:
+    return "<br>".join(esc(part) for part in combo.label.split(" / "))
+
+
+def _row_label(row: str) -> str:
+    """'scenarios.failover.test_kill::test_x' -> the test name, its module small below."""
+    module, _, name = row.partition("::")
+    return f"<b>{esc(name)}</b><div class='small'>{esc(module)}</div>"
+
+
 def _header(col: Column, base: Path) -> str:
     if col.combo.refused:
         reason = esc(col.combo.refused)
-        return f"<th class='refused'>{esc(col.combo.label)}<div class='small'>refused: {reason}</div></th>"
+        return f"<th class='refused'>{_label(col.combo)}<div class='small'>refused: {reason}</div></th>"
     note = f"<div class='small'>{esc(col.problem)}</div>" if col.problem else ""
     log = _link(str((col.folder / "pytest.log").resolve()), base, "pytest.log")
-    return (f"<th>{esc(col.combo.label)}<div class='small'>{esc(col.combo.outcome)}, {col.combo.seconds:.0f} s "
+    return (f"<th>{_label(col.combo)}<div class='small'>{esc(col.combo.outcome)}, {col.combo.seconds:.0f} s "
             f"{log}</div>{note}</th>")
 
 
@@ -183,7 +195,7 @@ def render(table: Table, base: Path) -> str:
         odd = table.odd_cells(row)
         cells = "".join(_cell_html(c.cells.get(row), i in odd, base) if c.ran else "<td class='refused'>refused</td>"
                         for i, c in enumerate(table.columns))
-        body.append(f"<tr class='{'differs' if table.differs(row) else ''}'><th class='row'>{esc(row)}"
+        body.append(f"<tr class='{'differs' if table.differs(row) else ''}'><th class='row'>{_row_label(row)}"
                     f"{' <b>(differs)</b>' if table.differs(row) else ''}</th>{cells}</tr>")
     differing = sum(table.differs(r) for r in table.rows)
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>harness matrix</title><style>{_CSS}</style>"
