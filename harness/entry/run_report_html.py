@@ -69,12 +69,27 @@ def _info_table(info: dict[str, Any]) -> str:
     return f"<table>{rows}</table>"
 
 
+def _plain(entry: TestEntry) -> bool:
+    """A test with nothing to look at: it did not fail and has no verdicts or load."""
+    interesting = entry.outcome in ("failed", "error", "xpassed", "unknown")
+    return not interesting and not entry.verdicts and not entry.timelines
+
+
+def _indexes(entries: list[TestEntry], base: Path) -> str:
+    """Failures and tests with verdicts in the open; the plain others folded away."""
+    shown, plain = [e for e in entries if not _plain(e)], [e for e in entries if _plain(e)]
+    folded = (f"<details><summary>{len(plain)} other test(s) without verdicts or load</summary>"
+              f"{_index(plain, base)}</details>") if plain else ""
+    return (_index(shown, base) if shown else "") + folded
+
+
 def _index(entries: list[TestEntry], base: Path) -> str:
     rows = []
     for entry in entries:
         anchor = _anchor(entry.nodeid)
         rows.append(f"<tr><td>{badge(entry.outcome)}</td><td><a href='#{anchor}'>{esc(entry.nodeid)}</a></td>"
-                    f"<td>{entry.duration_s:.1f} s</td><td>{esc(verdict_line(entry.verdicts))}</td>"
+                    f"<td style='white-space:nowrap'>{entry.duration_s:.1f} s</td>"
+                    f"<td>{esc(verdict_line(entry.verdicts))}</td>"
                     f"<td>{link(entry.evidence, base, 'evidence')}</td></tr>")
     head = "<tr><th>outcome</th><th>test</th><th>time</th><th>verdicts</th><th>evidence</th></tr>"
     return f"<table>{head}{''.join(rows)}</table>"
@@ -188,7 +203,7 @@ def render(collector: Collector, base: Path, title: str = "harness run report") 
     sections = "".join(_test_section(e, base, script is not None) for e in detailed)
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>{_CSS}</style>"
             f"{plot_js}</head><body><h1>{esc(title)}</h1><p>{esc(counts) or 'no tests'}</p>"
-            f"{_info_table(collector.info)}<h2>Tests (failures first)</h2>{_index(entries, base)}{sections}"
+            f"{_info_table(collector.info)}<h2>Tests (failures first)</h2>{_indexes(entries, base)}{sections}"
             "</body></html>\n")
 
 

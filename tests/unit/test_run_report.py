@@ -167,3 +167,11 @@ def test_write_saves_the_page_and_the_data_for_the_matrix(tmp_path: Path) -> Non
     assert saved.tests["s::failing"].outcome == "failed"
     assert saved.tests["s::failing"].failover_s == [12.0]
     assert json.loads(path.with_suffix(".json").read_text())["counts"] == {"failed": 1, "passed": 1}
+
+
+def test_plain_passing_tests_are_folded_away_below_the_ones_with_something_to_see(tmp_path: Path) -> None:
+    collector = _collector_with_failure(tmp_path)
+    collector.outcome("u::plain", "call", "passed", 0.1, "")
+    page = run_report_html.render(collector, tmp_path)
+    folded = page.index("other test(s) without verdicts or load")
+    assert page.index("s::failing") < folded < page.index("u::plain")
