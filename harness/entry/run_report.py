@@ -86,7 +86,7 @@ def timeline(history: History, label: str = "load0") -> dict[str, Any] | None:
         "rps": {node: [c / bucket for c in counts] for node, counts in sorted(per_node.items())},
         "errors": [c / bucket for c in errors],
         "samples": samples,
-        "windows": [{"kind": w.kind, "target": w.target, "start": round(w.start - t0, 3),
+        "windows": [{"kind": w.kind, "target": ",".join(w.targets), "start": round(w.start - t0, 3),
                      "end": None if w.end is None else round(w.end - t0, 3), "detail": w.detail}
                     for w in history.windows],
         "moves": [{"t": round(m.t - t0, 3), "session": m.session, "user": m.user, "from": m.left, "to": m.to,
