@@ -7,14 +7,16 @@ an engine; without one they are reported as skipped with the reason, or fail the
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from typing import Any, Callable, Generator, Iterator, Optional
 
 import pytest
 
+from harness.entry import run_report_plugin
 from harness.flavors import registry
-from harness.flavors.httpd_modcluster.flavor import source_for
+from harness.flavors.httpd_modcluster.flavor import apply_default_source, source_for
 from harness.spec import settings
 from harness.spec.options import OPTIONS, HarnessOptions, OptionError
 
@@ -37,6 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default = f" (default: {option.default})" if option.default else ""
         group.addoption(option.flag, dest=option.dest, default=None,
                         help=f"{option.help}{default}; env {option.env}", **extra)
+    run_report_plugin.add_option(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,19 +48,36 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.configure_testcontainers()
     try:  # a bad HARNESS_* value or an input given but unusable: a usage error naming it, before any test
         options = HarnessOptions.from_pytest(config)
+        options = _default_source(config, options)
         registry.check_options(options)
     except OptionError as exc:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[_OPTIONS] = options
+    config.pluginmanager.register(run_report_plugin.RunReportPlugin(config, options), run_report_plugin.NAME)
     settings.set_progress_sink(lambda line: _live_line(config, line))
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
 
 
+def _default_source(config: pytest.Config, options: HarnessOptions) -> HarnessOptions:
+    """The pinned mod_cluster release when no source is given and upstream answers (else one line saying
+    so). Decided once: the choice goes to pytest-xdist workers through the environment."""
+    if hasattr(config, "workerinput"):
+        return apply_default_source(options, balancer_given=True, probe=lambda url: False)[0]
+    given = config.getoption("harness_balancer") is not None or bool(os.environ.get("HARNESS_BALANCER"))
+    chosen, note = apply_default_source(options, balancer_given=given)
+    config.stash[_SOURCE_NOTE] = note
+    if chosen.modcluster_source and chosen.modcluster_source != options.modcluster_source:
+        os.environ["HARNESS_BALANCER"] = chosen.balancer
+        os.environ["HARNESS_MODCLUSTER_SOURCE"] = chosen.modcluster_source
+    return chosen
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Say what is under test: flavors, and the mod_cluster source's release when one is given."""
     options = config.stash[_OPTIONS]
-    lines = [f"harness run {settings.run_id()}: balancer={options.balancer} node={options.node} "
+    lines = [config.stash.get(_SOURCE_NOTE, "")] if config.stash.get(_SOURCE_NOTE, "") else []
+    lines += [f"harness run {settings.run_id()}: balancer={options.balancer} node={options.node} "
              f"wildfly={options.wildfly_version}"]
     if options.modcluster_source:  # checked usable at configure time
         source = source_for(options.modcluster_source)
@@ -82,6 +102,7 @@ def _sigterm_as_interrupt(signum: int, frame: Any) -> None:
 
 
 _OPTIONS = pytest.StashKey[HarnessOptions]()
+_SOURCE_NOTE = pytest.StashKey[str]()
 _ENGINE = pytest.StashKey[tuple[Optional[object], str]]()
 
 
@@ -225,6 +246,7 @@ def scenario(docker_client: Any, harness_options: HarnessOptions, request: pytes
     folder = run.finish(failed=_failed(request.node))
     if folder is not None:
         print(f"\n[harness] evidence: {folder}")
+        _report_evidence(request.config, [request.node.nodeid], folder)
 
 
 @pytest.fixture(scope="module")
@@ -242,6 +264,15 @@ def module_scenario(docker_client: Any, harness_options: HarnessOptions,
     folder = run.finish(failed=failed)
     if folder is not None:
         print(f"\n[harness] evidence: {folder}")
+        _report_evidence(request.config, [i.nodeid for i in request.session.items if i.nodeid.startswith(prefix)],
+                         folder)
+
+
+def _report_evidence(config: pytest.Config, nodeids: list[str], folder: Any) -> None:
+    """The run report links each test to its evidence folder."""
+    report = run_report_plugin.plugin(config)
+    if report is not None:
+        report.evidence(nodeids, folder)
 
 
 def _short(name: str) -> str:

@@ -24,6 +24,7 @@ from typing import Iterator, Mapping, Optional
 import docker
 import docker.errors
 
+from harness.machinery.locks import cross_process_lock
 from harness.spec import settings
 
 BASE_REPOSITORY = "mc-harness/base"
@@ -106,7 +107,7 @@ def _find(client: docker.DockerClient, tag: str) -> Optional[str]:
 def ensure_base(client: docker.DockerClient) -> str:
     """The base image tag (Debian bookworm): present, pulled, or bootstrapped with mmdebstrap."""
     tag = f"{BASE_REPOSITORY}:{BASE_SUITE}"
-    with _lock:
+    with _lock, cross_process_lock(f"image-{tag}"):  # parallel workers: one builds, the others reuse
         if _find(client, tag):
             return tag
         for candidate in BASE_PULL_CANDIDATES:
@@ -159,7 +160,7 @@ def build(client: docker.DockerClient, request: ImageRequest) -> str:
     full = ImageRequest(request.name, args, request.extra)
     digest = context_hash(full, base_id)
     tag = f"mc-harness/{request.name}:{digest}"
-    with _lock:
+    with _lock, cross_process_lock(f"image-{tag}"):
         if tag in _built or _find(client, tag):
             _built[tag] = tag
             return tag

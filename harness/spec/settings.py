@@ -29,7 +29,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IMAGES_DIR = PROJECT_ROOT / "images"
 LOCUSTFILES_DIR = PROJECT_ROOT / "locustfiles"
 
-_RUN_ID = os.environ.get("HARNESS_RUN_ID") or uuid.uuid4().hex[:10]
+# a pytest-xdist worker of a run given HARNESS_RUN_ID gets its own id (its objects are its own to sweep)
+_RUN_ID = "-".join(filter(None, (os.environ.get("HARNESS_RUN_ID") or uuid.uuid4().hex[:10],
+                                 os.environ.get("PYTEST_XDIST_WORKER"))))
 
 
 def run_id() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any, ClassVar, Optional
 
 from harness.flavors.base import BalancerFlavor, ClusterContext, FlavorUnavailable
@@ -22,7 +23,7 @@ def source_for(given: Optional[str]) -> modcluster_source.ModClusterSource:
 
     No source given: FlavorUnavailable (a skip naming the option). A source given that cannot be used: an
     OptionError naming --modcluster-source (an error, never a skip)."""
-    if not given:
+    if not given or given.lower() == OPT_OUT:
         raise FlavorUnavailable(NO_SOURCE)
     if given not in _SOURCES:
         try:
@@ -30,6 +31,38 @@ def source_for(given: Optional[str]) -> modcluster_source.ModClusterSource:
         except modcluster_source.SourceError as exc:
             raise OptionError(f"--modcluster-source (or HARNESS_MODCLUSTER_SOURCE) = {given!r}: {exc}") from exc
     return _SOURCES[given]
+
+
+OPT_OUT = "none"  # --modcluster-source none: no source, no default fetch
+NO_DEFAULT_ENV = "HARNESS_NO_DEFAULT_SOURCE"  # 1: never probe or fetch the pinned release
+HOW_TO_GIVE = "for httpd + mod_cluster give --modcluster-source PATH|GIT-URL@REF|ARCHIVE"
+
+
+def apply_default_source(options: HarnessOptions, *, balancer_given: bool,
+                         release: modcluster_source.PinnedRelease = modcluster_source.PINNED,
+                         probe: Any = modcluster_source.upstream_answers) -> tuple[HarnessOptions, str]:
+    """Options with the default mod_cluster source applied, and one line saying what happened ("" for none).
+
+    No source given (and no opt-out: `--modcluster-source none`, HARNESS_NO_DEFAULT_SOURCE=1), the balancer
+    left at its default or set to httpd-modcluster, proxy_cluster mode: when the upstream git host answers,
+    the pinned release is fetched (cached, commit checked) and used with the httpd-modcluster balancer;
+    when it does not, the options stay (the Undertow balancer by default) and the line says how to give one."""
+    if (options.modcluster_source or "").lower() == OPT_OUT:
+        return dataclasses.replace(options, modcluster_source=None), ""
+    opted_out = os.environ.get(NO_DEFAULT_ENV, "").lower() in ("1", "true", "yes", "on")
+    wants_httpd = not balancer_given or options.balancer == HttpdModclusterFlavor.name
+    if options.modcluster_source or opted_out or not wants_httpd or options.modcluster_mode != "proxy_cluster":
+        return options, ""
+    fallback = f"the balancer is {options.balancer}" if not balancer_given else "httpd tests are skipped"
+    if not probe(release.url):
+        return options, f"mod_cluster: {release.url} does not answer, so {fallback}; {HOW_TO_GIVE}"
+    try:
+        tree = modcluster_source.fetch_pinned(release)
+    except modcluster_source.SourceError as exc:
+        return options, f"mod_cluster: {exc}; so {fallback}; {HOW_TO_GIVE}"
+    chosen = dataclasses.replace(options, balancer=HttpdModclusterFlavor.name, modcluster_source=str(tree))
+    return chosen, (f"mod_cluster: the pinned release {release.tag} ({release.commit[:12]}) from {release.url}, "
+                    f"cached in {tree} (opt out: --modcluster-source none)")
 
 
 class HttpdModclusterFlavor(BalancerFlavor):
@@ -43,7 +76,7 @@ class HttpdModclusterFlavor(BalancerFlavor):
     inputs: ClassVar[tuple[str, ...]] = ("--modcluster-source", "--modcluster-mode")
 
     def check_options(self, options: HarnessOptions) -> None:
-        if not options.modcluster_source:
+        if not options.modcluster_source or options.modcluster_source.lower() == OPT_OUT:
             return
         source = source_for(options.modcluster_source)
         if options.modcluster_mode == "lbmethod_cluster" and source.line != "2.x":

@@ -8,6 +8,7 @@ modcluster/mod_cluster 1.3.x (`native/` with `mod_cluster_slotmem/`). Only `nati
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -133,3 +134,61 @@ def _clone(given: str) -> Path:
             raise SourceError(f"mod_cluster source {given!r}: git clone failed: {result.stderr.strip()[-500:]}")
         partial.rename(slot)
     return slot
+
+
+# --- the default source: a pinned mod_cluster release fetched when the upstream git host answers -----------
+@dataclass(frozen=True)
+class PinnedRelease:
+    url: str
+    tag: str
+    commit: str  # the tag's commit: a fetched tree with another HEAD is refused
+
+
+PINNED = PinnedRelease("https://github.com/modcluster/mod_cluster", "1.3.22.Final",
+                       "42b64bbafb597df26b7c7441e922f295b238247c")
+
+
+def upstream_answers(url: str, timeout_s: float = 3.0) -> bool:
+    """A short probe: does the git host answer at all (any HTTP reply)? file:// URLs answer when the path exists."""
+    if url.startswith("file://"):
+        return Path(url.removeprefix("file://")).exists()
+    import requests
+
+    try:
+        requests.head(url, timeout=timeout_s, allow_redirects=False)
+    except requests.RequestException:
+        return False
+    return True
+
+
+def fetch_pinned(release: PinnedRelease = PINNED) -> Path:
+    """The release's tree in the cache (cloned once at its tag), its HEAD checked against the pinned commit."""
+    if not shutil.which("git"):
+        raise SourceError(f"mod_cluster {release.tag}: the `git` tool is missing to fetch {release.url}")
+    slot = _cache_slot("pinned", f"{release.url}@{release.tag}:{release.commit}")
+    if not slot.is_dir():
+        partial = slot.with_name(f"{slot.name}.part{os.getpid()}")
+        shutil.rmtree(partial, ignore_errors=True)
+        command = ["git", "clone", "--quiet", "--depth", "1", "--branch", release.tag, release.url, str(partial)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        if result.returncode != 0:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise SourceError(f"mod_cluster {release.tag}: git clone of {release.url} failed: "
+                              f"{result.stderr.strip()[-300:]}")
+        head = _head(partial)
+        if head != release.commit:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise SourceError(f"mod_cluster {release.tag} from {release.url}: tag points at {head}, "
+                              f"expected the pinned commit {release.commit}")
+        try:
+            partial.rename(slot)
+        except OSError:  # another process finished the same fetch first
+            shutil.rmtree(partial, ignore_errors=True)
+    if _head(slot) != release.commit:
+        raise SourceError(f"mod_cluster {release.tag}: cached tree {slot} is not at {release.commit}; delete it")
+    return slot
+
+
+def _head(folder: Path) -> str:
+    result = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True, text=True)
+    return result.stdout.strip()

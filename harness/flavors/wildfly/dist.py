@@ -25,6 +25,7 @@ from typing import Mapping, Optional
 
 import requests
 
+from harness.machinery.locks import cross_process_lock
 from harness.spec import settings
 from harness.spec.balancer import BalancerSpec
 from harness.spec.node import Advertise, Discovery, NodeSpec, StaticProxies
@@ -79,15 +80,16 @@ def ensure_wildfly_archive(version: str, local_archive: Optional[str | Path] = N
     target = folder / f"wildfly-dist-{version}.tar.gz"
     checksum_file = target.with_name(target.name + ".sha1")
     repo = repository or os.environ.get(REPOSITORY_ENV) or MAVEN_CENTRAL
-    if target.is_file() and checksum_file.is_file():
-        _verify(target, checksum_file.read_text().split()[0], version)
+    with cross_process_lock(f"wildfly-dist-{version}"):  # parallel workers share one download
+        if target.is_file() and checksum_file.is_file():
+            _verify(target, checksum_file.read_text().split()[0], version)
+            return target
+        expected = _fetch_checksum(version, repo, checksum_file)
+        if target.is_file():  # cached without a checksum file: verify now
+            _verify(target, expected, version)
+            return target
+        _download(dist_url(version, "tar.gz", repo), target, expected, version)
         return target
-    expected = _fetch_checksum(version, repo, checksum_file)
-    if target.is_file():  # cached without a checksum file: verify now
-        _verify(target, expected, version)
-        return target
-    _download(dist_url(version, "tar.gz", repo), target, expected, version)
-    return target
 
 
 def _verify(path: Path, expected: str, version: str) -> None:
