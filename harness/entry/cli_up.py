@@ -24,7 +24,8 @@ def _state_dir() -> Path:
 
 
 def _topology(args: argparse.Namespace, options: HarnessOptions) -> Any:
-    from harness.spec.topology import FAST_STATUS_INTERVAL_S, Advertise, BalancerSpec, Topology, topology_from_dict
+    from harness.flavors import registry
+    from harness.spec.topology import Advertise, topology_from_dict
 
     if args.topology:
         try:
@@ -34,9 +35,7 @@ def _topology(args: argparse.Namespace, options: HarnessOptions) -> Any:
         except (OSError, json.JSONDecodeError) as exc:
             raise OptionError(f"--topology {args.topology}: {exc}") from exc
     discovery = Advertise(group="224.0.1.150", port=23370) if args.advertise else None
-    return Topology.simple(args.name, args.nodes, flavor=options.node,
-                           balancer=BalancerSpec(flavor=options.balancer), discovery=discovery,
-                           status_interval_s=FAST_STATUS_INTERVAL_S)
+    return registry.topology_for(options, args.name, args.nodes, discovery=discovery)
 
 
 def up(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from harness.machinery.contracts import Balancer, Node
 from harness.machinery.resources import Resources
 from harness.spec.balancer import BalancerSpec
 from harness.spec.faults import FaultSpec
-from harness.spec.node import Advertise, Discovery, NodeSpec
+from harness.spec.node import Advertise, Discovery, NodeSpec, StaticProxies
 from harness.spec.options import HarnessOptions
 from harness.spec.topology import Topology
 
@@ -99,6 +99,9 @@ class Flavor(ABC):
 
 class BalancerFlavor(Flavor):
     role: ClassVar[str] = "balancer"
+    # what a topology built from the options gets when it names none (Topology.simple's are mod_cluster's)
+    default_discovery: ClassVar[Discovery] = StaticProxies()
+    node_defaults: ClassVar[dict[str, Any]] = {}  # NodeSpec fields its nodes need (mod_jk: connector "ajp")
 
     def resolve(self, spec: BalancerSpec, options: HarnessOptions) -> BalancerSpec:
         """The spec with the run's options applied (before checks, so the evidence says what ran)."""

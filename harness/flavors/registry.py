@@ -7,7 +7,7 @@ folder under images/, its line in BALANCERS or NODES below, and a row in the REA
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 from harness.flavors.base import BalancerFlavor, ClusterContext, FlavorRefused, NodeFlavor
 from harness.flavors.httpd_modcluster.flavor import FLAVOR as HTTPD_MODCLUSTER
@@ -20,7 +20,9 @@ from harness.machinery.contracts import Balancer, Node
 from harness.spec.faults import BALANCER, FaultSpec
 from harness.spec.node import NodeSpec
 from harness.spec.options import HarnessOptions, OptionError
-from harness.spec.topology import Topology
+from harness.spec.balancer import BalancerSpec
+from harness.spec.node import Discovery
+from harness.spec.topology import FAST_STATUS_INTERVAL_S, Topology
 
 Flavor = Union[BalancerFlavor, NodeFlavor]
 
@@ -99,6 +101,22 @@ def start_node_group(context: ClusterContext, specs: Sequence[NodeSpec]) -> list
     if len(flavors) != 1:
         raise FlavorRefused("nodes_per_container", ", ".join(flavors), "nodes sharing a container need one flavor")
     return node_flavor(flavors[0]).start_group(context, specs)
+
+
+def topology_for(options: HarnessOptions, name: str, nodes: int = 2, *, discovery: Optional[Discovery] = None,
+                 balancer: Optional[dict[str, Any]] = None, **node_fields: Any) -> Topology:
+    """node1..nodeN of the selected flavors (--balancer, --node-flavor), with what those flavors need: the
+    balancer's default discovery and node fields (mod_jk: StaticWorkers, AJP), and status every
+    FAST_STATUS_INTERVAL_S where the node flavor has a status interval (scenarios and `harness up` tick faster
+    than a production node so state reaches the balancer within a second)."""
+    balancer_kind, node_kind = balancer_flavor(options.balancer), node_flavor(options.node)
+    fields = {**balancer_kind.node_defaults, **node_fields}
+    if "status_interval_s" in node_kind.honours:
+        fields.setdefault("status_interval_s", FAST_STATUS_INTERVAL_S)
+    spec = BalancerSpec(flavor=options.balancer, **(balancer or {}))
+    return Topology.simple(name, nodes, flavor=options.node, balancer=spec,
+                           discovery=discovery if discovery is not None else balancer_kind.default_discovery,
+                           **fields)
 
 
 def flavor_table() -> list[tuple[str, str, str, str]]:

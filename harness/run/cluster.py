@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import requests
 
@@ -17,7 +17,7 @@ from harness.flavors import registry
 from harness.flavors.base import ClusterContext
 from harness.machinery.contracts import Balancer, BalancerState, Node
 from harness.judge.history import FaultWindow
-from harness.spec.node import Advertise, Discovery, NodeSpec
+from harness.spec.node import Discovery, NodeSpec
 from harness.machinery.containers import container_ip
 from harness.spec.options import HarnessOptions
 from harness.machinery.resources import Resources

@@ -22,7 +22,7 @@ from harness.spec.faults import FaultSpec
 from harness.judge.history import FaultWindow, History
 from harness.spec.options import HarnessOptions
 from harness.machinery.resources import Resources
-from harness.spec.topology import FAST_STATUS_INTERVAL_S, BalancerSpec, LoadProfile, Topology
+from harness.spec.topology import LoadProfile, Topology
 
 
 class ScenarioRun:
@@ -40,11 +40,10 @@ class ScenarioRun:
     # --- building blocks --------------------------------------------------------------------------------
     def topology(self, name: str, nodes: int = 2, *, discovery: Any = None,
                  balancer: Optional[dict[str, Any]] = None, **node_fields: Any) -> Topology:
-        """A topology of the selected flavors (--balancer, --node-flavor): node1..nodeN, fast status ticks."""
-        node_fields.setdefault("status_interval_s", FAST_STATUS_INTERVAL_S)
-        spec = BalancerSpec(flavor=self.options.balancer, **(balancer or {}))
-        return Topology.simple(name, nodes, flavor=self.options.node, balancer=spec, discovery=discovery,
-                               **node_fields)
+        """A topology of the selected flavors (--balancer, --node-flavor): node1..nodeN with what those
+        flavors need (registry.topology_for: default discovery, node fields, fast status ticks)."""
+        return registry.topology_for(self.options, name, nodes, discovery=discovery, balancer=balancer,
+                                     **node_fields)
 
     def cluster(self, topology: Topology, *, ready_timeout: float = 180.0, faults: Sequence[FaultSpec] = (),
                 nodes_per_container: int = 1) -> Cluster:

@@ -8,7 +8,7 @@ from harness.flavors.base import BalancerFlavor, ClusterContext, FlavorRefused
 from harness.flavors.httpd_modjk.balancer import ModjkBalancer, modjk_image, start_modjk_balancer
 from harness.flavors.httpd_modjk.conf import check_workers
 from harness.spec.base import SpecError
-from harness.spec.node import StaticWorkers
+from harness.spec.node import Discovery, StaticWorkers
 from harness.spec.options import HarnessOptions
 from harness.spec.topology import Topology
 
@@ -20,6 +20,8 @@ class HttpdModjkFlavor(BalancerFlavor):
                               "workers.properties, read through its status worker")
     honours: ClassVar[frozenset[str]] = frozenset({"proxy_port", "server_name", "mpm", "log_level", "jk"})
     discovery: ClassVar[tuple[type[Any], ...]] = (StaticWorkers,)
+    default_discovery: ClassVar[Discovery] = StaticWorkers()
+    node_defaults: ClassVar[dict[str, Any]] = {"connector": "ajp"}  # mod_jk speaks AJP only
     faults: ClassVar[frozenset[str]] = frozenset({"balancer_restart", "partition"})
 
     def check(self, topology: Topology, options: HarnessOptions) -> None:

@@ -22,7 +22,7 @@ from harness.machinery.contracts import BalancerBase, BalancerState, BalancerUnr
 from harness.protocol.balancer_info import BalancerInfo, parse_info
 from harness.spec.balancer import BalancerSpec
 from harness.spec.node import Discovery
-from harness.flavors.wildfly.node import WildflyServer, image_for_options, start_container
+from harness.flavors.wildfly.node import WildflyServer, start_container
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import wait_until
 from harness.flavors.wildfly.dist import balancer_config
