@@ -21,7 +21,7 @@ from harness.machinery import engine
 
 from harness.machinery import images
 
-from harness.spec import settings
+from harness.descriptions import settings
 from harness.machinery.resources import Resources
 
 
@@ -68,7 +68,7 @@ def bench_topology(client, tag: str) -> float:  # type: ignore[no-untyped-def]
 def bench_httpd(client, source_path: str, repeat: int) -> None:  # type: ignore[no-untyped-def]
     from harness.flavors.httpd_modcluster import source as modcluster_source
     from harness.flavors.httpd_modcluster.balancer import image_for, start_httpd_balancer
-    from harness.spec.balancer import BalancerSpec
+    from harness.descriptions.balancer import BalancerSpec
 
     source = modcluster_source.resolve(source_path)
     tag = image_for(client, source)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from harness.judge.history import History  # noqa: E402
 from harness.machinery.load import LoadRun, run_for  # noqa: E402
-from harness.spec.topology import LoadProfile  # noqa: E402
+from harness.descriptions.topology import LoadProfile  # noqa: E402
 from harness.machinery.waiting import hold, wait_until  # noqa: E402
 from tests.unit.fake_node import FAIL_OFF, FAIL_ON  # noqa: E402
 

@@ -25,10 +25,10 @@ from harness.machinery.load import LoadRun
 from harness.machinery.resources import Resources
 from harness.run.cluster import Cluster
 from harness.run.faults import inject
-from harness.spec import settings
-from harness.spec.faults import FaultSpec, Kill, Pause
-from harness.spec.options import HarnessOptions
-from harness.spec.topology import LoadProfile, Topology
+from harness.descriptions import settings
+from harness.descriptions.faults import FaultSpec, Kill, Pause
+from harness.descriptions.options import HarnessOptions
+from harness.descriptions.topology import LoadProfile, Topology
 from scenarios.modjk.support import modjk_topology, probed_tomcat, tomcat, wait_detected
 
 CAP_S = 8.0

@@ -28,11 +28,11 @@ from harness.machinery import engine
 
 from harness.flavors.sim import node as nodes_sim
 
-from harness.spec import settings  # noqa: E402
+from harness.descriptions import settings  # noqa: E402
 from harness.flavors.httpd_modcluster.balancer import HttpdBalancer, start_httpd_balancer  # noqa: E402
-from harness.spec.balancer import BalancerSpec  # noqa: E402
+from harness.descriptions.balancer import BalancerSpec  # noqa: E402
 from harness.flavors.httpd_modcluster.source import resolve  # noqa: E402
-from harness.spec.node import NodeSpec, StaticProxies  # noqa: E402
+from harness.descriptions.node import NodeSpec, StaticProxies  # noqa: E402
 from harness.machinery.resources import Resources  # noqa: E402
 from harness.machinery.waiting import wait_until  # noqa: E402
 

@@ -22,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.machinery import engine
 
-from harness.spec import settings  # noqa: E402
+from harness.descriptions import settings  # noqa: E402
 from harness.flavors.undertow.balancer import start_undertow_balancer  # noqa: E402
 from harness.flavors.wildfly.node import start_container, start_wildfly_node, start_wildfly_nodes, wildfly_image  # noqa: E402
 from harness.machinery.resources import Resources  # noqa: E402
-from harness.spec.topology import Advertise, BalancerSpec, NodeSpec, Topology  # noqa: E402
+from harness.descriptions.topology import Advertise, BalancerSpec, NodeSpec, Topology  # noqa: E402
 from harness.flavors.wildfly.dist import balancer_config, node_config  # noqa: E402
 
 T = TypeVar("T")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Callable, Optional, Sequence
 
-from harness.spec import settings
+from harness.descriptions import settings
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -52,7 +52,7 @@ def _build_named(client: object, name: str, args: argparse.Namespace) -> str:
     """A flavor's image gets its inputs from the flavor (the mod_cluster source, the WildFly distribution)."""
     from harness.flavors import registry
     from harness.machinery import images
-    from harness.spec.options import HarnessOptions
+    from harness.descriptions.options import HarnessOptions
 
     options = HarnessOptions.from_values(vars(args))  # flags, else HARNESS_* environment, else defaults
     flavor = registry.by_image().get(name)
@@ -136,8 +136,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback, for expected failures
         from harness.flavors.base import FlavorRefused, FlavorUnavailable
         from harness.machinery.engine import EngineUnavailable
-        from harness.spec.base import SpecError
-        from harness.spec.options import OptionError
+        from harness.descriptions.base import SpecError
+        from harness.descriptions.options import OptionError
 
         if isinstance(exc, (EngineUnavailable, FlavorUnavailable, FlavorRefused, OptionError, SpecError)):
             print(f"harness {args.command}: {exc}", file=sys.stderr)

@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.spec import settings
-from harness.spec.base import SpecError
-from harness.spec.options import OPTIONS, HarnessOptions, OptionError
+from harness.descriptions import settings
+from harness.descriptions.base import SpecError
+from harness.descriptions.options import OPTIONS, HarnessOptions, OptionError
 
 
 def _state_dir() -> Path:
@@ -25,7 +25,7 @@ def _state_dir() -> Path:
 
 def _topology(args: argparse.Namespace, options: HarnessOptions) -> Any:
     from harness.flavors import registry
-    from harness.spec.topology import Advertise, topology_from_dict
+    from harness.descriptions.topology import Advertise, topology_from_dict
 
     if args.topology:
         try:
@@ -45,7 +45,7 @@ def up(args: argparse.Namespace) -> int:
     from harness.run.cluster import Cluster
 
     options = HarnessOptions.from_values(vars(args))
-    registry.check_options(options)  # every refusal before anything is created
+    registry.validate_options(options)  # every refusal before anything is created
     topology = registry.resolve(_topology(args, options), options)
     settings.configure_testcontainers()
     scope = Resources(engine.client(), scope=topology.name, keep=True)

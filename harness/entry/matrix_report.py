@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.entry.matrix import Combination
+from harness.entry.matrix_plan import Combination
 from harness.entry.run_report import TestEntry, load_saved
 
 PASSING = ("passed", "xfailed")

@@ -17,8 +17,8 @@ import pytest
 from harness.entry import run_report_plugin
 from harness.flavors import registry
 from harness.flavors.httpd_modcluster.flavor import apply_default_source, source_for
-from harness.spec import settings
-from harness.spec.options import OPTIONS, HarnessOptions, OptionError
+from harness.descriptions import settings
+from harness.descriptions.options import OPTIONS, HarnessOptions, OptionError
 
 # the flags whose accepted values are the registry's flavor names
 _FLAVOR_CHOICES = {"--balancer": tuple(registry.BALANCERS), "--node-flavor": tuple(registry.NODES)}
@@ -49,7 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:  # a bad HARNESS_* value or an input given but unusable: a usage error naming it, before any test
         options = HarnessOptions.from_pytest(config)
         options = _default_source(config, options)
-        registry.check_options(options)
+        registry.validate_options(options)
     except OptionError as exc:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[_OPTIONS] = options

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from harness.entry.run_report import Collector, outcome_of
-from harness.spec import settings
-from harness.spec.options import HarnessOptions
+from harness.descriptions import settings
+from harness.descriptions.options import HarnessOptions
 
 REPORT_FLAG = "--run-report"
 PARTS_KEY = "harness_report_parts"

@@ -17,11 +17,11 @@ from typing import Any, ClassVar, Optional, Sequence
 
 from harness.machinery.contracts import Balancer, Node
 from harness.machinery.resources import Resources
-from harness.spec.balancer import BalancerSpec
-from harness.spec.faults import FaultSpec
-from harness.spec.node import Advertise, Discovery, NodeSpec, StaticProxies
-from harness.spec.options import HarnessOptions
-from harness.spec.topology import Topology
+from harness.descriptions.balancer import BalancerSpec
+from harness.descriptions.faults import FaultSpec
+from harness.descriptions.node import Advertise, Discovery, NodeSpec, StaticProxies
+from harness.descriptions.options import HarnessOptions
+from harness.descriptions.topology import Topology
 
 
 class FlavorUnavailable(RuntimeError):
@@ -79,15 +79,15 @@ class Flavor(ABC):
     faults: ClassVar[frozenset[str]]  # FaultSpec kinds it can take when it is a fault's target
     inputs: ClassVar[tuple[str, ...]] = ()  # the harness options it reads (--modcluster-source, ...)
 
-    def check_options(self, options: HarnessOptions) -> None:
+    def validate_options(self, options: HarnessOptions) -> None:
         """Refuse options that cannot work with this flavor (an input given but unusable). Default: none."""
 
-    def check_fault(self, fault: FaultSpec, target: str) -> None:
+    def validate_fault(self, fault: FaultSpec, target: str) -> None:
         if fault.kind not in self.faults:
             raise FlavorRefused(f"fault {fault.kind} on {target}", self.name,
                                 f"this {self.role} flavor cannot take it; it takes: {', '.join(sorted(self.faults))}")
 
-    def check_discovery(self, discovery: Discovery) -> None:
+    def validate_discovery(self, discovery: Discovery) -> None:
         if not isinstance(discovery, self.discovery):
             raise FlavorRefused("discovery", self.name,
                                 f"got {discovery.kind}; it speaks: {', '.join(d.kind for d in self.discovery)}")
@@ -107,9 +107,9 @@ class BalancerFlavor(Flavor):
         """The spec with the run's options applied (before checks, so the evidence says what ran)."""
         return spec
 
-    def check(self, topology: Topology, options: HarnessOptions) -> None:
+    def validate(self, topology: Topology, options: HarnessOptions) -> None:
         unhonoured(topology.balancer, self.honours | {"flavor"}, "balancer", self.name)
-        self.check_discovery(topology.discovery)
+        self.validate_discovery(topology.discovery)
 
     @abstractmethod
     def start(self, context: ClusterContext) -> Balancer:
@@ -119,9 +119,9 @@ class BalancerFlavor(Flavor):
 class NodeFlavor(Flavor):
     role: ClassVar[str] = "node"
 
-    def check(self, spec: NodeSpec, topology: Topology, options: HarnessOptions) -> None:
+    def validate(self, spec: NodeSpec, topology: Topology, options: HarnessOptions) -> None:
         unhonoured(spec, self.honours | {"name", "flavor"}, f"nodes[{topology.nodes.index(spec)}]", self.name)
-        self.check_discovery(topology.discovery)
+        self.validate_discovery(topology.discovery)
 
     @abstractmethod
     def start(self, context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] = None) -> Node:

@@ -17,12 +17,12 @@ from harness.flavors.tomcat.flavor import FLAVOR as TOMCAT
 from harness.flavors.undertow.flavor import FLAVOR as UNDERTOW
 from harness.flavors.wildfly.flavor import FLAVOR as WILDFLY
 from harness.machinery.contracts import Balancer, Node
-from harness.spec.faults import BALANCER, FaultSpec
-from harness.spec.node import NodeSpec
-from harness.spec.options import HarnessOptions, OptionError
-from harness.spec.balancer import BalancerSpec
-from harness.spec.node import Discovery
-from harness.spec.topology import FAST_STATUS_INTERVAL_S, Topology
+from harness.descriptions.faults import BALANCER, FaultSpec
+from harness.descriptions.node import NodeSpec
+from harness.descriptions.options import HarnessOptions, OptionError
+from harness.descriptions.balancer import BalancerSpec
+from harness.descriptions.node import Discovery
+from harness.descriptions.topology import FAST_STATUS_INTERVAL_S, Topology
 
 Flavor = Union[BalancerFlavor, NodeFlavor]
 
@@ -51,17 +51,17 @@ def by_image() -> dict[str, Flavor]:
     return table
 
 
-def check_options(options: HarnessOptions) -> None:
+def validate_options(options: HarnessOptions) -> None:
     """Refuse unknown flavor names and inputs given but unusable (OptionError naming the option): at pytest's
     start and before `harness up` creates anything."""
     for value, known, option in ((options.balancer, BALANCERS, "--balancer (or HARNESS_BALANCER)"),
                                  (options.node, NODES, "--node-flavor (or HARNESS_NODE_FLAVOR)")):
         if value not in known:
             raise OptionError(f"{option} = {value!r}: accepted values are {', '.join(known)}")
-    BALANCERS[options.balancer].check_options(options)
-    NODES[options.node].check_options(options)
+    BALANCERS[options.balancer].validate_options(options)
+    NODES[options.node].validate_options(options)
     if options.modcluster_source and options.balancer != HTTPD_MODCLUSTER.name:
-        HTTPD_MODCLUSTER.check_options(options)  # httpd-only scenarios use the source whatever --balancer says
+        HTTPD_MODCLUSTER.validate_options(options)  # httpd-only scenarios use the source whatever --balancer says
 
 
 def resolve(topology: Topology, options: HarnessOptions) -> Topology:
@@ -71,20 +71,20 @@ def resolve(topology: Topology, options: HarnessOptions) -> Topology:
     missing) before anything is created."""
     flavor = balancer_flavor(topology.balancer.flavor)
     resolved = dataclasses.replace(topology, balancer=flavor.resolve(topology.balancer, options))
-    flavor.check(resolved, options)
+    flavor.validate(resolved, options)
     for index, spec in enumerate(resolved.nodes):
-        node_flavor(spec.flavor, f"nodes[{index}].flavor").check(spec, resolved, options)
+        node_flavor(spec.flavor, f"nodes[{index}].flavor").validate(spec, resolved, options)
     return resolved
 
 
-def check_fault(topology: Topology, fault: FaultSpec) -> None:
+def validate_fault(topology: Topology, fault: FaultSpec) -> None:
     """Refuse a fault that the flavor of one of its targets cannot take (FlavorRefused)."""
     for target in fault.targets():
         if target == BALANCER:
-            balancer_flavor(topology.balancer.flavor).check_fault(fault, target)
+            balancer_flavor(topology.balancer.flavor).validate_fault(fault, target)
         else:
             spec = topology.get_node(target)
-            node_flavor(spec.flavor).check_fault(fault, target)
+            node_flavor(spec.flavor).validate_fault(fault, target)
 
 
 def start_balancer(context: ClusterContext) -> Balancer:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 
-def check_bound(name: str, value: object, *, lo: float = 0.0, hi: float = math.inf, lo_open: bool = False,
+def validate_bound(name: str, value: object, *, lo: float = 0.0, hi: float = math.inf, lo_open: bool = False,
                 integer: bool = False) -> float:
     """`value` as a float: a finite int or float (never bool) in [lo, hi] (or (lo, hi] with `lo_open`)."""
     kind = "an int" if integer else "a number"
@@ -24,6 +24,6 @@ def check_bound(name: str, value: object, *, lo: float = 0.0, hi: float = math.i
     return number
 
 
-def check_count(name: str, value: object, *, lo: int = 0) -> int:
+def validate_count(name: str, value: object, *, lo: int = 0) -> int:
     """`value` as an int >= lo (a minimum of evidence: sessions, requests, moves)."""
-    return int(check_bound(name, value, lo=lo, integer=True))
+    return int(validate_bound(name, value, lo=lo, integer=True))

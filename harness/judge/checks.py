@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from harness.judge.bounds import check_bound, check_count
+from harness.judge.bounds import validate_bound, validate_count
 from harness.judge.distribution import (
     check_distribution,
     distribution_sessions_needed,
@@ -68,9 +68,9 @@ def check_sticky_sessions(history: History, *, faulted_nodes_grace_s: float = 5.
     Evidence: at least `min_sessions` sessions with two served requests, and at least `min_moved` moves
     excused by a fault (give it where the fault must move sessions); below either the verdict is unknown.
     """
-    grace = check_bound("faulted_nodes_grace_s", faulted_nodes_grace_s)
-    return _sticky(history, grace, check_count("min_sessions", min_sessions, lo=1),
-                   check_count("min_moved", min_moved))
+    grace = validate_bound("faulted_nodes_grace_s", faulted_nodes_grace_s)
+    return _sticky(history, grace, validate_count("min_sessions", min_sessions, lo=1),
+                   validate_count("min_moved", min_moved))
 
 
 @never_raises("sticky_sessions")
@@ -145,7 +145,7 @@ def check_failover_within(history: History, window: FaultWindow, max_s: float, *
     nodes = tuple(t for t in window.targets if t != BALANCER_TARGET)
     if not nodes:
         raise ValueError(f"window: a failover needs a faulted node among the targets, got {window.targets!r}")
-    return _failover(history, window, nodes, check_bound("max_s", max_s), check_count("min_sessions", min_sessions,
+    return _failover(history, window, nodes, validate_bound("max_s", max_s), validate_count("min_sessions", min_sessions,
                                                                                          lo=1))
 
 
@@ -199,10 +199,10 @@ def _failover(history: History, window: FaultWindow, nodes: tuple[str, ...], max
 def _budget(name: str, budget: object) -> int | float:
     """An int count (>= 0) or a float ratio in [0, 1] of failed requests allowed."""
     if isinstance(budget, int) and not isinstance(budget, bool):
-        return check_count(name, budget)
+        return validate_count(name, budget)
     if not isinstance(budget, float):
         raise ValueError(f"{name}: a budget is an int count or a float ratio in [0, 1], got {budget!r}")
-    return check_bound(name, budget, hi=1.0)
+    return validate_bound(name, budget, hi=1.0)
 
 
 def _within(budget: int | float, failed: int, total: int) -> bool:
@@ -222,7 +222,7 @@ def check_error_budget(history: History, *, outside_windows: int | float, inside
     """
     budgets = {"outside": _budget("outside_windows", outside_windows),
                "inside": _budget("inside_windows", inside_windows)}
-    return _error_budget(history, budgets, check_bound("grace_s", grace_s), check_count("min_per_window",
+    return _error_budget(history, budgets, validate_bound("grace_s", grace_s), validate_count("min_per_window",
                                                                                          min_per_window))
 
 
@@ -270,7 +270,7 @@ def check_every_node_served(history: History, nodes: Iterable[str], *, after: fl
     wanted = list(nodes)
     if not wanted:
         raise ValueError("nodes: no node names given")
-    since = check_bound("after", after) if after is not None else None
+    since = validate_bound("after", after) if after is not None else None
     return _every_node_served(history, wanted, since)
 
 
@@ -295,8 +295,8 @@ def _every_node_served(history: History, wanted: list[str], after: float | None)
 
 def check_no_status_after(history: History, status: int, t: float) -> Verdict:
     """No request that started at or after `t` got `status`. Evidence: some request then; else unknown."""
-    code = int(check_bound("status", status, integer=True, hi=599))
-    return _no_status_after(history, code, check_bound("t", t))
+    code = int(validate_bound("status", status, integer=True, hi=599))
+    return _no_status_after(history, code, validate_bound("t", t))
 
 
 @never_raises("no_status_after")

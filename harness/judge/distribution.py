@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.judge import stats
-from harness.judge.bounds import check_bound
+from harness.judge.bounds import validate_bound
 from harness.judge.history import History
 from harness.judge.verdict import Verdict, invalid, never_raises, unknown, valid
 
@@ -20,7 +20,7 @@ def _shares(name: str, factors: Mapping[str, float]) -> dict[str, float]:
     """Factors -> shares summing to 1; each factor a finite number >= 0, the sum positive."""
     if not isinstance(factors, Mapping):
         raise ValueError(f"{name}: expected a mapping of node name to load factor, got {factors!r}")
-    checked = {node: check_bound(f"{name}[{node!r}]", value) for node, value in factors.items()}
+    checked = {node: validate_bound(f"{name}[{node!r}]", value) for node, value in factors.items()}
     total = sum(checked.values())
     if total <= 0:
         raise ValueError(f"{name}: load factors need a positive sum, got {dict(factors)}")
@@ -41,8 +41,8 @@ def check_distribution(history: History, expected: Mapping[str, float], *, alpha
     if len(positive) < 2:
         raise ValueError(f"expected: a distribution needs two or more nodes with a positive factor, got "
                          f"{dict(expected)}")
-    check_bound("alpha", alpha, lo_open=True, hi=0.5)
-    check_bound("power", power, lo=alpha, lo_open=True, hi=0.999)
+    validate_bound("alpha", alpha, lo_open=True, hi=0.5)
+    validate_bound("power", power, lo=alpha, lo_open=True, hi=0.999)
     wanted = _shares("alternative", alternative) if alternative is not None else {n: 1.0 for n in positive}
     if set(wanted) != set(positive):
         raise ValueError(f"alternative: needs the nodes {sorted(positive)}, got {sorted(wanted)}")

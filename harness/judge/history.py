@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, cast
 
-from harness.judge.bounds import check_bound
+from harness.judge.bounds import validate_bound
 
 NO_NODE = "(none)"  # rate_per_node key for requests no node answered
 
@@ -306,11 +306,11 @@ def steady_state(
 
     False while the records span less than `window_s` (load just started). Bad bounds raise ValueError.
     """
-    check_bound("window_s", window_s, lo=0.0, lo_open=True)
-    check_bound("min_rps", min_rps)
-    check_bound("max_error_rate", max_error_rate, hi=1.0)
+    validate_bound("window_s", window_s, lo=0.0, lo_open=True)
+    validate_bound("min_rps", min_rps)
+    validate_bound("max_error_rate", max_error_rate, hi=1.0)
     if now is not None:
-        check_bound("now", now)
+        validate_bound("now", now)
     if not records:
         return False
     end = now if now is not None else max(r.t_end for r in records)

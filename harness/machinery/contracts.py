@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, field
 from abc import ABC, abstractmethod
 from typing import Any, Callable, Optional, Protocol
 
-from harness.spec.faults import FaultSpec
-from harness.spec.node import NodeSpec
+from harness.descriptions.faults import FaultSpec
+from harness.descriptions.node import NodeSpec
 
 from harness.protocol.balancer_info import BalancerInfo
 from harness.protocol.mcmp_client import McmpTransportError

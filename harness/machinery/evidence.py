@@ -26,7 +26,7 @@ from harness.judge.checks import Verdict
 from harness.judge.report import render_summary
 from harness.judge.history import History, save_history
 from harness.machinery.load import LoadResult
-from harness.spec.topology import Topology
+from harness.descriptions.topology import Topology
 
 MARKER = ".harness-evidence"  # marks a folder this module made (only such folders are cleared for reuse)
 SUMMARY = "summary.html"

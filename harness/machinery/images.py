@@ -25,7 +25,7 @@ import docker
 import docker.errors
 
 from harness.machinery.locks import cross_process_lock
-from harness.spec import settings
+from harness.descriptions import settings
 
 BASE_REPOSITORY = "mc-harness/base"
 BASE_SUITE = "bookworm"

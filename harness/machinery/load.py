@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Optional
 
-from harness.spec import settings
+from harness.descriptions import settings
 from harness.judge.history import History, RequestRecord, read_jsonl, record_from_dict, steady_state
-from harness.spec.topology import LoadProfile
+from harness.descriptions.topology import LoadProfile
 from harness.machinery.waiting import wait_until
 
 HISTORY_FILE = "history.jsonl"

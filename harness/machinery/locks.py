@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from harness.spec import settings
+from harness.descriptions import settings
 
 
 @contextmanager

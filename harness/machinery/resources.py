@@ -23,7 +23,7 @@ from docker.models.networks import Network
 from docker.types import EndpointConfig, IPAMConfig, IPAMPool
 from testcontainers.core.container import DockerContainer
 
-from harness.spec import settings
+from harness.descriptions import settings
 
 LABEL_PID_START = f"{settings.LABEL_PREFIX}.pid-start"
 TEMP_PREFIX = "mc-harness-"

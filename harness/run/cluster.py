@@ -17,11 +17,11 @@ from harness.flavors import registry
 from harness.flavors.base import ClusterContext
 from harness.machinery.contracts import Balancer, BalancerState, Node
 from harness.judge.history import FaultWindow
-from harness.spec.node import Discovery, NodeSpec
+from harness.descriptions.node import Discovery, NodeSpec
 from harness.machinery.containers import container_ip
-from harness.spec.options import HarnessOptions
+from harness.descriptions.options import HarnessOptions
 from harness.machinery.resources import Resources
-from harness.spec.topology import Topology
+from harness.descriptions.topology import Topology
 from harness.machinery.waiting import WaitTimeout, wait_until
 
 class ClusterUnhealthy(AssertionError):
@@ -133,7 +133,7 @@ class Cluster:
                 problems.append(f"GET {path}/ -> {type(exc).__name__}")
         return problems
 
-    def check_health(self, timeout: float = 60.0, label: str = "") -> BalancerState:
+    def wait_for_healthy(self, timeout: float = 60.0, label: str = "") -> BalancerState:
         """Wait until every node is healthy again; raise ClusterUnhealthy (with the state) if not."""
         try:
             state = self._wait_healthy(list(self.nodes), timeout)

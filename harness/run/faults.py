@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 from harness.flavors import registry
 from harness.machinery.contracts import Heal
 from harness.run.cluster import Cluster
-from harness.spec.faults import (
+from harness.descriptions.faults import (
     BALANCER,
     AdvertiseBlocked,
     BalancerRestart,
@@ -40,12 +40,12 @@ class FaultFailed(RuntimeError):
     """Applying or healing a fault failed (the message says which command and why)."""
 
 @contextmanager
-def inject(cluster: Cluster, fault: FaultSpec, *, check_health: bool = True,
+def inject(cluster: Cluster, fault: FaultSpec, *, wait_for_healthy: bool = True,
            heal_timeout: float = 90.0) -> Iterator[FaultWindow]:
     """Apply `fault`, yield its open window, heal it on exit (also on error), close the window."""
-    registry.check_fault(cluster.topology, fault)
-    if check_health:
-        cluster.check_health(label=f"before {fault.describe()}")
+    registry.validate_fault(cluster.topology, fault)
+    if wait_for_healthy:
+        cluster.wait_for_healthy(label=f"before {fault.describe()}")
     else:
         cluster.record_state(f"before {fault.describe()}")
     window = cluster.open_window(fault.kind, fault.targets() or (BALANCER,), fault.describe())
@@ -59,8 +59,8 @@ def inject(cluster: Cluster, fault: FaultSpec, *, check_health: bool = True,
             heal()
         finally:
             cluster.close_window(window)
-    if check_health:
-        cluster.check_health(timeout=heal_timeout, label=f"after {fault.describe()}")
+    if wait_for_healthy:
+        cluster.wait_for_healthy(timeout=heal_timeout, label=f"after {fault.describe()}")
 
 
 def apply(cluster: Cluster, fault: FaultSpec) -> Heal:

@@ -25,8 +25,8 @@ from harness.judge.checks import (Verdict, check_error_budget, check_every_node_
                                   check_no_status_after, check_sticky_sessions)
 from harness.judge.history import History
 from harness.machinery.waiting import hold
-from harness.spec.faults import BALANCER
-from harness.spec.topology import Reproduction
+from harness.descriptions.faults import BALANCER
+from harness.descriptions.topology import Reproduction
 
 GRACE_S = 2.0
 

@@ -18,11 +18,11 @@ from harness.flavors.base import FlavorRefused, FlavorUnavailable
 from harness.machinery.load import LoadRun
 from harness.run.cluster import Cluster
 from harness.run.faults import inject
-from harness.spec.faults import FaultSpec
+from harness.descriptions.faults import FaultSpec
 from harness.judge.history import FaultWindow, History
-from harness.spec.options import HarnessOptions
+from harness.descriptions.options import HarnessOptions
 from harness.machinery.resources import Resources
-from harness.spec.topology import LoadProfile, Topology
+from harness.descriptions.topology import LoadProfile, Topology
 
 
 class ScenarioRun:
@@ -53,7 +53,7 @@ class ScenarioRun:
         are refused naming them)."""
         try:
             for fault in faults:
-                registry.check_fault(topology, fault)
+                registry.validate_fault(topology, fault)
         except FlavorRefused as exc:
             self._unavailable(exc)
         scope = Resources(self.client, scope=f"{topology.name}-{len(self.clusters)}",
@@ -78,7 +78,7 @@ class ScenarioRun:
     @contextmanager
     def fault(self, cluster: Cluster, fault: FaultSpec, **kwargs: Any) -> Iterator[FaultWindow]:
         try:
-            registry.check_fault(cluster.topology, fault)
+            registry.validate_fault(cluster.topology, fault)
         except FlavorRefused as exc:
             self._unavailable(exc)
         with inject(cluster, fault, **kwargs) as window:

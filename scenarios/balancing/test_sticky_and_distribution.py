@@ -17,7 +17,7 @@ import pytest
 from harness.judge.checks import (all_valid, check_distribution, check_every_node_served, check_sticky_sessions,
                                   distribution_sessions_needed, first_nodes, format_verdicts)
 from harness.machinery.waiting import wait_until
-from harness.spec.topology import LoadProfile
+from harness.descriptions.topology import LoadProfile
 
 pytestmark = pytest.mark.docker
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from harness.spec.topology import Advertise, StaticProxies
+from harness.descriptions.topology import Advertise, StaticProxies
 
 pytestmark = pytest.mark.docker
 

@@ -22,7 +22,7 @@ import pytest
 
 from harness.judge.checks import (all_valid, check_error_budget, check_every_node_served, check_sticky_sessions,
                                   format_verdicts)
-from harness.spec.topology import BalancerRestart, LoadProfile, Partition
+from harness.descriptions.topology import BalancerRestart, LoadProfile, Partition
 from harness.machinery.waiting import hold
 
 pytestmark = pytest.mark.docker

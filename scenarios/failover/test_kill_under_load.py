@@ -18,7 +18,7 @@ import pytest
 
 from harness.judge.checks import (all_valid, check_error_budget, check_every_node_served, check_failover_within,
                                   check_sticky_sessions, format_verdicts)
-from harness.spec.topology import Kill, LoadProfile
+from harness.descriptions.topology import Kill, LoadProfile
 from harness.machinery.waiting import hold
 
 pytestmark = pytest.mark.docker

@@ -19,10 +19,10 @@ import pytest
 import requests
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
-from harness.spec import settings
+from harness.descriptions import settings
 from harness.flavors.httpd_modcluster.balancer import HttpdBalancer
-from harness.spec.balancer import BalancerSpec
-from harness.spec.topology import Topology
+from harness.descriptions.balancer import BalancerSpec
+from harness.descriptions.topology import Topology
 from harness.protocol.mcmp import parse_status_reply, parse_version
 from harness.machinery.containers import container_ip, exec_in
 from harness.machinery.resources import Resources
@@ -106,13 +106,13 @@ def test_lbmethod_mode_is_refused_for_13_sources(modcluster_source: Any) -> None
     from harness.flavors import registry
     from harness.flavors.httpd_modcluster.balancer import render_for
     from harness.flavors.httpd_modcluster.source import SourceError
-    from harness.spec.options import HarnessOptions, OptionError
+    from harness.descriptions.options import HarnessOptions, OptionError
 
     if modcluster_source.line != "1.3":
         pytest.skip(f"applies to 1.3.x sources only; this is {modcluster_source.release}")
     options = HarnessOptions(balancer="httpd-modcluster", modcluster_source=str(modcluster_source.root),
                              modcluster_mode="lbmethod_cluster")
     with pytest.raises(OptionError, match="--modcluster-mode"):
-        registry.check_options(options)
+        registry.validate_options(options)
     with pytest.raises(SourceError, match="lbmethod_cluster"):
         render_for(BalancerSpec(mode="lbmethod_cluster"), modcluster_source, None)

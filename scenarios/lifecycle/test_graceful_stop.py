@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from harness.judge.checks import all_valid, check_error_budget, check_sticky_sessions, format_verdicts
-from harness.spec.topology import LoadProfile, Stop
+from harness.descriptions.topology import LoadProfile, Stop
 from harness.machinery.waiting import wait_until
 from scenarios.reproductions.catalogue import known_broken
 

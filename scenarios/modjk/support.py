@@ -16,9 +16,9 @@ import requests
 
 from harness.judge.history import FaultWindow, RequestRecord
 from harness.machinery.waiting import WaitTimeout, wait_until
-from harness.spec import settings
-from harness.spec.jk import JkBalancer, JkWorker
-from harness.spec.topology import BalancerSpec, NodeSpec, StaticWorkers, Topology
+from harness.descriptions import settings
+from harness.descriptions.jk import JkBalancer, JkWorker
+from harness.descriptions.topology import BalancerSpec, NodeSpec, StaticWorkers, Topology
 
 # mod_jk's globals for fast reactions: maintenance every second (JkWatchdogInterval + worker.maintain) and
 # a worker in error retried after a second (recover_time), so a healed node is back within a few seconds.

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from harness.flavors.tomcat.node import TomcatNodeError
-from harness.spec.jk import AjpConnector
-from harness.spec.topology import NodeSpec
+from harness.descriptions.jk import AjpConnector
+from harness.descriptions.topology import NodeSpec
 from scenarios.modjk.support import modjk_topology
 
 pytestmark = pytest.mark.docker

@@ -27,8 +27,8 @@ from harness.judge.checks import (
 )
 from harness.judge.history import History
 from harness.machinery.waiting import hold
-from harness.spec.jk import JkBalancer
-from harness.spec.topology import LoadProfile
+from harness.descriptions.jk import JkBalancer
+from harness.descriptions.topology import LoadProfile
 from scenarios.modjk.support import FAST_JK, modjk_topology, served_by, tomcat
 
 pytestmark = pytest.mark.docker

@@ -25,8 +25,8 @@ import pytest
 
 from harness.judge.checks import check_error_budget, format_verdicts
 from harness.judge.history import History
-from harness.spec.faults import FaultSpec
-from harness.spec.topology import Kill, LoadProfile, Partition, Pause
+from harness.descriptions.faults import FaultSpec
+from harness.descriptions.topology import Kill, LoadProfile, Partition, Pause
 from scenarios.modjk.support import Detection, modjk_topology, probed_tomcat, record_detections, tomcat, wait_detected
 
 pytestmark = pytest.mark.docker
@@ -66,4 +66,4 @@ def test_failover_detection_per_ping_mode(scenario: Any, ping_mode: str) -> None
             assert row.detection_s is not None and row.detection_s <= DETECT_BOUND_S[row.fault], \
                 f"ping_mode {ping_mode}: {row.fault} detected after {row.detection_s} s (bound " \
                 f"{DETECT_BOUND_S[row.fault]} s)"
-    cluster.check_health(label="after every fault")
+    cluster.wait_for_healthy(label="after every fault")

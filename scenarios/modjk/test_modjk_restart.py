@@ -16,7 +16,7 @@ import pytest
 from harness.judge.checks import check_sticky_sessions, format_verdicts
 from harness.machinery.containers import container_alive
 from harness.machinery.waiting import hold
-from harness.spec.topology import BalancerRestart, LoadProfile
+from harness.descriptions.topology import BalancerRestart, LoadProfile
 from scenarios.modjk.support import modjk_topology, tomcat
 
 pytestmark = pytest.mark.docker

@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from harness.run.reproduction import validate_reproduction
-from harness.spec.options import HarnessOptions
-from harness.spec.topology import (BalancerSpec, Kill, LoadProfile, Pause, Reproduction, StaticProxies, Stop,
+from harness.descriptions.options import HarnessOptions
+from harness.descriptions.topology import (BalancerSpec, Kill, LoadProfile, Pause, Reproduction, StaticProxies, Stop,
                               Topology)
 
 _LOAD = LoadProfile(users=6, spawn_rate=6, wait_s=(0.05, 0.1))

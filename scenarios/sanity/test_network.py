@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
-from harness.spec import settings
+from harness.descriptions import settings
 from harness.machinery.containers import container_ip
 from harness.machinery.resources import Resources, leftovers
 from harness.machinery.waiting import wait_until

@@ -18,8 +18,8 @@ import pytest
 
 from harness.flavors.httpd_modcluster.balancer import CONF_PATH, wait_ready
 from harness.machinery.waiting import wait_until
-from harness.spec.faults import BALANCER
-from harness.spec.node import Advertise, NodeSpec
+from harness.descriptions.faults import BALANCER
+from harness.descriptions.node import Advertise, NodeSpec
 from scenarios.sim.probes import SIM_BEHIND_HTTPD, routed, served_by
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source, pytest.mark.flavors(**SIM_BEHIND_HTTPD)]
@@ -78,7 +78,7 @@ def test_advertise_shutdown_datagrams_and_reregistration_after_httpd_restart(sce
 
     wait_until(lambda: len(_discovery(node)["servers"]) == 2, timeout=15, what="the new Server uuid advertised")
     assert {s["server"] for s in _discovery(node)["servers"]} > {first_uuid}
-    cluster.check_health(timeout=30, label="after httpd stop and start")
+    cluster.wait_for_healthy(timeout=30, label="after httpd stop and start")
     wait_until(lambda: served_by(routed(cluster, "node1")) == "node1", timeout=15, what="node1 routable again")
     proxy = node.state()["mcmp"]["proxies"][0]
     assert proxy["registrations"] >= 2 and proxy["sent"]["INFO"] >= 2, proxy

@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from harness.machinery.waiting import wait_until
-from harness.spec.faults import (ErrorReplies, Exit, Flap, Freeze, Kill, NoStatus, NoStickyForce, Reregister,
+from harness.descriptions.faults import (ErrorReplies, Exit, Flap, Freeze, Kill, NoStatus, NoStickyForce, Reregister,
                                  ReportLoad, Slowness)
-from harness.spec.node import NodeSpec
+from harness.descriptions.node import NodeSpec
 from scenarios.sim.probes import SIM_BEHIND_HTTPD, build_label, fresh_requests, routed, served_by
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source, pytest.mark.flavors(**SIM_BEHIND_HTTPD)]

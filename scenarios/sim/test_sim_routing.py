@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from harness.machinery.waiting import wait_until
-from harness.spec.faults import Slowness, Stop
+from harness.descriptions.faults import Slowness, Stop
 from scenarios.sim.probes import SIM_BEHIND_HTTPD, cookie_route, fresh_requests, routed, served_by
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source, pytest.mark.flavors(**SIM_BEHIND_HTTPD)]
@@ -60,7 +60,7 @@ def test_static_nodes_register_route_stick_and_leave_gracefully(scenario: Any) -
         slow.start()
         wait_until(lambda: node2.state()["http"]["active"] == 1, timeout=10, what="node2 holding one request")
         # no health check between: the held request must still be in progress when the stop begins
-        with scenario.fault(cluster, Stop("node2", timeout_s=20.0), check_health=False):
+        with scenario.fault(cluster, Stop("node2", timeout_s=20.0), wait_for_healthy=False):
             slow.join(15)
             assert in_flight["reply"].status_code == 200 and served_by(in_flight["reply"]) == "node2", \
                 "drained, not cut"

@@ -24,9 +24,9 @@ import pytest
 from harness.machinery.waiting import wait_until
 from harness.protocol.mcmp import parse_response, parse_status_reply
 from harness.protocol.mcmp_client import McmpExchange
-from harness.spec import settings
-from harness.spec.faults import Reregister, Slowness, Stop
-from harness.spec.node import NodeSpec
+from harness.descriptions import settings
+from harness.descriptions.faults import Reregister, Slowness, Stop
+from harness.descriptions.node import NodeSpec
 from scenarios.sim.probes import SIM_BEHIND_HTTPD, build_label, routed
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source, pytest.mark.flavors(**SIM_BEHIND_HTTPD)]
@@ -68,7 +68,7 @@ def test_registration_goodbye_and_error_transcripts(scenario: Any, modcluster_so
         held = threading.Thread(target=lambda: routed(cluster, "node1", "HELD"))
         held.start()
         wait_until(lambda: node1.state()["http"]["active"] == 1, timeout=10, what="one request held on node1")
-        with scenario.fault(cluster, Stop("node1", timeout_s=20.0), check_health=False):
+        with scenario.fault(cluster, Stop("node1", timeout_s=20.0), wait_for_healthy=False):
             held.join(10)
             # read before the heal: node1's next registration replaces this record
             record: dict[str, Any] = node1.control.transcript("node1")["node1"][0]

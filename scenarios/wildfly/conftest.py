@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from harness.spec import settings
-from harness.spec.topology import Advertise
+from harness.descriptions import settings
+from harness.descriptions.topology import Advertise
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import requests
 
 from harness.flavors.wildfly.node import WildflyNode
 from harness.machinery.waiting import wait_until
-from harness.spec.topology import BalancerSpec, NodeSpec, StaticProxies, Topology
+from harness.descriptions.topology import BalancerSpec, NodeSpec, StaticProxies, Topology
 
 pytestmark = pytest.mark.docker
 

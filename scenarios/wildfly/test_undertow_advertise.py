@@ -19,7 +19,7 @@ from harness.flavors.undertow.balancer import UndertowBalancer
 from harness.flavors.wildfly.node import WildflyNode
 from harness.machinery.waiting import wait_until
 from harness.run.cluster import Cluster
-from harness.spec.topology import Advertise, BalancerSpec, Kill, Stop, Topology
+from harness.descriptions.topology import Advertise, BalancerSpec, Kill, Stop, Topology
 
 pytestmark = pytest.mark.docker
 

@@ -531,17 +531,17 @@ def test_argument_errors_read_well(call: object, message: str) -> None:
 
 
 def test_bounds_open_and_closed_ends() -> None:
-    from harness.judge.bounds import check_bound, check_count
+    from harness.judge.bounds import validate_bound, validate_count
 
-    assert check_bound("x", 0) == 0.0 and check_bound("x", 1, hi=1.0) == 1.0
+    assert validate_bound("x", 0) == 0.0 and validate_bound("x", 1, hi=1.0) == 1.0
     with pytest.raises(ValueError) as err:
-        check_bound("x", 0, lo_open=True)
+        validate_bound("x", 0, lo_open=True)
     assert str(err.value) == "x: expected a number in (0, inf), got 0"
-    assert check_bound("x", 0.5, lo=0.5) == 0.5 and check_count("n", 3, lo=3) == 3
+    assert validate_bound("x", 0.5, lo=0.5) == 0.5 and validate_count("n", 3, lo=3) == 3
     with pytest.raises(ValueError, match=r"^n: expected an int in \[3, inf\), got 2$"):
-        check_count("n", 2, lo=3)
+        validate_count("n", 2, lo=3)
     with pytest.raises(ValueError, match=r"^x: expected a number, got True$"):
-        check_bound("x", True)
+        validate_bound("x", True)
 
 
 def test_verdict_messages_and_unusual_details() -> None:

@@ -23,7 +23,7 @@ from harness.flavors.wildfly.dist import ServerConfig
 from harness.flavors.wildfly.node import WildflyServer, WildflyServerError
 from harness.machinery.containers import (ContainerExited, ContainerFileError, container_alive, container_file_text,
                                           container_ip, read_container_file)
-from harness.spec.balancer import BalancerSpec
+from harness.descriptions.balancer import BalancerSpec
 
 EXIT_LOG = b"AH00526: Syntax error on line 12 of /etc/httpd-harness/httpd.conf:\nInvalid command 'EnableMCMPReceive'\n"
 

@@ -10,7 +10,7 @@ import pytest
 from harness.flavors.httpd_modcluster import source as modcluster_source
 from harness.flavors.httpd_modcluster.flavor import NO_DEFAULT_ENV, apply_default_source, source_for
 from harness.flavors.httpd_modcluster.source import PinnedRelease, SourceError, fetch_pinned
-from harness.spec.options import HarnessOptions
+from harness.descriptions.options import HarnessOptions
 
 TAG = "1.3.22.Final"
 

@@ -22,7 +22,7 @@ from harness.machinery.evidence import MARKER, SUMMARY, Evidence, evidence_folde
 from harness.judge.report import session_moves, timeline_svg
 from harness.judge.history import History, load_history
 from harness.machinery.load import LoadResult
-from harness.spec.topology import Topology, topology_from_dict
+from harness.descriptions.topology import Topology, topology_from_dict
 
 DATA = Path(__file__).parent / "data" / "histories"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -116,7 +116,7 @@ def test_state_topology_json_and_text(tmp_path: Path) -> None:
 
 
 def test_topology_saved_as_data(tmp_path: Path) -> None:
-    from harness.spec.node import NodeSpec
+    from harness.descriptions.node import NodeSpec
 
     topology = Topology("pair", nodes=(NodeSpec("node1"), NodeSpec("node2")))
     evidence = Evidence(tmp_path)

@@ -14,10 +14,10 @@ from harness.entry import cli
 from harness.flavors import registry
 from harness.flavors.base import FlavorRefused, FlavorUnavailable
 from harness.flavors.httpd_modcluster.flavor import source_for
-from harness.spec import settings
-from harness.spec.faults import BalancerRestart, Kill, Partition, Slowness
-from harness.spec.options import HarnessOptions, OptionError
-from harness.spec.topology import Advertise, BalancerSpec, StaticWorkers, Topology
+from harness.descriptions import settings
+from harness.descriptions.faults import BalancerRestart, Kill, Partition, Slowness
+from harness.descriptions.options import HarnessOptions, OptionError
+from harness.descriptions.topology import Advertise, BalancerSpec, StaticWorkers, Topology
 
 ROOT = settings.PROJECT_ROOT
 
@@ -143,19 +143,19 @@ def test_lbmethod_refusals_run_on_the_resolved_topology(tmp_path: Path) -> None:
 def test_lbmethod_with_a_13_source_names_the_option(tmp_path: Path) -> None:
     source = str(fake_source(tmp_path, "1.3"))
     with pytest.raises(OptionError) as err:
-        registry.check_options(options(balancer="httpd-modcluster", modcluster_source=source,
+        registry.validate_options(options(balancer="httpd-modcluster", modcluster_source=source,
                                        modcluster_mode="lbmethod_cluster"))
     assert "--modcluster-mode" in str(err.value) and "1.3.22" in str(err.value)
 
 
 def test_a_mistyped_source_is_an_error_naming_the_option(tmp_path: Path) -> None:
     with pytest.raises(OptionError) as err:
-        registry.check_options(options(balancer="httpd-modcluster", modcluster_source=str(tmp_path / "nope")))
+        registry.validate_options(options(balancer="httpd-modcluster", modcluster_source=str(tmp_path / "nope")))
     assert "--modcluster-source" in str(err.value) and "nope" in str(err.value)
 
 
 def test_no_source_is_unavailable_not_an_error() -> None:
-    registry.check_options(options(balancer="httpd-modcluster"))
+    registry.validate_options(options(balancer="httpd-modcluster"))
     with pytest.raises(FlavorUnavailable) as err:
         source_for(None)
     assert "--modcluster-source" in str(err.value)
@@ -163,13 +163,13 @@ def test_no_source_is_unavailable_not_an_error() -> None:
 
 def test_undertow_refuses_the_lbmethod_option() -> None:
     with pytest.raises(OptionError) as err:
-        registry.check_options(options(balancer="undertow", modcluster_mode="lbmethod_cluster"))
+        registry.validate_options(options(balancer="undertow", modcluster_mode="lbmethod_cluster"))
     assert "--modcluster-mode" in str(err.value)
 
 
 def test_a_missing_wildfly_archive_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(OptionError) as err:
-        registry.check_options(options(node_flavor="wildfly", wildfly_archive=str(tmp_path / "wf.tar.gz")))
+        registry.validate_options(options(node_flavor="wildfly", wildfly_archive=str(tmp_path / "wf.tar.gz")))
     assert "--wildfly-archive" in str(err.value)
 
 
@@ -177,13 +177,13 @@ def test_a_missing_wildfly_archive_is_an_error(tmp_path: Path) -> None:
 def test_faults_are_checked_against_the_targets_flavor() -> None:
     wildfly = Topology.simple("t", 2, flavor="wildfly", balancer=BalancerSpec(flavor="undertow"))
     with pytest.raises(FlavorRefused) as err:
-        registry.check_fault(wildfly, Slowness("node1"))
+        registry.validate_fault(wildfly, Slowness("node1"))
     assert err.value.flavor == "wildfly" and "slowness" in err.value.field
-    registry.check_fault(wildfly, Kill("node1"))
-    registry.check_fault(wildfly, Partition("node1"))
-    registry.check_fault(wildfly, BalancerRestart())
+    registry.validate_fault(wildfly, Kill("node1"))
+    registry.validate_fault(wildfly, Partition("node1"))
+    registry.validate_fault(wildfly, BalancerRestart())
     sim = Topology.simple("t", 2, flavor="sim", balancer=BalancerSpec(flavor="undertow"))
-    registry.check_fault(sim, Slowness("node1"))
+    registry.validate_fault(sim, Slowness("node1"))
 
 
 # --- entry points: refusals before anything is created ---------------------------------------------------

@@ -18,9 +18,9 @@ from harness.flavors.httpd_modcluster import source as modcluster_source
 
 from harness.machinery import resources
 
-from harness.spec import settings
+from harness.descriptions import settings
 from harness.entry.cli import build_parser
-from harness.spec.options import HarnessOptions, OptionError
+from harness.descriptions.options import HarnessOptions, OptionError
 from harness.machinery.waiting import WaitTimeout, wait_until
 
 ROOT = settings.PROJECT_ROOT
@@ -31,7 +31,7 @@ def test_unknown_option_value_names_option_and_accepted_values() -> None:
     from harness.flavors import registry
 
     with pytest.raises(OptionError) as err:
-        registry.check_options(HarnessOptions.from_values({"harness_balancer": "nginx"}))
+        registry.validate_options(HarnessOptions.from_values({"harness_balancer": "nginx"}))
     assert "--balancer" in str(err.value) and "httpd-modcluster" in str(err.value) and "'nginx'" in str(err.value)
 
 

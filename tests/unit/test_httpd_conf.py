@@ -16,7 +16,7 @@ from harness.flavors.httpd_modcluster.conf import (
     format_frequency,
     render_httpd_conf,
 )
-from harness.spec.topology import Advertise, BalancerSpec, HealthCheck, MpmSpec, SpecError
+from harness.descriptions.topology import Advertise, BalancerSpec, HealthCheck, MpmSpec, SpecError
 
 B13_20 = ModClusterBuild("1.3", (1, 3, 20))
 B13_21 = ModClusterBuild("1.3", (1, 3, 21))

@@ -16,7 +16,7 @@ import pytest
 
 from harness.judge.history import History
 from harness.machinery.load import HISTORY_FILE, LOG_FILE, LoadError, LoadRun, run_for
-from harness.spec.topology import LoadProfile
+from harness.descriptions.topology import LoadProfile
 from harness.machinery.waiting import WaitTimeout
 from tests.unit.fake_node import FakeNode
 

@@ -30,7 +30,7 @@ def _node(page: ManagerPage, name: str) -> ManagerNode:
     return node
 
 
-def _check_node(node: ManagerNode, expected: dict[str, Any]) -> None:
+def _validate_node(node: ManagerNode, expected: dict[str, Any]) -> None:
     for attr in NODE_ATTRS:
         if attr in expected:
             assert getattr(node, attr) == expected[attr], attr
@@ -59,7 +59,7 @@ def test_recorded_page(path: Path) -> None:
     if nodes or "nodes" in expected:
         assert set(page.names) == set(nodes)
     for name, node_expected in nodes.items():
-        _check_node(_node(page, name), node_expected)
+        _validate_node(_node(page, name), node_expected)
     for node in page.nodes:  # invariants of every layout
         assert node.status in ("OK", "NOTOK") and node.is_ok == (node.status == "OK")
         for context in node.contexts:

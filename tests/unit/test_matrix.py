@@ -12,7 +12,7 @@ from harness.entry.matrix import Combination, combinations, judge, registry_chec
 from harness.entry.run_report import Collector
 from harness.entry.run_report_html import write as write_run_report
 from harness.judge.checks import Verdict
-from harness.spec.options import HarnessOptions, OptionError
+from harness.descriptions.options import HarnessOptions, OptionError
 
 W = "39.0.1.Final"
 

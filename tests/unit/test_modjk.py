@@ -15,10 +15,10 @@ from harness.flavors.httpd_modjk.status import StatusParseError, node_states, pa
 from harness.flavors.tomcat.conf import render_server_xml
 from harness.flavors.tomcat.node import connector_failures
 from harness.judge.history import FaultWindow, RequestRecord
-from harness.spec.base import SpecError
-from harness.spec.jk import AjpConnector, JkBalancer, JkWorker
-from harness.spec.options import HarnessOptions
-from harness.spec.topology import (
+from harness.descriptions.base import SpecError
+from harness.descriptions.jk import AjpConnector, JkBalancer, JkWorker
+from harness.descriptions.options import HarnessOptions
+from harness.descriptions.topology import (
     Advertise,
     BalancerSpec,
     NodeSpec,

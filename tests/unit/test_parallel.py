@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run_id(env: dict[str, str]) -> str:
-    code = "from harness.spec import settings; print(settings.run_id())"
+    code = "from harness.descriptions import settings; print(settings.run_id())"
     clean = {k: v for k, v in os.environ.items() if k not in ("HARNESS_RUN_ID", "PYTEST_XDIST_WORKER")}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             env={**clean, "PYTHONPATH": str(ROOT), **env})

@@ -9,8 +9,8 @@ import pytest
 from harness.judge.history import History, load_history
 from harness.run.reproduction import (ARGUMENTS, UnknownExpectation, check_expectations, parse_expectation,
                                       validate_reproduction)
-from harness.spec.options import HarnessOptions
-from harness.spec.topology import BalancerRestart, Kill, Pause, Reproduction, Stop, Topology, reproduction_from_dict
+from harness.descriptions.options import HarnessOptions
+from harness.descriptions.topology import BalancerRestart, Kill, Pause, Reproduction, Stop, Topology, reproduction_from_dict
 from scenarios.reproductions.catalogue import catalogue, known_broken
 
 DATA = Path(__file__).parent / "data" / "histories"

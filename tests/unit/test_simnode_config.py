@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from tests.unit.simnode_fakes import SIM_ROOT
 
-from harness.spec.fault_words import StartFault, fault_word, parse_fault_words
-from harness.spec.faults import (ErrorReplies, Exit, Flap, Freeze, Kill, NoStatus, NoStickyForce, Reregister,
+from harness.descriptions.fault_words import StartFault, fault_word, parse_fault_words
+from harness.descriptions.faults import (ErrorReplies, Exit, Flap, Freeze, Kill, NoStatus, NoStickyForce, Reregister,
                                  ReportLoad, Slowness)
-from harness.spec.node import NodeSpec
+from harness.descriptions.node import NodeSpec
 from simnode.config import ConfigError, parse_config, parse_config_text  # noqa: E402
 from simnode.faults import Faults, initial_faults, parse_fault_body, switched
 

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from tests.unit.simnode_fakes import SIM_ROOT  # puts simnode on sys.path
 
 from harness.flavors.sim import node as nodes_sim  # noqa: E402
-from harness.spec.node import Advertise, NodeSpec, StaticProxies, StaticWorkers
-from harness.spec.base import SpecError
+from harness.descriptions.node import Advertise, NodeSpec, StaticProxies, StaticWorkers
+from harness.descriptions.base import SpecError
 from harness.flavors.base import FlavorRefused
 from harness.run.faults import inject
-from harness.spec.faults import Exit, FaultSpec, Freeze, NoStatus, ReportLoad, Reregister, Slowness
-from harness.spec.topology import Topology
+from harness.descriptions.faults import Exit, FaultSpec, Freeze, NoStatus, ReportLoad, Reregister, Slowness
+from harness.descriptions.topology import Topology
 from simnode.config import parse_config
 
 
@@ -80,7 +80,7 @@ def test_chunks_and_image_request() -> None:
         list(nodes_sim.chunks(specs, 0))
     request = nodes_sim.image_request()
     assert request.name == "sim-node"
-    assert {"harness/spec/node.py", "harness/spec/faults.py", "harness/protocol/mcmp.py"} <= set(request.extra)
+    assert {"harness/descriptions/node.py", "harness/descriptions/faults.py", "harness/protocol/mcmp.py"} <= set(request.extra)
     assert all(path.is_file() for path in request.extra.values())
 
 
@@ -127,7 +127,7 @@ class _FakeCluster:
         self.calls: list[str] = []
         self.windows: list[Any] = []
 
-    def check_health(self, timeout: float = 60.0, label: str = "") -> None:
+    def wait_for_healthy(self, timeout: float = 60.0, label: str = "") -> None:
         self.calls.append(f"health {label}")
 
     def record_state(self, label: str) -> None:
@@ -179,7 +179,7 @@ def test_a_sim_fault_goes_to_the_node_handle_inside_a_window() -> None:
 
 def test_start_faults_only_for_flavors_that_run_them() -> None:
     from harness.flavors import registry
-    from harness.spec.options import HarnessOptions
+    from harness.descriptions.options import HarnessOptions
 
     topology = Topology("t", nodes=(NodeSpec("w", flavor="wildfly", faults=("no_status",)),))
     with pytest.raises(FlavorRefused) as error:

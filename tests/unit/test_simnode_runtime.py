@@ -17,7 +17,7 @@ import requests
 from tests.unit.simnode_fakes import SIM_ROOT, FakeBalancer
 
 from harness.machinery.waiting import wait_until  # noqa: E402
-from harness.spec.faults import ErrorReplies, Flap, Freeze, FaultSpec, Kill, NoStickyForce, ReportLoad, Reregister
+from harness.descriptions.faults import ErrorReplies, Flap, Freeze, FaultSpec, Kill, NoStickyForce, ReportLoad, Reregister
 from simnode.config import parse_config
 from simnode.control import control_handler
 from simnode.runtime import Runtime

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.spec.topology import (
+from harness.descriptions.topology import (
     Advertise,
     AdvertiseBlocked,
     BalancerRestart,

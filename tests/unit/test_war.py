@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.spec.base import SpecError
-from harness.flavors.wildfly.war import INDEX_JSP, NODE_HEADER, build_war, check_context, war_name
+from harness.descriptions.base import SpecError
+from harness.flavors.wildfly.war import INDEX_JSP, NODE_HEADER, build_war, validate_context, war_name
 
 JEE = "{https://jakarta.ee/xml/ns/jakartaee}"
 contexts = st.one_of(st.just("/"), st.lists(st.from_regex(r"[A-Za-z0-9._~-]{1,8}", fullmatch=True), min_size=1,
@@ -76,7 +76,7 @@ def test_war_names(context: str, name: str) -> None:
 @pytest.mark.parametrize("bad", ["", "app", "/app/", "//", "/a b", "/a?b", "/a;b", "/é", None])
 def test_bad_contexts_name_the_field(bad: object) -> None:
     with pytest.raises(SpecError) as info:
-        check_context(bad)  # type: ignore[arg-type]
+        validate_context(bad)  # type: ignore[arg-type]
     assert info.value.field == "context"
     with pytest.raises(SpecError):
         build_war(bad)  # type: ignore[arg-type]

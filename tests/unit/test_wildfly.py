@@ -17,15 +17,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.spec import settings as harness_settings
+from harness.descriptions import settings as harness_settings
 from harness.flavors.wildfly import dist as wildfly
 from harness.machinery.contracts import BalancerState
 from harness.protocol.balancer_info import parse_info
 from harness.machinery.contracts import info_nodes
 from harness.flavors.undertow.balancer import model_nodes
 from harness.flavors.wildfly.node import tar_of
-from harness.spec.base import SpecError
-from harness.spec.topology import Advertise, BalancerSpec, NodeSpec, StaticProxies
+from harness.descriptions.base import SpecError
+from harness.descriptions.topology import Advertise, BalancerSpec, NodeSpec, StaticProxies
 from harness.flavors.wildfly.dist import (WildflyArchiveError, WildflyUnavailable, balancer_config, ensure_wildfly_archive,
                              node_config)
 
@@ -255,7 +255,7 @@ def test_node_without_discovery_uses_the_default_static_proxy() -> None:
 
 
 def test_node_needs_mcmp_discovery() -> None:
-    from harness.spec.topology import StaticWorkers
+    from harness.descriptions.topology import StaticWorkers
 
     with pytest.raises(SpecError, match="discovery"):
         node_config(NodeSpec("node1", flavor="wildfly"), StaticWorkers())  # type: ignore[arg-type]

@@ -16,13 +16,13 @@ import requests
 from harness.machinery import images
 from harness.machinery.contracts import BalancerBase, BalancerState, info_nodes
 from harness.protocol.balancer_info import BalancerInfo, parse_dump, parse_info
-from harness.spec.balancer import BalancerSpec
+from harness.descriptions.balancer import BalancerSpec
 from harness.flavors.httpd_modcluster.conf import ModClusterBuild, render_httpd_conf
 from harness.protocol.manager_page import ManagerPage, parse_manager_page
 from harness.protocol.mcmp import McmpProtocolError, parse_version
 from harness.protocol.mcmp_client import McmpClient, McmpTransportError
 from harness.flavors.httpd_modcluster.source import ModClusterSource, SourceError
-from harness.spec.node import Advertise
+from harness.descriptions.node import Advertise
 from harness.machinery.containers import ContainerExited, container_alive, container_file_text, container_ip
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import WaitTimeout, wait_until

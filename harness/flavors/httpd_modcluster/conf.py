@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.spec.balancer import BalancerSpec
-from harness.spec.node import Advertise
-from harness.spec.base import SpecError, check_choice, check_int, check_path
+from harness.descriptions.balancer import BalancerSpec
+from harness.descriptions.node import Advertise
+from harness.descriptions.base import SpecError, validate_choice, validate_int, validate_path
 
 LINES = ("1.3", "2.x")
 MCMP_SPELLING_FROM = (1, 3, 21)  # first 1.3.x release knowing EnableMCMPReceive
@@ -42,12 +42,12 @@ class ModClusterBuild:
     version: tuple[int, int, int] | None = None
 
     def __post_init__(self) -> None:
-        check_choice("line", self.line, LINES)
+        validate_choice("line", self.line, LINES)
         if self.version is not None:
             if not isinstance(self.version, tuple) or len(self.version) != 3:
                 raise SpecError("version", f"got {self.version!r}; expected (major, minor, micro) or None")
             for i, part in enumerate(self.version):
-                check_int(f"version[{i}]", part, 0)
+                validate_int(f"version[{i}]", part, 0)
         expected = (1, 3) if self.line == "1.3" else (2,)
         if self.line == "1.3" and self.version is None:
             raise SpecError("version", "line '1.3' needs a version such as (1, 3, 22)")
@@ -78,8 +78,8 @@ def render_httpd_conf(
     """The httpd.conf text. `advertise` is the topology's Advertise discovery, if any (see `advertise_for`)."""
     paths = {"server_root": server_root, "log_dir": log_dir, "run_dir": run_dir, "modules_dir": modules_dir}
     for name, path in paths.items():
-        check_path(name, path)
-    check_supported(spec, build)
+        validate_path(name, path)
+    validate_supported(spec, build)
     adv = advertise_for(spec, advertise)
     blocks = [
         [f"# httpd.conf rendered by the harness: mod_cluster {build.label}, {spec.mode} mode. Stands alone."],
@@ -96,7 +96,7 @@ def render_httpd_conf(
     return "\n\n".join("\n".join(block) for block in blocks if block) + "\n"
 
 
-def check_supported(spec: BalancerSpec, build: ModClusterBuild) -> None:
+def validate_supported(spec: BalancerSpec, build: ModClusterBuild) -> None:
     """Raise ConfigError when the spec needs what the build (or mode) does not have."""
     if spec.flavor != "httpd-modcluster":
         raise ConfigError("flavor", f"got {spec.flavor!r}; render_httpd_conf renders 'httpd-modcluster' only")

@@ -9,9 +9,9 @@ from typing import Any, ClassVar, Optional
 from harness.flavors.base import BalancerFlavor, ClusterContext, FlavorUnavailable
 from harness.flavors.httpd_modcluster import source as modcluster_source
 from harness.flavors.httpd_modcluster.balancer import HttpdBalancer, image_for, start_httpd_balancer
-from harness.spec.balancer import BalancerSpec
-from harness.spec.node import Advertise, StaticProxies
-from harness.spec.options import HarnessOptions, OptionError
+from harness.descriptions.balancer import BalancerSpec
+from harness.descriptions.node import Advertise, StaticProxies
+from harness.descriptions.options import HarnessOptions, OptionError
 
 _SOURCES: dict[str, modcluster_source.ModClusterSource] = {}
 NO_SOURCE = ("httpd + mod_cluster needs a source: set --modcluster-source (or HARNESS_MODCLUSTER_SOURCE) to a "
@@ -75,7 +75,7 @@ class HttpdModclusterFlavor(BalancerFlavor):
     faults: ClassVar[frozenset[str]] = frozenset({"balancer_restart", "advertise_blocked", "partition"})
     inputs: ClassVar[tuple[str, ...]] = ("--modcluster-source", "--modcluster-mode")
 
-    def check_options(self, options: HarnessOptions) -> None:
+    def validate_options(self, options: HarnessOptions) -> None:
         if not options.modcluster_source or options.modcluster_source.lower() == OPT_OUT:
             return
         source = source_for(options.modcluster_source)

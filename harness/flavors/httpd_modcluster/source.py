@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from harness.spec import settings
+from harness.descriptions import settings
 
 OPTION_HINT = "set --modcluster-source or HARNESS_MODCLUSTER_SOURCE"
 

@@ -23,7 +23,7 @@ from harness.machinery.containers import ContainerExited, container_alive, conta
 from harness.machinery.contracts import BalancerBase, BalancerState, BalancerUnreadable
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import DEFAULT_TRANSIENT, WaitTimeout, wait_until
-from harness.spec.topology import Topology
+from harness.descriptions.topology import Topology
 
 IMAGE_NAME = "httpd-modjk"
 CONF_PATH = f"{conf.CONF_DIR}/httpd.conf"

@@ -10,11 +10,11 @@ without the global JkMounts unless it says `JkMountCopy On`: the mounts are glob
 
 from __future__ import annotations
 
-from harness.spec.balancer import BalancerSpec
-from harness.spec.base import SpecError
-from harness.spec.jk import JkBalancer, JkWorker, check_worker_name
-from harness.spec.node import NodeSpec
-from harness.spec.topology import Topology
+from harness.descriptions.balancer import BalancerSpec
+from harness.descriptions.base import SpecError
+from harness.descriptions.jk import JkBalancer, JkWorker, validate_worker_name
+from harness.descriptions.node import NodeSpec
+from harness.descriptions.topology import Topology
 
 CONF_DIR = "/etc/httpd-harness"
 LOG_DIR = "/var/log/httpd-harness"
@@ -49,7 +49,7 @@ def worker_name(node: NodeSpec, index: int = 0) -> str:
     if jk.name is not None:
         return jk.name
     try:
-        return check_worker_name(f"nodes[{index}].name", node.name)
+        return validate_worker_name(f"nodes[{index}].name", node.name)
     except SpecError as exc:
         raise SpecError(exc.field, f"{exc.message} (or set nodes[{index}].jk.name)") from exc
 
@@ -58,7 +58,7 @@ def route_of(node: NodeSpec) -> str:
     return worker_of(node).route or node.name
 
 
-def check_workers(topology: Topology) -> dict[str, NodeSpec]:
+def validate_workers(topology: Topology) -> dict[str, NodeSpec]:
     """Worker name -> node; SpecError naming the field for a name clash, a non-AJP node or a bad redirect."""
     jk = jk_of(topology.balancer)
     workers: dict[str, NodeSpec] = {}
@@ -71,7 +71,7 @@ def check_workers(topology: Topology) -> dict[str, NodeSpec]:
             raise SpecError(f"nodes[{index}].jk.name", f"worker name {name!r} is already used; names must be unique")
         workers[name] = node
     for index, node in enumerate(topology.nodes):
-        _check_secret(node, index)
+        _validate_secret(node, index)
         redirect = worker_of(node).redirect
         if redirect is not None and (redirect not in workers or redirect == worker_name(node, index)):
             raise SpecError(f"nodes[{index}].jk.redirect",
@@ -81,7 +81,7 @@ def check_workers(topology: Topology) -> dict[str, NodeSpec]:
     return workers
 
 
-def _check_secret(node: NodeSpec, index: int) -> None:
+def _validate_secret(node: NodeSpec, index: int) -> None:
     """A node's AJP connector with a secret answers 403 to every request without that secret."""
     expected = node.ajp.secret if node.ajp is not None else None
     sent = worker_of(node).secret
@@ -97,7 +97,7 @@ def _value(value: object) -> str:
 def render_workers_properties(topology: Topology) -> str:
     """workers.properties for the topology (nodes reached by their network alias)."""
     jk = jk_of(topology.balancer)
-    workers = check_workers(topology)
+    workers = validate_workers(topology)
     lines = [f"# workers.properties of topology {topology.name} (rendered by the harness)",
              f"worker.list={jk.lb_name},{jk.status_name}"]
     if jk.maintain is not None:

@@ -6,11 +6,11 @@ from typing import Any, ClassVar
 
 from harness.flavors.base import BalancerFlavor, ClusterContext, FlavorRefused
 from harness.flavors.httpd_modjk.balancer import ModjkBalancer, modjk_image, start_modjk_balancer
-from harness.flavors.httpd_modjk.conf import check_workers
-from harness.spec.base import SpecError
-from harness.spec.node import Discovery, StaticWorkers
-from harness.spec.options import HarnessOptions
-from harness.spec.topology import Topology
+from harness.flavors.httpd_modjk.conf import validate_workers
+from harness.descriptions.base import SpecError
+from harness.descriptions.node import Discovery, StaticWorkers
+from harness.descriptions.options import HarnessOptions
+from harness.descriptions.topology import Topology
 
 
 class HttpdModjkFlavor(BalancerFlavor):
@@ -24,11 +24,11 @@ class HttpdModjkFlavor(BalancerFlavor):
     node_defaults: ClassVar[dict[str, Any]] = {"connector": "ajp"}  # mod_jk speaks AJP only
     faults: ClassVar[frozenset[str]] = frozenset({"balancer_restart", "partition"})
 
-    def check(self, topology: Topology, options: HarnessOptions) -> None:
+    def validate(self, topology: Topology, options: HarnessOptions) -> None:
         """Besides fields and discovery: every node an AJP worker with a valid, unique worker name."""
-        super().check(topology, options)
+        super().validate(topology, options)
         try:
-            check_workers(topology)
+            validate_workers(topology)
         except SpecError as exc:
             raise FlavorRefused(exc.field, self.name, exc.message) from exc
 

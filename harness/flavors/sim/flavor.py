@@ -8,11 +8,11 @@ from typing import Any, ClassVar, Optional, Sequence
 from harness.flavors.base import ClusterContext, FlavorRefused, NodeFlavor
 from harness.machinery.contracts import Node
 from harness.flavors.sim.node import SimNode, discovery_dict, sim_image, start_group_for_cluster, start_sim_node
-from harness.spec.base import SpecError
-from harness.spec.faults import NODE_PROGRAM_FAULTS
-from harness.spec.node import Advertise, NodeSpec, StaticProxies
-from harness.spec.options import HarnessOptions
-from harness.spec.topology import Topology
+from harness.descriptions.base import SpecError
+from harness.descriptions.faults import NODE_PROGRAM_FAULTS
+from harness.descriptions.node import Advertise, NodeSpec, StaticProxies
+from harness.descriptions.options import HarnessOptions
+from harness.descriptions.topology import Topology
 
 
 class SimFlavor(NodeFlavor):
@@ -24,8 +24,8 @@ class SimFlavor(NodeFlavor):
     # the container-level faults, and every fault the sim program applies to itself
     faults: ClassVar[frozenset[str]] = frozenset({"kill", "stop", "pause", "remove", "partition", *NODE_PROGRAM_FAULTS})
 
-    def check(self, spec: NodeSpec, topology: Topology, options: HarnessOptions) -> None:
-        super().check(spec, topology, options)
+    def validate(self, spec: NodeSpec, topology: Topology, options: HarnessOptions) -> None:
+        super().validate(spec, topology, options)
         try:
             discovery_dict(topology.discovery)
         except SpecError as exc:

@@ -6,7 +6,7 @@ network alias is the node's name (a multi-node container has every node's name a
 handle of one node (the `Node` contract's verbs): `kill()` makes that node die abruptly inside its process
 (connections reset, no MCMP goodbye; the container and its address stay), `stop()` is the Java-like graceful
 stop, `start()` brings it back as a fresh node.
-The sim's own faults are the harness's FaultSpecs (harness.spec.faults NODE_PROGRAM_FAULTS: Freeze,
+The sim's own faults are the harness's FaultSpecs (harness.descriptions.faults NODE_PROGRAM_FAULTS: Freeze,
 Slowness, ErrorReplies, ReportLoad, NoStatus, Flap, NoStickyForce, Exit, Reregister): `SimNode.apply_fault()`
 posts `fault.to_dict()` to the control endpoint and returns the heal (`harness.run.faults` calls it).
 """
@@ -23,11 +23,11 @@ import docker
 import requests
 
 from harness.machinery import images
-from harness.spec.faults import Exit, FaultSpec
-from harness.spec.node import Advertise, Discovery, NodeSpec, StaticProxies
+from harness.descriptions.faults import Exit, FaultSpec
+from harness.descriptions.node import Advertise, Discovery, NodeSpec, StaticProxies
 from harness.machinery.containers import ContainerExited, container_alive, container_ip, container_logs
 from harness.machinery.resources import Resources
-from harness.spec.base import SpecError
+from harness.descriptions.base import SpecError
 from harness.machinery.waiting import Deadline, WaitTimeout, wait_until
 
 IMAGE_NAME = "sim-node"
@@ -39,8 +39,9 @@ _HARNESS_DIR = Path(__file__).resolve().parents[2]
 # What the sim image ships of the harness (standard library only, closed under imports): the protocol layer and
 # the descriptions the node validates its configuration and faults with.
 SHIPPED_MODULES = ("__init__.py", "protocol/__init__.py", "protocol/mcmp.py", "protocol/mcmp_client.py",
-                   "protocol/advertise.py", "spec/__init__.py", "spec/base.py", "spec/balancer.py", "spec/node.py",
-                   "spec/faults.py", "spec/fault_words.py", "spec/jk.py")
+                   "protocol/advertise.py", "descriptions/__init__.py", "descriptions/base.py",
+                   "descriptions/balancer.py", "descriptions/node.py", "descriptions/faults.py",
+                   "descriptions/fault_words.py", "descriptions/jk.py")
 
 
 class SimNodeError(RuntimeError):

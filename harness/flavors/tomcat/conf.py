@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from xml.sax.saxutils import quoteattr
 
-from harness.spec.jk import AjpConnector
-from harness.spec.node import NodeSpec
+from harness.descriptions.jk import AjpConnector
+from harness.descriptions.node import NodeSpec
 
 CATALINA_BASE = "/opt/harness/base"
 # Several JVMs on 2 cores: small heap, serial GC, C1 only. Override with HARNESS_TOMCAT_JVM.

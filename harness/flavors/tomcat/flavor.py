@@ -6,8 +6,8 @@ from typing import Any, ClassVar
 
 from harness.flavors.base import ClusterContext, NodeFlavor
 from harness.flavors.tomcat.node import TomcatNode, start_tomcat_node, tomcat_image
-from harness.spec.node import NodeSpec, StaticWorkers
-from harness.spec.options import HarnessOptions
+from harness.descriptions.node import NodeSpec, StaticWorkers
+from harness.descriptions.options import HarnessOptions
 
 
 class TomcatFlavor(NodeFlavor):

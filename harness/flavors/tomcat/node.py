@@ -24,8 +24,8 @@ from harness.machinery import images
 from harness.machinery.containers import container_alive, container_file_text, container_ip, container_logs
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import Deadline, wait_until
-from harness.spec.faults import FaultSpec
-from harness.spec.node import NodeSpec
+from harness.descriptions.faults import FaultSpec
+from harness.descriptions.node import NodeSpec
 
 IMAGE_NAME = "tomcat-node"
 CONSOLE_LOG = "/opt/harness/log/console.log"

@@ -20,8 +20,8 @@ from docker.models.networks import Network
 
 from harness.machinery.contracts import BalancerBase, BalancerState, BalancerUnreadable, NodeState, info_nodes
 from harness.protocol.balancer_info import BalancerInfo, parse_info
-from harness.spec.balancer import BalancerSpec
-from harness.spec.node import Discovery
+from harness.descriptions.balancer import BalancerSpec
+from harness.descriptions.node import Discovery
 from harness.flavors.wildfly.node import WildflyServer, start_container
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import wait_until

@@ -8,10 +8,10 @@ from harness.flavors.base import BalancerFlavor, ClusterContext, FlavorRefused
 from harness.flavors.undertow.balancer import UndertowBalancer, start_undertow_balancer
 from harness.flavors.wildfly.dist import balancer_config
 from harness.flavors.wildfly.node import image_for_options
-from harness.spec.base import SpecError
-from harness.spec.node import Advertise, StaticProxies
-from harness.spec.options import HarnessOptions, OptionError
-from harness.spec.topology import Topology
+from harness.descriptions.base import SpecError
+from harness.descriptions.node import Advertise, StaticProxies
+from harness.descriptions.options import HarnessOptions, OptionError
+from harness.descriptions.topology import Topology
 
 
 class UndertowFlavor(BalancerFlavor):
@@ -24,14 +24,14 @@ class UndertowFlavor(BalancerFlavor):
     faults: ClassVar[frozenset[str]] = frozenset({"balancer_restart", "advertise_blocked", "partition"})
     inputs: ClassVar[tuple[str, ...]] = ("--wildfly-version", "--wildfly-archive")
 
-    def check_options(self, options: HarnessOptions) -> None:
+    def validate_options(self, options: HarnessOptions) -> None:
         if options.modcluster_mode != "proxy_cluster":
             raise OptionError(f"--modcluster-mode (or HARNESS_MODCLUSTER_MODE) = {options.modcluster_mode!r}: "
                               "the undertow balancer has no mod_lbmethod_cluster mode (use --balancer "
                               "httpd-modcluster)")
 
-    def check(self, topology: Topology, options: HarnessOptions) -> None:
-        super().check(topology, options)
+    def validate(self, topology: Topology, options: HarnessOptions) -> None:
+        super().validate(topology, options)
         try:
             balancer_config(topology.balancer, topology.discovery)
         except SpecError as exc:

@@ -26,10 +26,10 @@ from typing import Mapping, Optional
 import requests
 
 from harness.machinery.locks import cross_process_lock
-from harness.spec import settings
-from harness.spec.balancer import BalancerSpec
-from harness.spec.node import Advertise, Discovery, NodeSpec, StaticProxies
-from harness.spec.base import SpecError
+from harness.descriptions import settings
+from harness.descriptions.balancer import BalancerSpec
+from harness.descriptions.node import Advertise, Discovery, NodeSpec, StaticProxies
+from harness.descriptions.base import SpecError
 
 MAVEN_CENTRAL = "https://repo.maven.apache.org/maven2"
 REPOSITORY_ENV = "HARNESS_MAVEN_REPOSITORY"  # a Maven Central mirror, if set

@@ -9,10 +9,10 @@ from typing import Any, ClassVar, Optional
 from harness.flavors.base import ClusterContext, FlavorRefused, NodeFlavor
 from harness.flavors.wildfly.dist import node_config
 from harness.flavors.wildfly.node import WildflyNode, image_for_options, start_wildfly_node
-from harness.spec.base import SpecError
-from harness.spec.node import Advertise, NodeSpec, StaticProxies
-from harness.spec.options import HarnessOptions, OptionError
-from harness.spec.topology import Topology
+from harness.descriptions.base import SpecError
+from harness.descriptions.node import Advertise, NodeSpec, StaticProxies
+from harness.descriptions.options import HarnessOptions, OptionError
+from harness.descriptions.topology import Topology
 
 _SIM_ONLY = {"include_sticky_force", "faults"}
 _NOT_WILDFLY = _SIM_ONLY | {"jk", "ajp"}  # mod_jk worker and Tomcat connector settings
@@ -28,14 +28,14 @@ class WildflyFlavor(NodeFlavor):
     faults: ClassVar[frozenset[str]] = frozenset({"kill", "stop", "pause", "remove", "partition"})
     inputs: ClassVar[tuple[str, ...]] = ("--wildfly-version", "--wildfly-archive")
 
-    def check_options(self, options: HarnessOptions) -> None:
+    def validate_options(self, options: HarnessOptions) -> None:
         if options.wildfly_archive and not Path(options.wildfly_archive).is_file():
             raise OptionError(f"--wildfly-archive (or HARNESS_WILDFLY_ARCHIVE) = {options.wildfly_archive!r}: "
                               "no such file")
 
-    def check(self, spec: NodeSpec, topology: Topology, options: HarnessOptions) -> None:
+    def validate(self, spec: NodeSpec, topology: Topology, options: HarnessOptions) -> None:
         """WildFly's own limits (whole seconds, load 0..100) are refused here, not at container start."""
-        super().check(spec, topology, options)
+        super().validate(spec, topology, options)
         try:
             node_config(spec, topology.discovery)
         except SpecError as exc:

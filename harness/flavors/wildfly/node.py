@@ -26,15 +26,15 @@ from requests.auth import HTTPDigestAuth
 
 from harness.machinery import images
 
-from harness.spec import settings
+from harness.descriptions import settings
 
 from harness.flavors.wildfly import war
 from harness.flavors.base import FlavorUnavailable
-from harness.spec.faults import FaultSpec
-from harness.spec.node import Discovery, NodeSpec
+from harness.descriptions.faults import FaultSpec
+from harness.descriptions.node import Discovery, NodeSpec
 from harness.machinery.containers import (ContainerExited, container_alive, container_file_text, container_ip,
                                           container_logs, read_container_file)
-from harness.spec.options import DEFAULT_WILDFLY_VERSION
+from harness.descriptions.options import DEFAULT_WILDFLY_VERSION
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import Deadline, wait_until
 from harness.flavors.wildfly.dist import CONFIG_NAME, ServerConfig, WildflyUnavailable, ensure_wildfly_archive, node_config

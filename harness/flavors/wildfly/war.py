@@ -13,7 +13,7 @@ import io
 import re
 import zipfile
 
-from harness.spec.base import SpecError
+from harness.descriptions.base import SpecError
 
 NODE_HEADER = "X-Harness-Node"
 _CONTEXT_RE = re.compile(r"/|(/[A-Za-z0-9._~-]+)+")
@@ -67,7 +67,7 @@ _JBOSS_WEB_XML = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def check_context(context: str) -> str:
+def validate_context(context: str) -> str:
     """A context path the WAR can serve: "/" or "/a[/b...]" of URL-safe characters."""
     if not isinstance(context, str) or not _CONTEXT_RE.fullmatch(context):
         raise SpecError("context", f"got {context!r}; expected '/' or '/name[/name...]' of [A-Za-z0-9._~-]")
@@ -77,7 +77,7 @@ def check_context(context: str) -> str:
 def war_name(context: str) -> str:
     """The deployment file name for `context`, unique per context: "/" -> "ROOT.war", "/app" -> "app.war",
     "/a/b" -> "a~1b.war" ("~" is written "~0", "/" "~1"; a context named /ROOT gets "ROOT~r.war")."""
-    check_context(context)
+    validate_context(context)
     if context == "/":
         return "ROOT.war"
     name = context[1:].replace("~", "~0").replace("/", "~1")
@@ -94,7 +94,7 @@ def jboss_web_xml(context: str) -> str:
 
 def build_war(context: str = "/app", *, distributable: bool = True) -> bytes:
     """The WAR bytes for `context` (deterministic: same input, same bytes)."""
-    check_context(context)
+    validate_context(context)
     entries = {
         "META-INF/MANIFEST.MF": "Manifest-Version: 1.0\r\nCreated-By: modcluster-harness\r\n\r\n",
         "WEB-INF/web.xml": web_xml(context, distributable),

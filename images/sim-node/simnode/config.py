@@ -4,7 +4,7 @@
      "discovery": <StaticProxies.to_dict()> | <Advertise.to_dict()>,
      "control_port": 9000, "host": null, "advertise_interface": null, "log_level": "info", "mcmp_workers": 0}
 
-Nodes and discovery are validated by the harness's own description layer (harness.spec.node, shipped into
+Nodes and discovery are validated by the harness's own description layer (harness.descriptions.node, shipped into
 the image with the modules it imports): one NodeSpec, one set of defaults. Here only what the sim adds:
 flavor 'sim' over HTTP, distinct names and ports in one process, and the process fields. Every error is a
 `ConfigError` (the harness's SpecError) naming the field ("nodes[1].load"). Pure: no sockets.
@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.spec.base import SpecError, check_int, check_token
-from harness.spec.node import Advertise, NodeSpec, StaticProxies, discovery_from_dict, node_from_dict
+from harness.descriptions.base import SpecError, validate_int, validate_token
+from harness.descriptions.node import Advertise, NodeSpec, StaticProxies, discovery_from_dict, node_from_dict
 
 ConfigError = SpecError
 NodeConfig = NodeSpec  # the sim's view of a node is the harness's NodeSpec itself
@@ -125,18 +125,18 @@ def parse_config(data: object) -> SimConfig:
     for key in data:
         if key not in PROCESS_FIELDS:
             raise ConfigError(str(key), f"unknown field; accepted: {', '.join(PROCESS_FIELDS)}")
-    control_port = check_int("control_port", data.get("control_port", 9000), 1, 65535)
+    control_port = validate_int("control_port", data.get("control_port", 9000), 1, 65535)
     nodes = _nodes(data, control_port)
     if "discovery" not in data:
         raise ConfigError("discovery", "missing; expected {'kind': 'advertise' | 'static_proxies', ...}")
     discovery = parse_discovery("discovery", data["discovery"])
     host = data.get("host")
     if host is not None:
-        check_token("host", host)
+        validate_token("host", host)
     level = data.get("log_level", "info")
     if level not in LOG_LEVELS:
         raise ConfigError("log_level", f"got {level!r}; accepted values: {', '.join(LOG_LEVELS)}")
-    workers = check_int("mcmp_workers", data.get("mcmp_workers", 0), 0, 64)
+    workers = validate_int("mcmp_workers", data.get("mcmp_workers", 0), 0, 64)
     return SimConfig(nodes, discovery, control_port, host, _interface(data.get("advertise_interface")), level, workers)
 
 

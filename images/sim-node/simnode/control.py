@@ -5,7 +5,7 @@
     GET  /transcript[?node=N]         per proxy: the last registration, graceful stop and error replies, raw
                                       request and reply bytes (latin-1 text)
     POST /fault    {"apply": [FaultSpec dict, ...]?, "heal": [FaultSpec dict, ...]?, "clear": true?, "node": N?}
-                   the harness's fault vocabulary (harness.spec.faults NODE_PROGRAM_FAULTS), each dict as
+                   the harness's fault vocabulary (harness.descriptions.faults NODE_PROGRAM_FAULTS), each dict as
                    FaultSpec.to_dict() makes it, e.g. {"kind": "slowness", "node": "node1", "delay_ms": 200};
                    "clear" first switches every toggle of N (absent: of every node) off. Answers each
                    touched node's toggles.
@@ -27,7 +27,7 @@ import json
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
-from harness.spec.base import SpecError
+from harness.descriptions.base import SpecError
 from simnode.faults import parse_fault_body
 from simnode.httpwire import Request, Response
 from simnode.runtime import FaultRefused, Runtime, SimNode

@@ -1,8 +1,8 @@
-"""How the sim node holds the harness's fault vocabulary (harness.spec.faults, shipped into the image).
+"""How the sim node holds the harness's fault vocabulary (harness.descriptions.faults, shipped into the image).
 
 One vocabulary: the FaultSpecs of `NODE_PROGRAM_FAULTS`. They reach the node two ways, both parsed by the
 harness's own code: start words in `NodeSpec.faults` ("no_status", "slowness:delay_ms=500", "kill@3";
-harness.spec.fault_words) and FaultSpec dicts posted to the control endpoint (POST /fault, `fault_from_dict`).
+harness.descriptions.fault_words) and FaultSpec dicts posted to the control endpoint (POST /fault, `fault_from_dict`).
 
 Toggles (`Faults`, one frozen value per node, swapped whole; its fields are the sim's switches):
   freeze -> freeze               slowness -> delay_ms            error_replies -> error (5xx)
@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from harness.spec.base import SpecError
-from harness.spec.faults import (
+from harness.descriptions.base import SpecError
+from harness.descriptions.faults import (
     NODE_PROGRAM_FAULTS,
     TOGGLE_FAULTS,
     ErrorReplies,

@@ -16,7 +16,7 @@ import time
 from concurrent.futures import Future, wait
 from typing import Any, Callable
 
-from harness.spec.faults import Exit, Kill, NodeFault, NoStickyForce, Reregister
+from harness.descriptions.faults import Exit, Kill, NodeFault, NoStickyForce, Reregister
 from simnode.agent import McmpAgent, ProxyLink
 from simnode.app import AppState, handle
 from simnode.config import NodeConfig, SimConfig

@@ -15,14 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.spec.base import (
+from harness.descriptions.base import (
     SpecError,
-    check_bool,
-    check_choice,
-    check_int,
-    check_name,
-    check_path,
-    check_token,
+    validate_bool,
+    validate_choice,
+    validate_int,
+    validate_name,
+    validate_path,
+    validate_token,
     field_prefix,
     fields_to_dict,
 )
@@ -36,7 +36,7 @@ JK_LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "emerg")
 PACKET_SIZE_RANGE = (8192, 65536)  # mod_jk max_packet_size and Tomcat's packetSize accept this range
 
 
-def check_worker_name(field: str, value: object) -> str:
+def validate_worker_name(field: str, value: object) -> str:
     """A mod_jk worker name: letters, digits, '_' and '/'."""
     if not isinstance(value, str) or not _WORKER_NAME_RE.fullmatch(value) or len(value) > WORKER_NAME_MAX:
         raise SpecError(field, f"got {value!r}; a mod_jk worker name is 1..{WORKER_NAME_MAX} characters of "
@@ -44,7 +44,7 @@ def check_worker_name(field: str, value: object) -> str:
     return value
 
 
-def check_ping_mode(field: str, value: object) -> str:
+def validate_ping_mode(field: str, value: object) -> str:
     """Letters from C, P, I, A (each at most once), e.g. "C", "CI", "A"."""
     if not isinstance(value, str) or not value or any(c not in PING_LETTERS for c in value) \
             or len(set(value)) != len(value):
@@ -56,7 +56,7 @@ def check_ping_mode(field: str, value: object) -> str:
 def _optional_ints(spec: Any, names: tuple[str, ...], lo: int) -> None:
     for name in names:
         if getattr(spec, name) is not None:
-            check_int(name, getattr(spec, name), lo)
+            validate_int(name, getattr(spec, name), lo)
 
 
 @dataclass(frozen=True)
@@ -86,21 +86,21 @@ class JkWorker:
     def __post_init__(self) -> None:
         for name in ("name", "redirect"):
             if getattr(self, name) is not None:
-                check_worker_name(name, getattr(self, name))
+                validate_worker_name(name, getattr(self, name))
         if self.route is not None:
-            check_name("route", self.route)  # no '.': it ends the session id after a '.'
-        check_int("lbfactor", self.lbfactor, 1, 100000)
+            validate_name("route", self.route)  # no '.': it ends the session id after a '.'
+        validate_int("lbfactor", self.lbfactor, 1, 100000)
         if self.ping_mode is not None:
-            check_ping_mode("ping_mode", self.ping_mode)
+            validate_ping_mode("ping_mode", self.ping_mode)
         _optional_ints(self, ("ping_timeout", "connect_timeout", "prepost_timeout", "socket_connect_timeout",
                               "reply_timeout", "connection_ping_interval", "socket_timeout"), 1)
         _optional_ints(self, ("retries",), 1)
         _optional_ints(self, ("recovery_options",), 0)
         if self.max_packet_size is not None:
-            check_int("max_packet_size", self.max_packet_size, *PACKET_SIZE_RANGE)
-        check_choice("activation", self.activation, ACTIVATIONS)
+            validate_int("max_packet_size", self.max_packet_size, *PACKET_SIZE_RANGE)
+        validate_choice("activation", self.activation, ACTIVATIONS)
         if self.secret is not None:
-            check_token("secret", self.secret)
+            validate_token("secret", self.secret)
 
     def to_dict(self) -> dict[str, Any]:
         return fields_to_dict(self)
@@ -127,18 +127,18 @@ class JkBalancer:
     log_level: str = "info"
 
     def __post_init__(self) -> None:
-        check_worker_name("lb_name", self.lb_name)
-        check_worker_name("status_name", self.status_name)
+        validate_worker_name("lb_name", self.lb_name)
+        validate_worker_name("status_name", self.status_name)
         if self.lb_name == self.status_name:
             raise SpecError("status_name", f"got {self.status_name!r}; must differ from lb_name")
-        check_path("status_path", self.status_path)
-        check_bool("sticky_session", self.sticky_session)
-        check_bool("sticky_session_force", self.sticky_session_force)
+        validate_path("status_path", self.status_path)
+        validate_bool("sticky_session", self.sticky_session)
+        validate_bool("sticky_session_force", self.sticky_session_force)
         if self.method is not None:
-            check_choice("method", self.method, LB_METHODS)
+            validate_choice("method", self.method, LB_METHODS)
         _optional_ints(self, ("retries", "watchdog_interval"), 1)
         _optional_ints(self, ("recover_time", "error_escalation_time", "max_reply_timeouts", "maintain"), 0)
-        check_choice("log_level", self.log_level, JK_LOG_LEVELS)
+        validate_choice("log_level", self.log_level, JK_LOG_LEVELS)
 
     def to_dict(self) -> dict[str, Any]:
         return fields_to_dict(self)
@@ -155,12 +155,12 @@ class AjpConnector:
     packet_size: int | None = None
 
     def __post_init__(self) -> None:
-        check_token("address", self.address)
+        validate_token("address", self.address)
         if self.secret is not None:
-            check_token("secret", self.secret)
-        check_bool("secret_required", self.secret_required)
+            validate_token("secret", self.secret)
+        validate_bool("secret_required", self.secret_required)
         if self.packet_size is not None:
-            check_int("packet_size", self.packet_size, *PACKET_SIZE_RANGE)
+            validate_int("packet_size", self.packet_size, *PACKET_SIZE_RANGE)
 
     def to_dict(self) -> dict[str, Any]:
         return fields_to_dict(self)

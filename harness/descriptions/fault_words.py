@@ -17,8 +17,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from harness.spec.base import SpecError, check_number, field_prefix
-from harness.spec.faults import NODE_PROGRAM_FAULTS, FaultSpec, NodeFault
+from harness.descriptions.base import SpecError, validate_number, field_prefix
+from harness.descriptions.faults import NODE_PROGRAM_FAULTS, FaultSpec, NodeFault
 
 GRAMMAR = "KIND[:FIELD=VALUE,...][@SECONDS]"
 
@@ -36,7 +36,7 @@ def parse_fault_word(field: str, word: object, node: str) -> StartFault:
     if not isinstance(word, str) or not word:
         raise SpecError(field, f"got {word!r}; expected a fault word {GRAMMAR} ({', '.join(NODE_PROGRAM_FAULTS)})")
     text, at, after_text = word.partition("@")
-    after = check_number(field, _number(field, after_text), 0, 86400) if at else None
+    after = validate_number(field, _number(field, after_text), 0, 86400) if at else None
     kind, colon, params_text = text.partition(":")
     cls = NODE_PROGRAM_FAULTS.get(kind)
     if cls is None:

@@ -50,19 +50,19 @@ def set_field(obj: object, name: str, value: object) -> None:
     object.__setattr__(obj, name, value)
 
 
-def check_choice(field: str, value: object, choices: tuple[str, ...]) -> str:
+def validate_choice(field: str, value: object, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise SpecError(field, f"got {value!r}; accepted values: {', '.join(repr(c) for c in choices)}")
     return value
 
 
-def check_name(field: str, value: object, max_len: int = 63) -> str:
+def validate_name(field: str, value: object, max_len: int = 63) -> str:
     if not isinstance(value, str) or not _NAME_RE.fullmatch(value) or len(value) > max_len:
         raise SpecError(field, f"got {value!r}; expected 1..{max_len} characters of [A-Za-z0-9_-]")
     return value
 
 
-def check_token(field: str, value: object, max_len: int = 255) -> str:
+def validate_token(field: str, value: object, max_len: int = 255) -> str:
     """A non-empty printable ASCII word without whitespace, quotes or backslashes."""
     if not isinstance(value, str) or not _TOKEN_RE.fullmatch(value) or len(value) > max_len:
         raise SpecError(
@@ -71,13 +71,13 @@ def check_token(field: str, value: object, max_len: int = 255) -> str:
     return value
 
 
-def check_bool(field: str, value: object) -> bool:
+def validate_bool(field: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise SpecError(field, f"got {value!r}; accepted values: True, False")
     return value
 
 
-def check_int(field: str, value: object, lo: int | None = None, hi: int | None = None) -> int:
+def validate_int(field: str, value: object, lo: int | None = None, hi: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise SpecError(field, f"got {value!r}; expected an integer{_range_text(lo, hi)}")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
@@ -85,7 +85,7 @@ def check_int(field: str, value: object, lo: int | None = None, hi: int | None =
     return value
 
 
-def check_number(field: str, value: object, lo: float | None = None, hi: float | None = None) -> float:
+def validate_number(field: str, value: object, lo: float | None = None, hi: float | None = None) -> float:
     """An int or float (not bool), returned as float."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         raise SpecError(field, f"got {value!r}; expected a number{_range_text(lo, hi)}")
@@ -94,19 +94,19 @@ def check_number(field: str, value: object, lo: float | None = None, hi: float |
     return float(value)
 
 
-def check_port(field: str, value: object) -> int:
-    return check_int(field, value, 1, 65535)
+def validate_port(field: str, value: object) -> int:
+    return validate_int(field, value, 1, 65535)
 
 
-def check_path(field: str, value: object, max_len: int = 255) -> str:
+def validate_path(field: str, value: object, max_len: int = 255) -> str:
     """A URL path: starts with '/', no whitespace, quotes or backslashes."""
-    path = check_token(field, value, max_len)
+    path = validate_token(field, value, max_len)
     if not path.startswith("/"):
         raise SpecError(field, f"got {value!r}; expected a path starting with '/'")
     return path
 
 
-def check_tuple(
+def validate_tuple(
     field: str,
     value: object,
     item: Callable[[str, Any], T],
@@ -157,7 +157,7 @@ def fields_to_dict(obj: Any, kind: str | None = None) -> dict[str, Any]:
     return out
 
 
-def check_mapping(field: str, data: object, cls: type, *, ignore: tuple[str, ...] = ("kind",)) -> dict[str, Any]:
+def validate_mapping(field: str, data: object, cls: type, *, ignore: tuple[str, ...] = ("kind",)) -> dict[str, Any]:
     """`data` as a dict of `cls` field values; unknown keys are a SpecError naming them."""
     if not isinstance(data, Mapping):
         raise SpecError(field or cls.__name__, f"got {type(data).__name__}; expected a mapping")
@@ -171,7 +171,7 @@ def check_mapping(field: str, data: object, cls: type, *, ignore: tuple[str, ...
 
 def leaf_from_dict(cls: type[T], data: object, field: str = "") -> T:
     """Build a dataclass whose fields are plain values or tuples of them."""
-    values = check_mapping(field, data, cls)
+    values = validate_mapping(field, data, cls)
     if not field:
         return cls(**values)
     with field_prefix(field):

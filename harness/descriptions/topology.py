@@ -16,8 +16,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.spec.balancer import BalancerSpec, HealthCheck, MpmSpec, balancer_from_dict
-from harness.spec.faults import (
+from harness.descriptions.balancer import BalancerSpec, HealthCheck, MpmSpec, balancer_from_dict
+from harness.descriptions.faults import (
     BALANCER,
     AdvertiseBlocked,
     BalancerRestart,
@@ -30,7 +30,7 @@ from harness.spec.faults import (
     Stop,
     fault_from_dict,
 )
-from harness.spec.node import (
+from harness.descriptions.node import (
     Advertise,
     Discovery,
     NodeSpec,
@@ -39,15 +39,15 @@ from harness.spec.node import (
     discovery_from_dict,
     node_from_dict,
 )
-from harness.spec.base import (
+from harness.descriptions.base import (
     SpecError,
-    check_int,
-    check_mapping,
-    check_name,
-    check_number,
-    check_path,
-    check_token,
-    check_tuple,
+    validate_int,
+    validate_mapping,
+    validate_name,
+    validate_number,
+    validate_path,
+    validate_token,
+    validate_tuple,
     field_prefix,
     fields_to_dict,
     leaf_from_dict,
@@ -78,26 +78,26 @@ class Topology:
     discovery: Discovery = field(default_factory=StaticProxies)  # None given is read as StaticProxies()
 
     def __post_init__(self) -> None:
-        check_name("name", self.name)
+        validate_name("name", self.name)
         if not isinstance(self.balancer, BalancerSpec):
             raise SpecError("balancer", f"got {self.balancer!r}; expected a BalancerSpec")
         # no nodes: a balancer alone, registered by hand (the MCMP toolkit, conformance runs)
-        set_field(self, "nodes", check_tuple("nodes", self.nodes, _check_node))
+        set_field(self, "nodes", validate_tuple("nodes", self.nodes, _validate_node))
         for i, node in enumerate(self.nodes):
             if node.name in self.node_names[:i]:
                 raise SpecError(f"nodes[{i}].name", f"duplicate node name {node.name!r}; names must be unique")
         set_field(self, "discovery", _resolve_discovery(self.balancer, self.discovery))
-        self._check_capacity()
-        self._check_compatibility()
+        self._validate_capacity()
+        self._validate_compatibility()
 
-    def _check_capacity(self) -> None:
+    def _validate_capacity(self) -> None:
         count, spec = len(self.nodes), self.balancer
         if spec.max_node is not None and spec.max_node < count:
             raise SpecError("balancer.max_node", f"got {spec.max_node}; the topology has {count} nodes")
         if spec.mode == "lbmethod_cluster" and spec.lbmethod_growth < count:
             raise SpecError("balancer.lbmethod_growth", f"got {spec.lbmethod_growth}; the topology has {count} nodes")
 
-    def _check_compatibility(self) -> None:
+    def _validate_compatibility(self) -> None:
         spec = self.balancer
         for i, node in enumerate(self.nodes):
             if spec.mode == "lbmethod_cluster" and node.balancer not in (None, spec.balancer_name):
@@ -165,7 +165,7 @@ class Topology:
 
 def topology_from_dict(data: object, field: str = "") -> Topology:
     """Inverse of `Topology.to_dict()`; errors name the field ("nodes[1].load")."""
-    values = check_mapping(field, data, Topology)
+    values = validate_mapping(field, data, Topology)
     prefix = f"{field}." if field else ""
     if "balancer" in values:
         values["balancer"] = balancer_from_dict(values["balancer"], f"{prefix}balancer")
@@ -193,16 +193,16 @@ class LoadProfile:
     path: str = "/app/"
 
     def __post_init__(self) -> None:
-        check_int("users", self.users, 1)
-        set_field(self, "spawn_rate", check_number("spawn_rate", self.spawn_rate, 0.001))
-        check_token("locustfile", self.locustfile)
+        validate_int("users", self.users, 1)
+        set_field(self, "spawn_rate", validate_number("spawn_rate", self.spawn_rate, 0.001))
+        validate_token("locustfile", self.locustfile)
         if "/" in self.locustfile or not self.locustfile.endswith(".py"):
             raise SpecError("locustfile", f"got {self.locustfile!r}; expected a file name in locustfiles/, *.py")
-        wait = check_tuple("wait_s", self.wait_s, lambda f, v: check_number(f, v, 0))
+        wait = validate_tuple("wait_s", self.wait_s, lambda f, v: validate_number(f, v, 0))
         if len(wait) != 2 or wait[0] > wait[1]:
             raise SpecError("wait_s", f"got {self.wait_s!r}; expected (min, max) with 0 <= min <= max")
         set_field(self, "wait_s", (wait[0], wait[1]))
-        check_path("path", self.path)
+        validate_path("path", self.path)
 
     def to_dict(self) -> dict[str, Any]:
         return fields_to_dict(self)
@@ -221,19 +221,19 @@ class Reproduction:
     notes: str = ""
 
     def __post_init__(self) -> None:
-        check_token("issue", self.issue, 100)
+        validate_token("issue", self.issue, 100)
         if not isinstance(self.topology, Topology):
             raise SpecError("topology", f"got {self.topology!r}; expected a Topology")
         if not isinstance(self.load, LoadProfile):
             raise SpecError("load", f"got {self.load!r}; expected a LoadProfile")
-        set_field(self, "faults", check_tuple("faults", self.faults, _check_fault))
+        set_field(self, "faults", validate_tuple("faults", self.faults, _validate_fault))
         known = self.topology.node_names + (BALANCER,)
         for i, fault in enumerate(self.faults):
             for target in fault.targets():
                 if target not in known:
                     message = f"{fault.describe()}: unknown name {target!r}; known: {', '.join(known)}"
                     raise SpecError(f"faults[{i}]", message)
-        set_field(self, "expectations", check_tuple("expectations", self.expectations, check_token))
+        set_field(self, "expectations", validate_tuple("expectations", self.expectations, validate_token))
         if not isinstance(self.notes, str):
             raise SpecError("notes", f"got {self.notes!r}; expected a string")
 
@@ -242,7 +242,7 @@ class Reproduction:
 
 
 def reproduction_from_dict(data: object) -> Reproduction:
-    values = check_mapping("", data, Reproduction)
+    values = validate_mapping("", data, Reproduction)
     if "topology" in values:
         values["topology"] = topology_from_dict(values["topology"], "topology")
     if "load" in values:
@@ -253,7 +253,7 @@ def reproduction_from_dict(data: object) -> Reproduction:
 
 
 def _numbered_nodes(n: int, flavor: str, node_fields: dict[str, Any]) -> tuple[NodeSpec, ...]:
-    check_int("n", n, 1)
+    validate_int("n", n, 1)
     accepted = [f.name for f in dataclasses.fields(NodeSpec) if f.name not in ("name", "flavor")]
     for key in node_fields:
         if key not in accepted:
@@ -273,13 +273,13 @@ def _resolve_discovery(spec: BalancerSpec, discovery: object) -> Discovery:
     raise SpecError("discovery", f"got {discovery!r}; expected Advertise(...), StaticProxies(...) or StaticWorkers()")
 
 
-def _check_node(field: str, value: object) -> NodeSpec:
+def _validate_node(field: str, value: object) -> NodeSpec:
     if not isinstance(value, NodeSpec):
         raise SpecError(field, f"got {value!r}; expected a NodeSpec")
     return value
 
 
-def _check_fault(field: str, value: object) -> FaultSpec:
+def _validate_fault(field: str, value: object) -> FaultSpec:
     if not isinstance(value, FaultSpec):
         raise SpecError(field, f"got {value!r}; expected a FaultSpec (Kill, Stop, Pause, ...)")
     return value

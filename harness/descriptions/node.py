@@ -9,20 +9,20 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from harness.spec.balancer import check_host_port
-from harness.spec.fault_words import StartFault, parse_fault_words
-from harness.spec.jk import AjpConnector, JkWorker, spec_from_directives
-from harness.spec.base import (
+from harness.descriptions.balancer import validate_host_port
+from harness.descriptions.fault_words import StartFault, parse_fault_words
+from harness.descriptions.jk import AjpConnector, JkWorker, spec_from_directives
+from harness.descriptions.base import (
     SpecError,
-    check_bool,
-    check_choice,
-    check_int,
-    check_name,
-    check_number,
-    check_path,
-    check_port,
-    check_token,
-    check_tuple,
+    validate_bool,
+    validate_choice,
+    validate_int,
+    validate_name,
+    validate_number,
+    validate_path,
+    validate_port,
+    validate_token,
+    validate_tuple,
     fields_to_dict,
     leaf_from_dict,
     set_field,
@@ -56,10 +56,10 @@ class Advertise:
             multicast = False
         if not multicast:
             raise SpecError("group", f"got {self.group!r}; expected a multicast IP address such as '224.0.1.105'")
-        check_port("port", self.port)
+        validate_port("port", self.port)
         if self.security_key is not None:
-            check_token("security_key", self.security_key)
-        set_field(self, "frequency_s", check_number("frequency_s", self.frequency_s, 0.001))
+            validate_token("security_key", self.security_key)
+        set_field(self, "frequency_s", validate_number("frequency_s", self.frequency_s, 0.001))
 
     def to_dict(self) -> dict[str, Any]:
         return fields_to_dict(self, kind=self.kind)
@@ -73,7 +73,7 @@ class StaticProxies:
     proxies: tuple[str, ...] = ("balancer:6666",)
 
     def __post_init__(self) -> None:
-        set_field(self, "proxies", check_tuple("proxies", self.proxies, check_host_port, non_empty=True, unique=True))
+        set_field(self, "proxies", validate_tuple("proxies", self.proxies, validate_host_port, non_empty=True, unique=True))
 
     def to_dict(self) -> dict[str, Any]:
         return fields_to_dict(self, kind=self.kind)
@@ -115,7 +115,7 @@ class NodeSpec:
     balancer / lbgroup: None sends none (httpd uses ManagerBalancerName / no group).
     status_interval_s: the one default (10 s, the Java node's); scenarios pass a faster tick explicitly.
     faults: start-time faults (flavors that do not honour the field refuse it before start), one word per FaultSpec of NODE_PROGRAM_FAULTS, e.g. "no_status",
-      "slowness:delay_ms=500", "kill@3" (grammar: harness.spec.fault_words); checked here, run by the sim.
+      "slowness:delay_ms=500", "kill@3" (grammar: harness.descriptions.fault_words); checked here, run by the sim.
     jk: this node as a mod_jk member worker (read by the httpd-modjk balancer); ajp: its AJP connector
     (Tomcat). None: the defaults; flavors that speak neither refuse them when set.
     Discovery settings (advertise group, security key, proxies) come from the topology's discovery.
@@ -142,28 +142,28 @@ class NodeSpec:
     ajp: AjpConnector | None = None
 
     def __post_init__(self) -> None:
-        check_name("name", self.name)
+        validate_name("name", self.name)
         if self.name in RESERVED_NAMES:
             raise SpecError("name", f"got {self.name!r}; reserved names: {', '.join(RESERVED_NAMES)}")
-        check_name("flavor", self.flavor)  # a known flavor: the registry checks at start
-        set_field(self, "contexts", check_tuple("contexts", self.contexts, _check_context, non_empty=True, unique=True))
-        set_field(self, "aliases", check_tuple("aliases", self.aliases, _check_alias, non_empty=True, unique=True))
-        check_int("load", self.load, -1, 100)
-        set_field(self, "status_interval_s", check_number("status_interval_s", self.status_interval_s, 0.001))
+        validate_name("flavor", self.flavor)  # a known flavor: the registry checks at start
+        set_field(self, "contexts", validate_tuple("contexts", self.contexts, _validate_context, non_empty=True, unique=True))
+        set_field(self, "aliases", validate_tuple("aliases", self.aliases, _validate_alias, non_empty=True, unique=True))
+        validate_int("load", self.load, -1, 100)
+        set_field(self, "status_interval_s", validate_number("status_interval_s", self.status_interval_s, 0.001))
         for name in ("sticky_session", "sticky_session_force", "sticky_session_remove", "include_sticky_force"):
-            check_bool(name, getattr(self, name))
-        check_choice("connector", self.connector, CONNECTORS)
-        check_port("http_port", self.http_port)
-        check_port("ajp_port", self.ajp_port)
+            validate_bool(name, getattr(self, name))
+        validate_choice("connector", self.connector, CONNECTORS)
+        validate_port("http_port", self.http_port)
+        validate_port("ajp_port", self.ajp_port)
         if self.http_port == self.ajp_port:
             raise SpecError("ajp_port", f"got {self.ajp_port}; must differ from http_port")
         if self.balancer is not None:
-            check_name("balancer", self.balancer, BALANCER_MAX)
+            validate_name("balancer", self.balancer, BALANCER_MAX)
         if self.lbgroup is not None:
-            check_name("lbgroup", self.lbgroup, LBGROUP_MAX)
-        timeout = check_number("stop_context_timeout_s", self.stop_context_timeout_s, 0)
+            validate_name("lbgroup", self.lbgroup, LBGROUP_MAX)
+        timeout = validate_number("stop_context_timeout_s", self.stop_context_timeout_s, 0)
         set_field(self, "stop_context_timeout_s", timeout)
-        set_field(self, "faults", check_tuple("faults", self.faults, check_token))
+        set_field(self, "faults", validate_tuple("faults", self.faults, validate_token))
         parse_fault_words("faults", self.faults, self.name)
         for name, cls in (("jk", JkWorker), ("ajp", AjpConnector)):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), cls):
@@ -191,8 +191,8 @@ def node_from_dict(data: object, field: str = "node") -> NodeSpec:
     return leaf_from_dict(NodeSpec, data, field)
 
 
-def _check_context(field: str, value: object) -> str:
-    path = check_path(field, value, CONTEXT_MAX)
+def _validate_context(field: str, value: object) -> str:
+    path = validate_path(field, value, CONTEXT_MAX)
     if "," in path or ";" in path or "?" in path:
         raise SpecError(field, f"got {value!r}; a context may not contain ',', ';' or '?'")
     if path != "/" and path.endswith("/"):
@@ -200,8 +200,8 @@ def _check_context(field: str, value: object) -> str:
     return path
 
 
-def _check_alias(field: str, value: object) -> str:
-    alias = check_token(field, value, ALIAS_MAX)
+def _validate_alias(field: str, value: object) -> str:
+    alias = validate_token(field, value, ALIAS_MAX)
     if "," in alias or "/" in alias:
         raise SpecError(field, f"got {value!r}; a host alias may not contain ',' or '/'")
     return alias

@@ -2,7 +2,7 @@
 
 Each option has a command-line flag, an environment variable and a default. Values with a fixed vocabulary
 are validated here and an unknown value names the option and the accepted values; the flavor names are the
-flavor registry's (harness.flavors.registry.check_options refuses an unknown one the same way).
+flavor registry's (harness.flavors.registry.validate_options refuses an unknown one the same way).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Which flavor takes which fault is the flavor's to declare (`harness.flavors`: `f
 fault is applied.
 The sim node's own faults (`Freeze`, `Slowness`, `ErrorReplies`, `ReportLoad`, `NoStatus`, `Flap`,
 `NoStickyForce`, `Exit`, `Reregister`, and `Kill`) are also what a sim node takes from start: the words of
-`NodeSpec.faults` are these kinds and fields (`harness.spec.fault_words`, one parser for both).
+`NodeSpec.faults` are these kinds and fields (`harness.descriptions.fault_words`, one parser for both).
 
 Standard library only: the sim-node image ships this module (and validates with it).
 """
@@ -18,16 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from harness.spec.base import (
+from harness.descriptions.base import (
     SpecError,
-    check_bool,
-    check_choice,
-    check_int,
-    check_mapping,
-    check_name,
-    check_number,
-    check_port,
-    check_token,
+    validate_bool,
+    validate_choice,
+    validate_int,
+    validate_mapping,
+    validate_name,
+    validate_number,
+    validate_port,
+    validate_token,
     fields_to_dict,
     field_prefix,
     set_field,
@@ -60,7 +60,7 @@ class NodeFault(FaultSpec):
     node: str
 
     def __post_init__(self) -> None:
-        check_name("node", self.node)
+        validate_name("node", self.node)
 
     def targets(self) -> tuple[str, ...]:
         return (self.node,)
@@ -81,7 +81,7 @@ class Stop(NodeFault):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        object.__setattr__(self, "timeout_s", check_number("timeout_s", self.timeout_s, 0))
+        object.__setattr__(self, "timeout_s", validate_number("timeout_s", self.timeout_s, 0))
 
     def describe(self) -> str:
         return f"stop {self.node} gracefully (timeout {self.timeout_s:g} s)"
@@ -112,7 +112,7 @@ class Slowness(NodeFault):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_int("delay_ms", self.delay_ms, 1, 3_600_000)
+        validate_int("delay_ms", self.delay_ms, 1, 3_600_000)
 
     def describe(self) -> str:
         return f"slow {self.node} down by {self.delay_ms} ms per request"
@@ -133,7 +133,7 @@ class ErrorReplies(NodeFault):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_int("status", self.status, 500, 599)
+        validate_int("status", self.status, 500, 599)
 
     def describe(self) -> str:
         return f"{self.node} answers its context requests with {self.status} (OPTIONS * still 200)"
@@ -148,7 +148,7 @@ class ReportLoad(NodeFault):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_int("load", self.load, -1, 100)
+        validate_int("load", self.load, -1, 100)
 
     def describe(self) -> str:
         return f"{self.node} reports Load={self.load} in STATUS"
@@ -172,8 +172,8 @@ class Flap(NodeFault):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        set_field(self, "up_s", check_number("up_s", self.up_s, 0.01, 86400))
-        set_field(self, "down_s", check_number("down_s", self.down_s, 0.01, 86400))
+        set_field(self, "up_s", validate_number("up_s", self.up_s, 0.01, 86400))
+        set_field(self, "down_s", validate_number("down_s", self.down_s, 0.01, 86400))
 
     def describe(self) -> str:
         return f"flap {self.node}'s listener (up {self.up_s:g} s, down {self.down_s:g} s)"
@@ -200,7 +200,7 @@ class Exit(NodeFault):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_int("code", self.code, 0, 255)
+        validate_int("code", self.code, 0, 255)
 
     def describe(self) -> str:
         return f"the process of {self.node} exits at once with code {self.code}"
@@ -218,9 +218,9 @@ class Reregister(NodeFault):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.port is not None:
-            check_port("port", self.port)
+            validate_port("port", self.port)
         if self.host is not None:
-            check_token("host", self.host)
+            validate_token("host", self.host)
             if "," in self.host or "@" in self.host:
                 raise SpecError("host", f"got {self.host!r}; expected an address or host name")
 
@@ -239,11 +239,11 @@ class Partition(FaultSpec):
     mode: str = "disconnect"
 
     def __post_init__(self) -> None:
-        check_name("a", self.a)
-        check_name("b", self.b)
+        validate_name("a", self.a)
+        validate_name("b", self.b)
         if self.a == self.b:
             raise SpecError("b", f"got {self.b!r}; a partition needs two different names")
-        check_choice("mode", self.mode, PARTITION_MODES)
+        validate_choice("mode", self.mode, PARTITION_MODES)
 
     def targets(self) -> tuple[str, ...]:
         return (self.a, self.b)
@@ -258,7 +258,7 @@ class BalancerRestart(FaultSpec):
     graceful: bool = True
 
     def __post_init__(self) -> None:
-        check_bool("graceful", self.graceful)
+        validate_bool("graceful", self.graceful)
 
     def targets(self) -> tuple[str, ...]:
         return (BALANCER,)
@@ -298,6 +298,6 @@ def fault_from_dict(data: object, field: str = "fault") -> FaultSpec:
     if not isinstance(kind, str) or kind not in FAULT_TYPES:
         raise SpecError(f"{field}.kind", f"got {kind!r}; accepted values: {', '.join(FAULT_TYPES)}")
     cls = FAULT_TYPES[kind]
-    values = check_mapping(field, data, cls)
+    values = validate_mapping(field, data, cls)
     with field_prefix(field):
         return cls(**values)

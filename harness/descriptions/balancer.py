@@ -11,24 +11,24 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.spec.base import (
+from harness.descriptions.base import (
     SpecError,
-    check_bool,
-    check_choice,
-    check_int,
-    check_mapping,
-    check_name,
-    check_number,
-    check_path,
-    check_port,
-    check_token,
-    check_tuple,
+    validate_bool,
+    validate_choice,
+    validate_int,
+    validate_mapping,
+    validate_name,
+    validate_number,
+    validate_path,
+    validate_port,
+    validate_token,
+    validate_tuple,
     field_prefix,
     fields_to_dict,
     leaf_from_dict,
     set_field,
 )
-from harness.spec.jk import JkBalancer, spec_from_directives
+from harness.descriptions.jk import JkBalancer, spec_from_directives
 
 BALANCER_MODES = ("proxy_cluster", "lbmethod_cluster")
 LOG_LEVELS = ("emerg", "alert", "crit", "error", "warn", "notice", "info", "debug") + tuple(
@@ -57,11 +57,11 @@ class MpmSpec:
     max_connections_per_child: int = 0
 
     def __post_init__(self) -> None:
-        check_int("server_limit", self.server_limit, 1, 20000)
-        check_int("thread_limit", self.thread_limit, 1, 100000)
-        check_int("threads_per_child", self.threads_per_child, 1, self.thread_limit)
-        check_int("start_servers", self.start_servers, 1, self.server_limit)
-        check_int("max_request_workers", self.max_request_workers, self.threads_per_child)
+        validate_int("server_limit", self.server_limit, 1, 20000)
+        validate_int("thread_limit", self.thread_limit, 1, 100000)
+        validate_int("threads_per_child", self.threads_per_child, 1, self.thread_limit)
+        validate_int("start_servers", self.start_servers, 1, self.server_limit)
+        validate_int("max_request_workers", self.max_request_workers, self.threads_per_child)
         if self.max_request_workers % self.threads_per_child:
             raise SpecError(
                 "max_request_workers",
@@ -74,15 +74,15 @@ class MpmSpec:
                 f"got {self.server_limit}; max_request_workers / threads_per_child = {children} "
                 f"needs server_limit >= {children}",
             )
-        check_int("min_spare_threads", self.min_spare_threads, 1)
-        check_int("max_spare_threads", self.max_spare_threads, self.min_spare_threads + self.threads_per_child)
-        check_int("max_connections_per_child", self.max_connections_per_child, 0)
+        validate_int("min_spare_threads", self.min_spare_threads, 1)
+        validate_int("max_spare_threads", self.max_spare_threads, self.min_spare_threads + self.threads_per_child)
+        validate_int("max_connections_per_child", self.max_connections_per_child, 0)
 
     @classmethod
     def fixed(cls, children: int = 1, threads: int = 25) -> MpmSpec:
         """Exactly `children` processes of `threads` threads each, for the life of httpd."""
-        check_int("children", children, 1, 20000)
-        check_int("threads", threads, 1)
+        validate_int("children", children, 1, 20000)
+        validate_int("threads", threads, 1)
         return cls(
             start_servers=children,
             server_limit=children,
@@ -108,12 +108,12 @@ class HealthCheck:
     fails: int | None = None
 
     def __post_init__(self) -> None:
-        check_choice("method", self.method, HC_METHODS)
+        validate_choice("method", self.method, HC_METHODS)
         if self.uri is not None:
-            check_path("uri", self.uri)
+            validate_path("uri", self.uri)
         for name in ("interval_s", "passes", "fails"):
             if getattr(self, name) is not None:
-                check_int(name, getattr(self, name), 1)
+                validate_int(name, getattr(self, name), 1)
 
     def parameters(self) -> str:
         """The template as httpd reads it: `hcmethod=GET hcuri=/ ...`."""
@@ -190,67 +190,67 @@ class BalancerSpec:
     jk: JkBalancer | None = None
 
     def __post_init__(self) -> None:
-        check_name("flavor", self.flavor)  # a known flavor: the registry checks at start
-        check_choice("mode", self.mode, BALANCER_MODES)
-        check_port("proxy_port", self.proxy_port)
-        check_port("mcmp_port", self.mcmp_port)
+        validate_name("flavor", self.flavor)  # a known flavor: the registry checks at start
+        validate_choice("mode", self.mode, BALANCER_MODES)
+        validate_port("proxy_port", self.proxy_port)
+        validate_port("mcmp_port", self.mcmp_port)
         if self.proxy_port == self.mcmp_port:
             raise SpecError("mcmp_port", f"got {self.mcmp_port}; must differ from proxy_port")
-        check_path("manager_location", self.manager_location)
-        check_name("balancer_name", self.balancer_name, 39)
+        validate_path("manager_location", self.manager_location)
+        validate_name("balancer_name", self.balancer_name, 39)
         if not isinstance(self.server_name, str) or not _HOST_RE.fullmatch(self.server_name):
             raise SpecError("server_name", f"got {self.server_name!r}; expected a host name of [A-Za-z0-9.-]")
-        self._check_optionals()
+        self._validate_optionals()
         if self.hcheck is not None and not isinstance(self.hcheck, HealthCheck):
             raise SpecError("hcheck", f"got {self.hcheck!r}; expected a HealthCheck or None")
         for name in ("mcmp_allow", "manager_allow"):
-            set_field(self, name, check_tuple(name, getattr(self, name), _check_access, non_empty=True))
+            set_field(self, name, validate_tuple(name, getattr(self, name), _validate_access, non_empty=True))
             if "all" in getattr(self, name) and len(getattr(self, name)) > 1:
                 raise SpecError(name, "'all' grants everyone: give it alone or not at all")
-        check_int("lbmethod_growth", self.lbmethod_growth, 1)
-        check_bool("lbmethod_proxy_pass", self.lbmethod_proxy_pass)
+        validate_int("lbmethod_growth", self.lbmethod_growth, 1)
+        validate_bool("lbmethod_proxy_pass", self.lbmethod_proxy_pass)
         if not isinstance(self.mpm, MpmSpec):
             raise SpecError("mpm", f"got {self.mpm!r}; expected an MpmSpec")
-        _check_log_level("log_level", self.log_level)
-        set_field(self, "overlay", check_tuple("overlay", self.overlay, _check_snippet))
+        _validate_log_level("log_level", self.log_level)
+        set_field(self, "overlay", validate_tuple("overlay", self.overlay, _validate_snippet))
         if self.jk is not None and not isinstance(self.jk, JkBalancer):
             raise SpecError("jk", f"got {self.jk!r}; expected a JkBalancer or None")
 
-    def _check_optionals(self) -> None:
+    def _validate_optionals(self) -> None:
         for name in _OPTIONAL_BOOLS:
             if getattr(self, name) is not None:
-                check_bool(name, getattr(self, name))
+                validate_bool(name, getattr(self, name))
         for name in _OPTIONAL_COUNTS:
             if getattr(self, name) is not None:
-                check_int(name, getattr(self, name), 0 if name == "max_sessionid" else 1)
+                validate_int(name, getattr(self, name), 0 if name == "max_sessionid" else 1)
         if self.max_mcmp_mess_size is not None:
-            check_int("max_mcmp_mess_size", self.max_mcmp_mess_size, 1025)
+            validate_int("max_mcmp_mess_size", self.max_mcmp_mess_size, 1025)
         if self.mem_manager_file is not None:
-            check_token("mem_manager_file", self.mem_manager_file)
+            validate_token("mem_manager_file", self.mem_manager_file)
         if self.lbstatus_recal_time_s is not None:
-            check_int("lbstatus_recal_time_s", self.lbstatus_recal_time_s, 0)
+            validate_int("lbstatus_recal_time_s", self.lbstatus_recal_time_s, 0)
         if self.wait_before_remove_s is not None:
-            check_int("wait_before_remove_s", self.wait_before_remove_s, 10)
-        check_bool("enable_ws_tunnel", self.enable_ws_tunnel)
+            validate_int("wait_before_remove_s", self.wait_before_remove_s, 10)
+        validate_bool("enable_ws_tunnel", self.enable_ws_tunnel)
         if self.ws_upgrade_header is not None:
-            check_token("ws_upgrade_header", self.ws_upgrade_header, 15)
+            validate_token("ws_upgrade_header", self.ws_upgrade_header, 15)
         for name in ("timeout_s", "proxy_timeout_s"):
             if getattr(self, name) is not None:
-                check_int(name, getattr(self, name), 1)
+                validate_int(name, getattr(self, name), 1)
         if self.advertise_frequency_s is not None:
-            frequency = check_number("advertise_frequency_s", self.advertise_frequency_s, 0.001)
+            frequency = validate_number("advertise_frequency_s", self.advertise_frequency_s, 0.001)
             set_field(self, "advertise_frequency_s", frequency)
         if self.advertise_manager_url is not None:
-            check_path("advertise_manager_url", self.advertise_manager_url)
+            validate_path("advertise_manager_url", self.advertise_manager_url)
         if self.advertise_bind_address is not None:
-            check_host_port("advertise_bind_address", self.advertise_bind_address)
+            validate_host_port("advertise_bind_address", self.advertise_bind_address)
 
     def to_dict(self) -> dict[str, Any]:
         return fields_to_dict(self)
 
 
 def balancer_from_dict(data: object, field: str = "balancer") -> BalancerSpec:
-    values = check_mapping(field, data, BalancerSpec)
+    values = validate_mapping(field, data, BalancerSpec)
     if "mpm" in values:
         values["mpm"] = leaf_from_dict(MpmSpec, values["mpm"], f"{field}.mpm")
     if values.get("hcheck") is not None:
@@ -261,16 +261,16 @@ def balancer_from_dict(data: object, field: str = "balancer") -> BalancerSpec:
         return BalancerSpec(**values)
 
 
-def check_host_port(field: str, value: object) -> str:
+def validate_host_port(field: str, value: object) -> str:
     """"host:port" (IPv6 hosts in brackets)."""
-    text = check_token(field, value)
+    text = validate_token(field, value)
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
         raise SpecError(field, f"got {value!r}; expected 'host:port' with a port in 1..65535")
     return text
 
 
-def _check_access(field: str, value: object) -> str:
+def _validate_access(field: str, value: object) -> str:
     if value in ACCESS_KEYWORDS:
         return str(value)
     if isinstance(value, str):
@@ -282,7 +282,7 @@ def _check_access(field: str, value: object) -> str:
     raise SpecError(field, f"got {value!r}; accepted values: 'all', 'local', an IP address or a CIDR")
 
 
-def _check_log_level(field: str, value: object) -> str:
+def _validate_log_level(field: str, value: object) -> str:
     """httpd's LogLevel: words 'level' or 'module:level' ("info proxy_cluster:debug")."""
     if not isinstance(value, str) or not value.split():
         raise SpecError(field, f"got {value!r}; expected a level ({', '.join(LOG_LEVELS)}) [module:level ...]")
@@ -294,7 +294,7 @@ def _check_log_level(field: str, value: object) -> str:
     return value
 
 
-def _check_snippet(field: str, value: object) -> str:
+def _validate_snippet(field: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise SpecError(field, f"got {value!r}; expected non-empty httpd configuration text")
     return value
