@@ -249,3 +249,31 @@ def test_advertise_topology_with_every_flavor_resolves() -> None:
             topology = Topology.simple("t", 2, flavor=node, balancer=BalancerSpec(flavor=balancer),
                                        discovery=Advertise(), status_interval_s=1.0)
             assert registry.resolve(topology, options()).discovery == Advertise()
+
+
+def test_readme_layout_lists_every_module_of_the_tree() -> None:
+    """Each harness folder has a line in the README's layout naming every module in it, and nothing else."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("## Layout"):]
+    block = block[block.index("```") + 3:]
+    block = block[:block.index("```")]
+    listed: dict[str, set[str]] = {}
+    folder = ""
+    for line in block.splitlines():
+        head = line.split()[0] if line.strip() else ""
+        if head.startswith("harness/"):
+            folder = head.rstrip("/")
+            listed[folder] = set()
+            line = line[len(head):]
+        elif not line.startswith(" "):
+            folder = ""
+        if folder:
+            listed[folder] |= set(re.findall(r"\b[a-z_]+\b", line.split(":", 1)[-1]))
+    for path in sorted((ROOT / "harness").rglob("*.py")):
+        if path.name == "__init__.py" or "__pycache__" in path.parts:
+            continue
+        where = str(path.parent.relative_to(ROOT))
+        assert where in listed, f"README layout has no line for {where}/"
+        assert path.stem in listed[where], f"README layout line for {where}/ does not name {path.stem}"
+    for where in listed:
+        assert (ROOT / where).is_dir(), f"README layout names {where}/, which does not exist"
