@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 import docker
 import requests
@@ -17,6 +17,7 @@ from harness.machinery import images
 from harness.machinery.contracts import BalancerBase, BalancerState, info_nodes
 from harness.protocol.balancer_info import BalancerInfo, parse_dump, parse_info
 from harness.descriptions.balancer import BalancerSpec
+from harness.flavors.httpd_process import HttpdProcess
 from harness.flavors.httpd_modcluster.conf import ModClusterBuild, render_httpd_conf
 from harness.protocol.manager_page import ManagerPage, parse_manager_page
 from harness.protocol.mcmp import McmpProtocolError, parse_version
@@ -55,13 +56,16 @@ def render_for(spec: BalancerSpec, source: ModClusterSource, advertise: Optional
 
 
 @dataclass
-class HttpdBalancer(BalancerBase):
+class HttpdBalancer(HttpdProcess, BalancerBase):
     container: Any  # testcontainers DockerContainer
     spec: BalancerSpec
     source: ModClusterSource
     ip: str
     config: str
     name: str = "balancer"
+    conf_path: ClassVar[str] = CONF_PATH
+    pid_file: ClassVar[str] = "/run/httpd-harness/httpd.pid"
+    error: ClassVar[type[Exception]] = BalancerStartError
 
     # --- facts --------------------------------------------------------------------------------------
     def proxy_url(self, path: str = "/") -> str:
@@ -118,30 +122,8 @@ class HttpdBalancer(BalancerBase):
         """A file from the container, running or stopped (archive API); says so when it cannot be read."""
         return container_file_text(self.container, path)
 
-    def exec(self, command: list[str]) -> tuple[int, str]:
-        code, output = self.container.get_wrapped_container().exec_run(command)
-        return code, output.decode(errors="replace")
-
-    # --- effects (used by faults) ----------------------------------------------------------------------
-    def restart(self, graceful: bool = True, timeout: float = 30.0) -> None:
-        """Graceful: `apache2 -k graceful`. Hard: SIGKILL every httpd process, then start again."""
-        if graceful:
-            self._checked(["apache2", "-f", CONF_PATH, "-k", "graceful"])
-        else:
-            self.kill_httpd()
-            self._checked(["/usr/local/bin/start-httpd.sh", "start"])
+    def wait_ready(self, timeout: float = 30.0) -> None:
         wait_ready(self, timeout)
-
-    def kill_httpd(self) -> None:
-        self.exec(["pkill", "-KILL", "-x", "apache2"])
-        wait_until(lambda: self.exec(["pgrep", "-x", "apache2"])[0] != 0, timeout=10, what="httpd processes gone")
-        self.exec(["rm", "-f", "/run/httpd-harness/httpd.pid"])
-
-    def _checked(self, command: list[str]) -> str:
-        code, output = self.exec(command)
-        if code != 0:
-            raise BalancerStartError(f"`{' '.join(command)}` exited {code}: {output.strip()[-1500:]}")
-        return output
 
 
 def _answers(balancer: HttpdBalancer) -> bool:

@@ -12,14 +12,15 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 
 from harness.flavors.httpd_modjk import conf
+from harness.flavors.httpd_process import HttpdProcess
 from harness.flavors.httpd_modjk.status import ACTIVATION_CODES, JkStatus, node_states, parse_status
 from harness.machinery import images
-from harness.machinery.containers import ContainerExited, container_alive, container_file_text, container_ip, exec_in
+from harness.machinery.containers import ContainerExited, container_alive, container_file_text, container_ip
 from harness.machinery.contracts import BalancerBase, BalancerState, BalancerUnreadable
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import DEFAULT_TRANSIENT, WaitTimeout, wait_until
@@ -42,7 +43,7 @@ def modjk_image(client: Any) -> str:
 
 
 @dataclass
-class ModjkBalancer(BalancerBase):
+class ModjkBalancer(HttpdProcess, BalancerBase):
     """The running httpd + mod_jk balancer; waits come from `BalancerBase`."""
 
     container: Any = field(repr=False)  # testcontainers DockerContainer
@@ -51,6 +52,9 @@ class ModjkBalancer(BalancerBase):
     httpd_conf: str = field(default="", repr=False)
     workers_properties: str = field(default="", repr=False)
     name: str = "balancer"
+    conf_path: ClassVar[str] = CONF_PATH
+    pid_file: ClassVar[str] = f"{conf.RUN_DIR}/httpd.pid"
+    error: ClassVar[type[Exception]] = ModjkBalancerError
     http: requests.Session = field(default_factory=requests.Session, repr=False)
 
     def __post_init__(self) -> None:
@@ -116,7 +120,7 @@ class ModjkBalancer(BalancerBase):
                 return state
             if time.monotonic() - last_restart[0] >= RESOLVE_RETRY_S and all(self.resolves(n) for n in missing):
                 last_restart[0] = time.monotonic()
-                self._checked(["apache2", "-f", CONF_PATH, "-k", "graceful"])
+                self.checked(["apache2", "-f", CONF_PATH, "-k", "graceful"])
             return None
 
         return wait_until(probe, timeout=timeout, interval=0.2, transient=self.snapshot_transient,
@@ -158,28 +162,6 @@ class ModjkBalancer(BalancerBase):
         self.update_member(node, vwa=str(ACTIVATION_CODES[activation]))
         return self.snapshot()
 
-    def exec(self, command: list[str]) -> tuple[int, str]:
-        return exec_in(self.container, command)
-
-    def restart(self, graceful: bool = True, timeout: float = 30.0) -> None:
-        """Graceful: `apache2 -k graceful`. Hard: SIGKILL every httpd process, then start it again."""
-        if graceful:
-            self._checked(["apache2", "-f", CONF_PATH, "-k", "graceful"])
-        else:
-            self.kill_httpd()
-            self._checked(["/usr/local/bin/start-httpd.sh", "start"])
-        self.wait_ready(timeout)
-
-    def kill_httpd(self) -> None:
-        self.exec(["pkill", "-KILL", "-x", "apache2"])
-        wait_until(lambda: self.exec(["pgrep", "-x", "apache2"])[0] != 0, timeout=10, what="httpd processes gone")
-        self.exec(["rm", "-f", f"{conf.RUN_DIR}/httpd.pid"])
-
-    def _checked(self, command: list[str]) -> str:
-        code, output = self.exec(command)
-        if code != 0:
-            raise ModjkBalancerError(f"`{' '.join(command)}` exited {code}: {output.strip()[-1500:]}")
-        return output
 
     def log_tails(self, lines: int = 15) -> str:
         return "\n".join(f"--- {name} tail ---\n{container_file_text(self.container, path, tail=lines) or '(empty)'}"
