@@ -21,6 +21,7 @@ from harness.protocol.mcmp import (
     McmpResponse,
     app_reply_contexts,
     build_request,
+    decode_reply,
     encode_body,
     java_config_params,
     parse_response,
@@ -334,12 +335,58 @@ def test_client_keeps_the_connection_alive(fake: Callable[..., FakeBalancer]) ->
 
 
 def test_client_reconnects_after_an_error_reply(fake: Callable[..., FakeBalancer]) -> None:
-    server = fake([MEM_ERROR, OK_STATUS])  # the server would keep it open: the client must not
+    server = fake([MEM_ERROR, OK_STATUS])  # says Connection: close; without it: the test after the next
     with McmpClient("127.0.0.1", server.port, timeout=2) as client:
         error = client.status("nodeX", 10)
         assert (error.status, error.error_type) == (500, "MEM")
         assert client.status("node1", 10).ok
         assert client.connects == 2 and server.connections == 2
+
+
+def _reply(status: bytes, *headers: bytes, body: bytes = b"ok", version: bytes = b"HTTP/1.1") -> bytes:
+    head = b"".join(h + b"\r\n" for h in headers)
+    return version + b" " + status + b"\r\n" + head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+@pytest.mark.parametrize("status", [b"500 Internal Server Error", b"404 Not Found", b"300 Multiple Choices",
+                                    b"199 Odd"])
+def test_client_closes_after_an_error_reply_even_when_the_server_would_keep_it_open(
+        fake: Callable[..., FakeBalancer], status: bytes) -> None:
+    """The rule itself (mcmp._keeps_alive): no `Connection: close` here, and the fake server would answer the next
+    request on the same connection; the client must still open a new one, as httpd and the Java node do."""
+    server = fake([_reply(status, b"Type: MEM", b"Mess: no"), OK_STATUS])
+    with McmpClient("127.0.0.1", server.port, timeout=2) as client:
+        assert client.status("nodeX", 10).status == int(status.split()[0])
+        assert client.status("node1", 10).ok
+        assert (client.connects, server.connections) == (2, 2)
+
+
+@pytest.mark.parametrize("status", [b"200 OK", b"299 Odd"])
+def test_client_reuses_the_connection_after_a_success_reply(fake: Callable[..., FakeBalancer], status: bytes) -> None:
+    server = fake([_reply(status), OK_STATUS])
+    with McmpClient("127.0.0.1", server.port, timeout=2) as client:
+        client.version()
+        assert client.status("node1", 10).ok
+        assert (client.connects, server.connections) == (1, 1)
+
+
+@pytest.mark.parametrize("reply, closed, keeps", [
+    (_reply(b"200 OK"), False, True),
+    (_reply(b"299 Odd"), False, True),
+    (_reply(b"300 Multiple Choices"), False, False),
+    (_reply(b"199 Odd"), False, False),
+    (_reply(b"500 Internal Server Error"), False, False),
+    (_reply(b"200 OK", b"Connection: Close"), False, False),
+    (_reply(b"200 OK", b"Connection: keep-alive, close"), False, False),
+    (_reply(b"200 OK"), True, False),
+    (b"HTTP/1.1 200 OK\r\n\r\nbody until close", True, False),
+    (_reply(b"200 OK", version=b"HTTP/1.0"), False, False),
+    (_reply(b"200 OK", b"Connection: Keep-Alive", version=b"HTTP/1.0"), False, True),
+    (_reply(b"500 Internal Server Error", b"Connection: Keep-Alive", version=b"HTTP/1.0"), False, False),
+])
+def test_decode_reply_says_whether_the_connection_stays_usable(reply: bytes, closed: bool, keeps: bool) -> None:
+    decoded = decode_reply(reply, closed=closed)
+    assert decoded is not None and decoded[1] is keeps
 
 
 def test_client_retries_once_when_the_server_closed_an_idle_connection(fake: Callable[..., FakeBalancer]) -> None:
