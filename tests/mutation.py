@@ -4,7 +4,7 @@
 
 MODULE: a path from MODULES (harness/protocol/mcmp.py) or its file name (mcmp.py, mcmp); default: all of them.
 Each module runs in its own folder mutants/<name>/, a copy of harness/, tests/, conftest.py, tox.ini and
-pyproject.toml whose [tool.mutmut] section gets only_mutate = the module and the test selection = its test
+pyproject.toml (plus scenarios/, whose support modules unit tests import) whose [tool.mutmut] section gets only_mutate = the module and the test selection = its test
 files (MODULES), so a module's mutants only meet its own tests and runs share nothing. Then a table: module,
 mutants, killed (a test failed or timed out), survived (the tests passed, or none ran it), score = killed /
 mutants. `--survivors` lists the surviving mutants (see one with `cd mutants/<name> && mutmut show NAME`).
@@ -38,7 +38,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "harness/protocol/html_events.py": (UNIT + "test_manager_page.py",),
     "harness/protocol/advertise.py": (UNIT + "test_advertise.py",),
 }
-COPIED = ("harness", "tests", "conftest.py", "tox.ini")
+COPIED = ("harness", "tests", "scenarios", "conftest.py", "tox.ini")  # unit tests import scenarios.*.support
 KILLED = {1, 3, 24, -24, 36, 152, 255}  # mutmut's exit codes for "a test failed" and "timed out"
 SURVIVED = {0, 5, 33}  # the tests passed, or no test ran the mutant
 

@@ -422,6 +422,75 @@ def test_client_node_wide_commands_use_star(fake: Callable[..., FakeBalancer]) -
     assert b"Accept: text/xml" in server.requests[4]
 
 
+def _sent(request: bytes) -> tuple[str, bool, str]:
+    """(request line, whether it asks for XML, body) of one request the fake server got."""
+    head, _, body = request.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0].decode(), b"\r\nAccept: text/xml" in head, body.decode()
+
+
+def test_every_verb_sends_what_the_java_node_sends(fake: Callable[..., FakeBalancer]) -> None:
+    calls: list[tuple[Callable[[McmpClient], McmpResponse], tuple[str, bool, str]]] = [
+        (lambda c: c.config("node1", Host="10.0.0.1", Port=8080, Type="http"),
+         ("CONFIG / HTTP/1.1", False, "JVMRoute=node1&Host=10.0.0.1&Port=8080&Type=http")),
+        (lambda c: c.enable_app("node1", "/app", ["a", "b"]),
+         ("ENABLE-APP / HTTP/1.1", False, "JVMRoute=node1&Alias=a%2Cb&Context=%2Fapp")),
+        (lambda c: c.disable_app("node1", "/app", "a,b"),
+         ("DISABLE-APP / HTTP/1.1", False, "JVMRoute=node1&Alias=a%2Cb&Context=%2Fapp")),
+        (lambda c: c.stop_app("n2", "/x", ("a",)), ("STOP-APP / HTTP/1.1", False, "JVMRoute=n2&Alias=a&Context=%2Fx")),
+        (lambda c: c.remove_app("n2", "", "a"), ("REMOVE-APP / HTTP/1.1", False, "JVMRoute=n2&Alias=a&Context=%2F")),
+        (lambda c: c.enable_node("n1"), ("ENABLE-APP /* HTTP/1.1", False, "JVMRoute=n1")),
+        (lambda c: c.disable_node("n1"), ("DISABLE-APP /* HTTP/1.1", False, "JVMRoute=n1")),
+        (lambda c: c.stop_node("n1"), ("STOP-APP /* HTTP/1.1", False, "JVMRoute=n1")),
+        (lambda c: c.remove_node("n1"), ("REMOVE-APP /* HTTP/1.1", False, "JVMRoute=n1")),
+        (lambda c: c.status("n1", "-1"), ("STATUS / HTTP/1.1", False, "JVMRoute=n1&Load=-1")),
+        (lambda c: c.ping(), ("PING / HTTP/1.1", False, "")),
+        (lambda c: c.ping("n1", port=8009), ("PING / HTTP/1.1", False, "JVMRoute=n1&Port=8009")),
+        (lambda c: c.ping(scheme="ajp", host="h"), ("PING / HTTP/1.1", False, "Host=h&Scheme=ajp")),
+        (lambda c: c.info(), ("INFO / HTTP/1.1", False, "")),
+        (lambda c: c.info(xml=True), ("INFO / HTTP/1.1", True, "")),
+        (lambda c: c.dump(), ("DUMP /* HTTP/1.1", False, "")),
+        (lambda c: c.version(), ("VERSION / HTTP/1.1", False, "")),
+        (lambda c: c.send("INFO"), ("INFO / HTTP/1.1", False, "")),
+    ]
+    server = fake([_reply(b"200 OK", body=b"Type=X")] * len(calls))
+    with McmpClient("127.0.0.1", server.port, timeout=2) as client:
+        assert [call(client).body for call, _ in calls] == ["Type=X"] * len(calls)
+    assert [_sent(r) for r in server.requests] == [expected for _, expected in calls]
+
+
+def test_client_defaults_and_exchange_records() -> None:
+    client = McmpClient("::1", 6666)
+    assert (client.timeout, client.last_exchange, client.connects, client.host_header) == (5.0, None, 0, "[::1]:6666")
+    exchange = McmpExchange(b"INFO \xe9", b"\xff")
+    assert exchange.as_record() == {"request": "INFO \u00e9", "reply": "\u00ff"}
+    assert McmpExchange.from_record(exchange.as_record()) == exchange
+
+
+def test_client_reads_a_reply_larger_than_one_receive(fake: Callable[..., FakeBalancer]) -> None:
+    body = b"x" * 200_000
+    server = fake([_reply(b"200 OK", body=body)])
+    with McmpConnection("127.0.0.1", server.port, timeout=2) as conn:
+        assert conn.send("DUMP").body == body.decode()
+
+
+def test_client_raises_protocol_error_on_a_reply_cut_short(fake: Callable[..., FakeBalancer]) -> None:
+    cut = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"
+    server = fake([cut])
+    with McmpConnection("127.0.0.1", server.port, timeout=2) as conn:
+        cut_short = r"^incomplete HTTP reply \(connection closed\) \(raw reply, 42"
+        with pytest.raises(McmpProtocolError, match=cut_short) as caught:
+            conn.send("INFO")
+        assert caught.value.raw == cut
+        assert conn.last_exchange == McmpExchange(server.requests[0], cut)
+
+
+def test_a_reply_delimited_by_close_is_read_whole(fake: Callable[..., FakeBalancer]) -> None:
+    server = fake([b"HTTP/1.1 200 OK\r\n\r\nType=INFO-RSP", OK_STATUS], close_after={1})
+    with McmpClient("127.0.0.1", server.port, timeout=2) as client:
+        assert client.info().body == "Type=INFO-RSP"
+        assert client.status("node1", 1).ok and client.connects == 2
+
+
 def test_client_raises_transport_error_when_refused() -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
