@@ -28,6 +28,7 @@ from harness.protocol.mcmp import (
     parse_status_reply,
     parse_stop_app_requests,
     parse_version,
+    reply_complete,
 )
 from harness.protocol.mcmp_client import McmpClient, McmpConnection, McmpExchange, McmpTransportError
 
@@ -519,3 +520,84 @@ def test_client_raises_protocol_error_on_garbage(fake: Callable[..., FakeBalance
         with pytest.raises(McmpProtocolError):
             conn.send("INFO")
         assert conn.last_exchange is not None and conn.last_exchange.reply.startswith(b"SSH")
+
+
+# ---------------------------------------------------------------------------------------- HTTP framing
+
+def _framing_error(raw: bytes) -> str:
+    with pytest.raises(McmpProtocolError) as caught:
+        parse_response(raw)
+    assert caught.value.raw == raw
+    assert str(caught.value).endswith(f" (raw reply, {len(raw)} bytes: {raw[:200]!r})")
+    return str(caught.value).rpartition(" (raw reply, ")[0]
+
+
+_LONG = "x" * 100
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"SSH-2.0-OpenSSH", "reply does not start with an HTTP status line"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", "incomplete HTTP reply"),
+    (b"HTTP/1.1 200 OK\r\n", "incomplete HTTP reply"),
+    (b"\r\n\r\n", "bad HTTP status line ''"),
+    (f"HTTP/1.1 2000 {_LONG}\r\n\r\n".encode(), f"bad HTTP status line {('HTTP/1.1 2000 ' + _LONG)[:80]!r}"),
+    (f"HTTP/1.1 200 OK\r\n{_LONG}\r\n\r\n".encode(), f"bad header line {_LONG[:80]!r}"),
+    (b"HTTP/1.1 200 OK\r\n : v\r\n\r\n", "bad header line ' : v'"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", "bad Content-Length 'x'"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length '-1'"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"z" * 30 + b"\r\n",
+     f"bad chunk size {(b'z' * 30)[:20]!r}"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", "negative chunk size"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n", "chunk data not followed by CRLF"),
+])
+def test_framing_errors_say_what_is_wrong(raw: bytes, message: str) -> None:
+    assert _framing_error(raw) == message
+
+
+_CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n"
+
+
+@pytest.mark.parametrize("raw, body", [
+    (b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok", "ok"),
+    (b"HTTP/1.1 200 OK\nContent-Length: 6\n\nab\r\n\r\n", "ab\r\n\r\n"),  # the first blank line ends the head
+    (_CHUNKED + b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", "abcde"),
+    (_CHUNKED + b"3\nabc\n0\n\n", "abc"),
+    (_CHUNKED + b"3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n", "abc"),
+    (b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", ""),
+    (b"HTTP/1.1 304 Not Modified\r\n\r\n", ""),
+    (b"HTTP/1.1 100 Continue\r\n\r\n", ""),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n\xff", "\ufffd"),
+])
+def test_reply_bodies(raw: bytes, body: str) -> None:
+    assert parse_response(raw).body == body
+    assert reply_complete(raw)
+
+
+@pytest.mark.parametrize("raw", [
+    b"", b"HT", b"HTTP/1", b"HTTP/1.1 200 OK\r\n\r\nuntil close", b"HTTP/1.1 205 Reset\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab", _CHUNKED + b"3", _CHUNKED + b"3\r\nab",
+    _CHUNKED + b"3\r\nabc", _CHUNKED + b"3\r\nabc\r", _CHUNKED + b"3\r\nabc\r\n0\r\n",
+    _CHUNKED + b"3\r\nabc\r\n0\r\nX-Trailer: 1\r\n",
+])
+def test_incomplete_replies_are_waited_for(raw: bytes) -> None:
+    assert not reply_complete(raw)
+    assert decode_reply(raw, closed=True) is None or raw.startswith(b"HTTP/1.1 20")
+
+
+def test_status_line_reason_and_version() -> None:
+    assert parse_response(b"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n").reason == ""
+    assert parse_response(b"HTTP/1.1 503  Busy now \r\nContent-Length: 0\r\n\r\n").reason == "Busy now"
+    assert decode_reply(b"HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n", closed=False) == (
+        McmpResponse(200, "OK", {"Content-Length": "0"}, ""), True)
+
+
+@pytest.mark.parametrize("status, body, pairs", [
+    (200, "\r\nType=X&a=b\r\n", [("Type", "X"), ("a", "b")]),
+    (200, "Type=X\r\nJvmRoute=n1\r\n\r\n", [("Type", "X"), ("JvmRoute", "n1")]),
+    (200, "=v&k&k2=&a=b=c", [("k2", ""), ("a", "b=c")]),
+    (200, "  <html>a=b</html>", []),
+    (200, "", []),
+    (500, "a=b", []),
+])
+def test_field_pairs(status: int, body: str, pairs: list[tuple[str, str]]) -> None:
+    assert McmpResponse(status, "", {}, body).field_pairs() == pairs
