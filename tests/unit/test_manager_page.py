@@ -192,7 +192,8 @@ def test_node_head(head: str, expected: tuple[str, str, str, int | None]) -> Non
 
 @pytest.mark.parametrize("head", [" Node n1 (http://h:8(0)): ", " Node n1 (http://h:8)0): ", " Node n1 (http//h:1): ",
                                   " Node n1 (http://h): ", " Node n1 (http://h:1):", " Node n1 (ht(p://h:1): ",
-                                  " Node n1\n(http://h:1): ", " Node  (http://h:1): ", "Node n1 (http://h:1): "])
+                                  " Node n1\n(http://h:1): ", " Node  (http://h:1): ", "Node n1 (http://h:1): ",
+                                  " Node n1 (http://h\n:1): ", " Node n1 (http://h:8(0): "])
 def test_not_a_node_head(head: str) -> None:
     assert parse_manager_page(f"{HEAD}<h1>{head}</h1>").nodes == ()
 
@@ -301,7 +302,7 @@ def test_page_links_stop_at_the_first_node_and_the_nonce_is_the_first_one() -> N
 @pytest.mark.parametrize("html, version", [
     ("<html><body>\n <h1> mod_cluster/1.3.22.Final </h1>", "mod_cluster/1.3.22.Final"),
     ("<html><body>x<h1>v</h1>", None), ("<html><body><p><h1>v</h1>", None), ("<html><body><h1>v<b>x</b></h1>", None),
-    ("<html><h1>v</h1>", None), ("<html><body><h1>v", None), ("<html><body><h1>a &amp; b</h1><h1>c</h1>", "a & b"),
+    ("<html><h1>v</h1>", None), ("<h1>v</h1>", None), ("<html><body><h1>v", None), ("<html><body><h1>a &amp; b</h1><h1>c</h1>", "a & b"),
 ])
 def test_version_is_the_h1_right_after_body(html: str, version: str | None) -> None:
     assert parse_manager_page(html).version == version
@@ -343,3 +344,29 @@ def test_an_unclosed_heading_or_pre_ends_at_the_next_heading() -> None:
                               "<h3>Contexts:</h3><pre>/a, Status: ENABLED Request: 0<h3>Aliases:</h3><pre>al</pre>")
     node = page.nodes[0]
     assert [(c.path, c.vhost, c.aliases) for c in node.contexts] == [("/a", 2, ("al",))]
+
+
+def test_text_split_by_tags_is_joined() -> None:
+    page = parse_manager_page(
+        f"{HEAD}<h1> Node n<b>1</b> (http://h:1): </h1>\n<a href=\"/m?Cmd=X\">St<i>o</i>p</a><br/>\n"
+        "Balancer: b,Ttl: 1:2\n<h2> Virtual Host 1:</h2><h3>Contexts:</h3>"
+        "<pre> /a, Status: <b>ENABLED</b> Request: 0\n/b, Status: STOPPED Request: 1</pre>")
+    node = page.nodes[0]
+    assert (node.name, [c.label for c in node.commands], node.fields["Ttl"]) == ("n1", ["Stop"], "1:2")
+    assert [(c.path, c.status) for c in node.contexts] == [(" /a", "ENABLED"), ("/b", "STOPPED")]
+    start, end = 'start of "httpd.conf" configuration', 'end of "httpd.conf" configuration'
+    config = parse_manager_page(f"{HEAD}{start}<br/>a<b>:</b> OK<br/>{end}<br/>{start}<br/>b<br/>{end}")
+    assert config.config_lines == ("a: OK",)
+
+
+def test_what_follows_the_body_is_not_a_node() -> None:
+    page = parse_manager_page(f"{HEAD}<h1> Node n1 (http://h:1): </h1></body><h1> Node n9 (http://h:9): </h1>"
+                              "<br/><br/>Node n8  OK ")
+    assert page.names == ("n1",)
+
+
+def test_stray_tags_and_the_doctype() -> None:
+    assert parse_manager_page(f"{HEAD}</a></pre></h1>").links == ()
+    assert parse_manager_page("<br/>Node n1  OK ").nodes == ()
+    page = parse_manager_page("x<!DOCTYPE html><!DOCTYPE x><html><body><h1>v</h1>")
+    assert (page.preamble, page.version) == ("x", "v")
