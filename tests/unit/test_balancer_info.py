@@ -219,3 +219,19 @@ def test_dump_node_lbgroup_brackets_and_flush_codes(lbgroup: str, flush: str, ex
     node = parse_dump(line).nodes[0]
     assert (node.lbgroup, node.flushpackets, node.id, node.slot, node.name) == (*expected, 2, 1, "n1")
     assert parse_dump("node: [1:2],Balancer: b,Host: h").nodes[0].name == ""
+
+
+@pytest.mark.parametrize("sticky, expected", [
+    ("<Enabled>0</Enabled><Cookie>C</Cookie><Path>p</Path><Remove>1</Remove><Force>1</Force>",
+     (False, "C", "p", True, True)),
+    ("<Enabled>1</Enabled><Remove></Remove><Force>0</Force>", (True, "", "", False, False)),
+    ("", (False, "", "", False, False)),
+])
+def test_xml_dump_balancer_flags(sticky: str, expected: tuple[bool, str, str, bool, bool]) -> None:
+    body = (f'<Dump><Balancers><Balancer id="3" name="b1"><StickySession>{sticky}</StickySession>'
+            "<Timeout>7</Timeout><MaxAttempts>2</MaxAttempts></Balancer>"
+            '<Balancer id="4"><Timeout>x</Timeout></Balancer><Balancer name="no-id"/></Balancers></Dump>')
+    first, second = parse_dump(body).balancers
+    assert (first.id, first.name, first.sticky, first.cookie, first.path, first.remove, first.force,
+            first.timeout, first.max_attempts) == (3, "b1", *expected, 7, 2)
+    assert (second.id, second.name, second.timeout, second.max_attempts) == (4, "", 0, 0)

@@ -242,7 +242,8 @@ def test_virtual_hosts_contexts_and_aliases() -> None:
         "<h3>Aliases:</h3><pre> a \n\n b\n</pre>"
         "<h2> Virtual Host 8:</h2><pre>/z, Status: ENABLED Request: 0</pre><h3>Aliases:</h3><pre>c</pre>"
         "<h2> Virtual Host x:</h2><h3>Contexts:</h3><pre>/w, Status: ENABLED Request: 0</pre>"
-        "<h2> Virtual Host 9:</h2><h3>Aliases:</h3><pre>d</pre><h3>Contexts:</h3><pre>/v, Status: ENABLED Request: 0</pre>")
+        "<h2> Virtual Host 9:</h2><h3>Aliases:</h3><pre>d</pre><h3>Contexts:</h3>"
+        "<pre>/v, Status: ENABLED Request: 0</pre>")
     node = page.nodes[0]
     assert node.aliases == ("a", "b", "c", "d")  # "Virtual Host x" is no head: its <pre>s belong to host 8
     assert [(c.path, c.status, c.requests, c.vhost, c.aliases, [k.cmd for k in c.commands])
@@ -302,7 +303,8 @@ def test_page_links_stop_at_the_first_node_and_the_nonce_is_the_first_one() -> N
 @pytest.mark.parametrize("html, version", [
     ("<html><body>\n <h1> mod_cluster/1.3.22.Final </h1>", "mod_cluster/1.3.22.Final"),
     ("<html><body>x<h1>v</h1>", None), ("<html><body><p><h1>v</h1>", None), ("<html><body><h1>v<b>x</b></h1>", None),
-    ("<html><h1>v</h1>", None), ("<h1>v</h1>", None), ("<html><body><h1>v", None), ("<html><body><h1>a &amp; b</h1><h1>c</h1>", "a & b"),
+    ("<html><h1>v</h1>", None), ("<h1>v</h1>", None), ("<html><body><h1>v", None),
+    ("<html><body><h1>a &amp; b</h1><h1>c</h1>", "a & b"),
 ])
 def test_version_is_the_h1_right_after_body(html: str, version: str | None) -> None:
     assert parse_manager_page(html).version == version
