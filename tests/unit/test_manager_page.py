@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from harness.protocol.html_events import Event, html_events
 from harness.protocol.manager_page import (
     ManagerNode,
     ManagerPage,
@@ -372,3 +373,16 @@ def test_stray_tags_and_the_doctype() -> None:
     assert parse_manager_page("<br/>Node n1  OK ").nodes == ()
     page = parse_manager_page("x<!DOCTYPE html><!DOCTYPE x><html><body><h1>v</h1>")
     assert (page.preamble, page.version) == ("x", "v")
+
+
+# ------------------------------------------------------------------ the event stream under the parser
+
+def test_html_events() -> None:
+    assert html_events('a &amp; b < c<!DOCTYPE x>d<br/><H1 href="h">t</h1><a x=1 href="/m?a=1&amp;b">l</a>') == [
+        Event("text", "", "a & b < cd"), Event("start", "br"), Event("start", "h1"), Event("text", "", "t"),
+        Event("end", "h1"), Event("start", "a", "/m?a=1&amp;b"), Event("text", "", "l"), Event("end", "a")]
+
+
+@pytest.mark.parametrize("junk", ["<!-- x", "</", "<a href='x>", '<a href="x', "<script>x</script>", "<?x>", "<![x]>"])
+def test_html_events_keep_what_cannot_be_closed_as_text(junk: str) -> None:
+    assert html_events(f"<pre>{junk}</pre>") == [Event("start", "pre"), Event("text", "", junk), Event("end", "pre")]
