@@ -3,6 +3,8 @@ scenario starts its cluster through the `scenario` fixture)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any, Optional
 
 import requests
@@ -19,6 +21,32 @@ def build_label(source: Any) -> str:
     if source.line == "1.3":
         return ".".join(map(str, source.version or (1, 3, 0)))
     return "2.x-head" if source.release.startswith("mod_proxy_cluster/") else "2.x-pre"
+
+
+TRANSCRIPT_FILES = ("sim-meta.json", "sim-registration.jsonl", "sim-goodbye.jsonl", "sim-errors.jsonl")
+
+
+def _release(label: str) -> tuple[int, ...] | None:
+    return tuple(map(int, label.split("."))) if re.fullmatch(r"1\.3\.\d+", label) else None
+
+
+def recorded_transcripts(label: str, root: Path) -> tuple[Path | None, str]:
+    """The folder under `root` whose recorded transcripts a run of build `label` is compared with, and why it (or,
+    when there is none, what is missing). The build's own folder first; a 1.3.x release without one takes the
+    nearest recorded 1.3.x release (the newer of two as near). 2.x-pre and 2.x-head never stand in for each other:
+    the MCMP rework between them changed the replies."""
+    complete = {p.name: p for p in sorted(root.iterdir()) if p.is_dir()
+                and all((p / name).is_file() for name in TRANSCRIPT_FILES)} if root.is_dir() else {}
+    if label in complete:
+        return complete[label], f"the recording of {label}"
+    wanted = _release(label)
+    same_line = [(release, name) for name in complete if (release := _release(name))]
+    if wanted and same_line:
+        _, nearest = min(same_line, key=lambda rn: (abs(rn[0][2] - wanted[2]), -rn[0][2]))
+        return complete[nearest], f"the recording of {nearest}, nearest to {label}"
+    missing = [name for name in TRANSCRIPT_FILES if not (root / label / name).is_file()]
+    return None, (f"no transcripts recorded for {label}: {root / label} lacks {', '.join(missing)}"
+                  f" (record them with HARNESS_RECORD_TRANSCRIPTS=1)")
 
 
 def served_by(reply: requests.Response) -> Optional[str]:

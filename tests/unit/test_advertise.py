@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -144,3 +146,98 @@ def test_listener_receives_skips_garbage_and_times_out(interface_ip: str | None)
 def test_listener_receive_needs_open() -> None:
     with pytest.raises(RuntimeError, match="open"):
         AdvertiseListener("239.255.77.8", _free_udp_port()).receive(0.01)
+
+
+# ---------------------------------------------------------------------------------------- details
+
+def _parse_error(raw: bytes) -> str:
+    with pytest.raises(AdvertiseParseError) as caught:
+        parse_datagram(raw)
+    assert str(caught.value).endswith(f" (datagram, {len(raw)} bytes: {raw[:120]!r})")
+    return str(caught.value).rpartition(" (datagram, ")[0]
+
+
+def test_parse_errors_say_what_is_wrong() -> None:
+    long = "y" * 100
+    assert _parse_error(f"HTTP/1.0 2000 {long}\r\n\r\n".encode()) == \
+        f"bad status line {('HTTP/1.0 2000 ' + long)[:60]!r}"
+    assert _parse_error(f"HTTP/1.0 200 OK\r\n{long}\r\n\r\n".encode()) == f"bad header line {long[:60]!r}"
+    assert _parse_error(b"HTTP/1.0 200 OK\r\n : x\r\n\r\n") == "bad header line ' : x'"
+    assert _parse_error(f"HTTP/1.0 200 OK\r\nSequence: {long}\r\n\r\n".encode()) == \
+        f"Sequence is not a number: {long[:30]!r}"
+    assert AdvertiseParseError("m").data == b"" and str(AdvertiseParseError("m")) == "m (datagram, 0 bytes: b'')"
+
+
+def test_parse_blank_lines_reason_and_missing_sequence() -> None:
+    datagram = parse_datagram(b"HTTP/1.0 403\r\nDate: d\r\n\r\nServer: s\r\n\r\n")
+    assert (datagram.status, datagram.reason, datagram.server, datagram.sequence) == (403, "", "s", None)
+    assert datagram.is_shutdown and not datagram.verify(None)
+
+
+@pytest.mark.parametrize("missing", ["Date", "Sequence", "Digest", "Server"])
+def test_verify_needs_every_signed_field(missing: str) -> None:
+    lines = {"Date": "d", "Sequence": "1", "Digest": compute_digest(None, "d", 1, "s"), "Server": "s"}
+    complete = "HTTP/1.0 200 OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in lines.items()) + "\r\n"
+    assert parse_datagram(complete.encode()).verify(None)
+    del lines[missing]
+    partial = "HTTP/1.0 200 OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in lines.items()) + "\r\n"
+    assert not parse_datagram(partial.encode()).verify(None)
+
+
+@pytest.mark.parametrize("address, expected", [
+    ("h:65535", ("h", 65535)), ("h:65536", None), (":6666", None), ("[::1]:1", ("::1", 1)), (" h:1 ", ("h", 1)),
+    ("h", None), (None, None),
+])
+def test_manager_host_port(address: str | None, expected: tuple[str, int] | None) -> None:
+    header = f"X-Manager-Address: {address}\r\n" if address is not None else ""
+    assert parse_datagram(f"HTTP/1.0 200 OK\r\n{header}\r\n".encode()).manager_host_port() == expected
+
+
+def test_bytes_that_are_not_utf8_round_trip_through_the_digest() -> None:
+    raw = b"HTTP/1.0 200 OK\r\nDate: d\r\nSequence: 2\r\nServer: s\xff\r\n"
+    salt = hashlib.md5(b"k\xfe").digest()
+    digest = hashlib.md5(salt + b"d" + b"2" + b"s\xff").hexdigest()
+    datagram = parse_datagram(raw + f"Digest: {digest.upper()} \r\n\r\n".encode())
+    assert datagram.verify("k\udcfe") and not datagram.verify("k")
+    assert b"\r\nServer: s\xff\r\n" in build_datagram("s\udcff", 2, date="d")
+
+
+def test_build_defaults() -> None:
+    datagram = parse_datagram(build_datagram("s1", 3, manager_address="h:1"))
+    assert (datagram.status, datagram.reason, datagram.manager_protocol, datagram.manager_host,
+            datagram.manager_url) == (200, "OK", "http", "localhost", "/s1")
+    assert datagram.date is not None and datagram.date.endswith(" GMT") and datagram.verify(None)
+    assert parse_datagram(build_datagram("s1", 3, manager_address="h:1", manager_url="")).manager_url == ""
+    assert b"HTTP/1.0 200 OK\r\n" in build_datagram("s1", 3)
+
+
+def test_listener_defaults_and_open_failure() -> None:
+    listener = AdvertiseListener(interface_ip="127.0.0.1")
+    assert (listener.group, listener.port, listener.interface_ip, listener.joined) == (
+        "224.0.1.105", 23364, "127.0.0.1", [])
+    listener.close()  # closing an unopened listener is fine
+    port = _free_udp_port()
+    with pytest.raises(OSError, match=rf"^cannot listen for advertise on 300\.0\.0\.1:{port} \(interface all\): "):
+        AdvertiseListener("300.0.0.1", port).open()
+    with pytest.raises(RuntimeError, match=r"^AdvertiseListener\.receive\(\) before open\(\) / with-block$"):
+        AdvertiseListener().receive(0)
+
+
+@pytest.mark.parametrize("interface_ip", [None, "127.0.0.1"])
+def test_listener_counts_and_logs_what_it_skips(interface_ip: str | None, caplog: pytest.LogCaptureFixture) -> None:
+    group, port = "239.255.77.9", _free_udp_port()
+    try:
+        listener = AdvertiseListener(group, port, interface_ip=interface_ip).__enter__()
+    except OSError as exc:
+        pytest.skip(f"no multicast on loopback here: {exc}")
+    with listener, caplog.at_level("WARNING", logger="harness.protocol.advertise"):
+        assert listener.joined == ["127.0.0.1"] if interface_ip else "lo" in listener.joined
+        _send_multicast(group, port, [b"junk one", b"junk two", build_datagram("s", 1)])
+        assert listener.receive(timeout=2.0) is not None
+        assert (listener.unparsable, listener.received) == (2, 3)
+        assert listener.receive(timeout=0) is None
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2
+    for message, junk in zip(messages, ("junk one", "junk two")):
+        assert re.fullmatch(rf"advertise: skipped datagram from 127\.0\.0\.1:\d+: bad status line '{junk}' "
+                            rf"\(datagram, 8 bytes: b'{junk}'\)", message), message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -190,3 +191,47 @@ def test_xml_fragments_only_raise_parse_error(parts: list[str]) -> None:
             continue
         for name in info.names:
             info.contexts_of(name), info.aliases_of(name)
+
+
+# ------------------------------------------------------------------ every field of every recorded body
+
+RECORDED_BODIES = BODIES + sorted(p for p in DATA.parent.glob("recorded/*/*") if p.suffix in (".txt", ".xml"))
+PARSED: dict[str, Any] = json.loads((DATA / "parsed.json").read_text())
+
+
+@pytest.mark.parametrize("path", RECORDED_BODIES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_recorded_body_parses_field_for_field_as_recorded(path: Path) -> None:
+    """parsed.json pins every field (ids, status codes, balancer flags, node counters) of every recorded body;
+    rewrite it only after checking the difference against the body."""
+    assert json.loads(json.dumps(dataclasses.asdict(_parse(path)))) == PARSED[str(path.relative_to(DATA.parent))]
+
+
+def test_every_recorded_body_has_a_snapshot() -> None:
+    assert set(PARSED) == {str(p.relative_to(DATA.parent)) for p in RECORDED_BODIES}
+
+
+@pytest.mark.parametrize("lbgroup, flush, expected", [
+    ("[dom1]", "0", ("dom1", "Off")), ("[dom1", "1", ("[dom1", "On")), ("dom1]", "2", ("dom1]", "Auto")),
+    ("[]", "7", ("", "7")),
+])
+def test_dump_node_lbgroup_brackets_and_flush_codes(lbgroup: str, flush: str, expected: tuple[str, str]) -> None:
+    line = f"node: [1:2],Balancer: b,JVMRoute: n1,LBGroup: {lbgroup},Host: h,Port: 1,Type: http,flushpackets: {flush}"
+    node = parse_dump(line).nodes[0]
+    assert (node.lbgroup, node.flushpackets, node.id, node.slot, node.name) == (*expected, 2, 1, "n1")
+    assert parse_dump("node: [1:2],Balancer: b,Host: h").nodes[0].name == ""
+
+
+@pytest.mark.parametrize("sticky, expected", [
+    ("<Enabled>0</Enabled><Cookie>C</Cookie><Path>p</Path><Remove>1</Remove><Force>1</Force>",
+     (False, "C", "p", True, True)),
+    ("<Enabled>1</Enabled><Remove></Remove><Force>0</Force>", (True, "", "", False, False)),
+    ("", (False, "", "", False, False)),
+])
+def test_xml_dump_balancer_flags(sticky: str, expected: tuple[bool, str, str, bool, bool]) -> None:
+    body = (f'<Dump><Balancers><Balancer id="3" name="b1"><StickySession>{sticky}</StickySession>'
+            "<Timeout>7</Timeout><MaxAttempts>2</MaxAttempts></Balancer>"
+            '<Balancer id="4"><Timeout>x</Timeout></Balancer><Balancer name="no-id"/></Balancers></Dump>')
+    first, second = parse_dump(body).balancers
+    assert (first.id, first.name, first.sticky, first.cookie, first.path, first.remove, first.force,
+            first.timeout, first.max_attempts) == (3, "b1", *expected, 7, 2)
+    assert (second.id, second.name, second.timeout, second.max_attempts) == (4, "", 0, 0)

@@ -21,12 +21,14 @@ from harness.protocol.mcmp import (
     McmpResponse,
     app_reply_contexts,
     build_request,
+    decode_reply,
     encode_body,
     java_config_params,
     parse_response,
     parse_status_reply,
     parse_stop_app_requests,
     parse_version,
+    reply_complete,
 )
 from harness.protocol.mcmp_client import McmpClient, McmpConnection, McmpExchange, McmpTransportError
 
@@ -334,12 +336,58 @@ def test_client_keeps_the_connection_alive(fake: Callable[..., FakeBalancer]) ->
 
 
 def test_client_reconnects_after_an_error_reply(fake: Callable[..., FakeBalancer]) -> None:
-    server = fake([MEM_ERROR, OK_STATUS])  # the server would keep it open: the client must not
+    server = fake([MEM_ERROR, OK_STATUS])  # says Connection: close; without it: the test after the next
     with McmpClient("127.0.0.1", server.port, timeout=2) as client:
         error = client.status("nodeX", 10)
         assert (error.status, error.error_type) == (500, "MEM")
         assert client.status("node1", 10).ok
         assert client.connects == 2 and server.connections == 2
+
+
+def _reply(status: bytes, *headers: bytes, body: bytes = b"ok", version: bytes = b"HTTP/1.1") -> bytes:
+    head = b"".join(h + b"\r\n" for h in headers)
+    return version + b" " + status + b"\r\n" + head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+@pytest.mark.parametrize("status", [b"500 Internal Server Error", b"404 Not Found", b"300 Multiple Choices",
+                                    b"199 Odd"])
+def test_client_closes_after_an_error_reply_even_when_the_server_would_keep_it_open(
+        fake: Callable[..., FakeBalancer], status: bytes) -> None:
+    """The rule itself (mcmp._keeps_alive): no `Connection: close` here, and the fake server would answer the next
+    request on the same connection; the client must still open a new one, as httpd and the Java node do."""
+    server = fake([_reply(status, b"Type: MEM", b"Mess: no"), OK_STATUS])
+    with McmpClient("127.0.0.1", server.port, timeout=2) as client:
+        assert client.status("nodeX", 10).status == int(status.split()[0])
+        assert client.status("node1", 10).ok
+        assert (client.connects, server.connections) == (2, 2)
+
+
+@pytest.mark.parametrize("status", [b"200 OK", b"299 Odd"])
+def test_client_reuses_the_connection_after_a_success_reply(fake: Callable[..., FakeBalancer], status: bytes) -> None:
+    server = fake([_reply(status), OK_STATUS])
+    with McmpClient("127.0.0.1", server.port, timeout=2) as client:
+        client.version()
+        assert client.status("node1", 10).ok
+        assert (client.connects, server.connections) == (1, 1)
+
+
+@pytest.mark.parametrize("reply, closed, keeps", [
+    (_reply(b"200 OK"), False, True),
+    (_reply(b"299 Odd"), False, True),
+    (_reply(b"300 Multiple Choices"), False, False),
+    (_reply(b"199 Odd"), False, False),
+    (_reply(b"500 Internal Server Error"), False, False),
+    (_reply(b"200 OK", b"Connection: Close"), False, False),
+    (_reply(b"200 OK", b"Connection: keep-alive, close"), False, False),
+    (_reply(b"200 OK"), True, False),
+    (b"HTTP/1.1 200 OK\r\n\r\nbody until close", True, False),
+    (_reply(b"200 OK", version=b"HTTP/1.0"), False, False),
+    (_reply(b"200 OK", b"Connection: Keep-Alive", version=b"HTTP/1.0"), False, True),
+    (_reply(b"500 Internal Server Error", b"Connection: Keep-Alive", version=b"HTTP/1.0"), False, False),
+])
+def test_decode_reply_says_whether_the_connection_stays_usable(reply: bytes, closed: bool, keeps: bool) -> None:
+    decoded = decode_reply(reply, closed=closed)
+    assert decoded is not None and decoded[1] is keeps
 
 
 def test_client_retries_once_when_the_server_closed_an_idle_connection(fake: Callable[..., FakeBalancer]) -> None:
@@ -375,6 +423,75 @@ def test_client_node_wide_commands_use_star(fake: Callable[..., FakeBalancer]) -
     assert b"Accept: text/xml" in server.requests[4]
 
 
+def _sent(request: bytes) -> tuple[str, bool, str]:
+    """(request line, whether it asks for XML, body) of one request the fake server got."""
+    head, _, body = request.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0].decode(), b"\r\nAccept: text/xml" in head, body.decode()
+
+
+def test_every_verb_sends_what_the_java_node_sends(fake: Callable[..., FakeBalancer]) -> None:
+    calls: list[tuple[Callable[[McmpClient], McmpResponse], tuple[str, bool, str]]] = [
+        (lambda c: c.config("node1", Host="10.0.0.1", Port=8080, Type="http"),
+         ("CONFIG / HTTP/1.1", False, "JVMRoute=node1&Host=10.0.0.1&Port=8080&Type=http")),
+        (lambda c: c.enable_app("node1", "/app", ["a", "b"]),
+         ("ENABLE-APP / HTTP/1.1", False, "JVMRoute=node1&Alias=a%2Cb&Context=%2Fapp")),
+        (lambda c: c.disable_app("node1", "/app", "a,b"),
+         ("DISABLE-APP / HTTP/1.1", False, "JVMRoute=node1&Alias=a%2Cb&Context=%2Fapp")),
+        (lambda c: c.stop_app("n2", "/x", ("a",)), ("STOP-APP / HTTP/1.1", False, "JVMRoute=n2&Alias=a&Context=%2Fx")),
+        (lambda c: c.remove_app("n2", "", "a"), ("REMOVE-APP / HTTP/1.1", False, "JVMRoute=n2&Alias=a&Context=%2F")),
+        (lambda c: c.enable_node("n1"), ("ENABLE-APP /* HTTP/1.1", False, "JVMRoute=n1")),
+        (lambda c: c.disable_node("n1"), ("DISABLE-APP /* HTTP/1.1", False, "JVMRoute=n1")),
+        (lambda c: c.stop_node("n1"), ("STOP-APP /* HTTP/1.1", False, "JVMRoute=n1")),
+        (lambda c: c.remove_node("n1"), ("REMOVE-APP /* HTTP/1.1", False, "JVMRoute=n1")),
+        (lambda c: c.status("n1", "-1"), ("STATUS / HTTP/1.1", False, "JVMRoute=n1&Load=-1")),
+        (lambda c: c.ping(), ("PING / HTTP/1.1", False, "")),
+        (lambda c: c.ping("n1", port=8009), ("PING / HTTP/1.1", False, "JVMRoute=n1&Port=8009")),
+        (lambda c: c.ping(scheme="ajp", host="h"), ("PING / HTTP/1.1", False, "Host=h&Scheme=ajp")),
+        (lambda c: c.info(), ("INFO / HTTP/1.1", False, "")),
+        (lambda c: c.info(xml=True), ("INFO / HTTP/1.1", True, "")),
+        (lambda c: c.dump(), ("DUMP /* HTTP/1.1", False, "")),
+        (lambda c: c.version(), ("VERSION / HTTP/1.1", False, "")),
+        (lambda c: c.send("INFO"), ("INFO / HTTP/1.1", False, "")),
+    ]
+    server = fake([_reply(b"200 OK", body=b"Type=X")] * len(calls))
+    with McmpClient("127.0.0.1", server.port, timeout=2) as client:
+        assert [call(client).body for call, _ in calls] == ["Type=X"] * len(calls)
+    assert [_sent(r) for r in server.requests] == [expected for _, expected in calls]
+
+
+def test_client_defaults_and_exchange_records() -> None:
+    client = McmpClient("::1", 6666)
+    assert (client.timeout, client.last_exchange, client.connects, client.host_header) == (5.0, None, 0, "[::1]:6666")
+    exchange = McmpExchange(b"INFO \xe9", b"\xff")
+    assert exchange.as_record() == {"request": "INFO \u00e9", "reply": "\u00ff"}
+    assert McmpExchange.from_record(exchange.as_record()) == exchange
+
+
+def test_client_reads_a_reply_larger_than_one_receive(fake: Callable[..., FakeBalancer]) -> None:
+    body = b"x" * 200_000
+    server = fake([_reply(b"200 OK", body=body)])
+    with McmpConnection("127.0.0.1", server.port, timeout=2) as conn:
+        assert conn.send("DUMP").body == body.decode()
+
+
+def test_client_raises_protocol_error_on_a_reply_cut_short(fake: Callable[..., FakeBalancer]) -> None:
+    cut = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"
+    server = fake([cut])
+    with McmpConnection("127.0.0.1", server.port, timeout=2) as conn:
+        cut_short = r"^incomplete HTTP reply \(connection closed\) \(raw reply, 42"
+        with pytest.raises(McmpProtocolError, match=cut_short) as caught:
+            conn.send("INFO")
+        assert caught.value.raw == cut
+        assert conn.last_exchange == McmpExchange(server.requests[0], cut)
+
+
+def test_a_reply_delimited_by_close_is_read_whole(fake: Callable[..., FakeBalancer]) -> None:
+    server = fake([b"HTTP/1.1 200 OK\r\n\r\nType=INFO-RSP", OK_STATUS], close_after={1})
+    with McmpClient("127.0.0.1", server.port, timeout=2) as client:
+        assert client.info().body == "Type=INFO-RSP"
+        assert client.status("node1", 1).ok and client.connects == 2
+
+
 def test_client_raises_transport_error_when_refused() -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
@@ -403,3 +520,84 @@ def test_client_raises_protocol_error_on_garbage(fake: Callable[..., FakeBalance
         with pytest.raises(McmpProtocolError):
             conn.send("INFO")
         assert conn.last_exchange is not None and conn.last_exchange.reply.startswith(b"SSH")
+
+
+# ---------------------------------------------------------------------------------------- HTTP framing
+
+def _framing_error(raw: bytes) -> str:
+    with pytest.raises(McmpProtocolError) as caught:
+        parse_response(raw)
+    assert caught.value.raw == raw
+    assert str(caught.value).endswith(f" (raw reply, {len(raw)} bytes: {raw[:200]!r})")
+    return str(caught.value).rpartition(" (raw reply, ")[0]
+
+
+_LONG = "x" * 100
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"SSH-2.0-OpenSSH", "reply does not start with an HTTP status line"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", "incomplete HTTP reply"),
+    (b"HTTP/1.1 200 OK\r\n", "incomplete HTTP reply"),
+    (b"\r\n\r\n", "bad HTTP status line ''"),
+    (f"HTTP/1.1 2000 {_LONG}\r\n\r\n".encode(), f"bad HTTP status line {('HTTP/1.1 2000 ' + _LONG)[:80]!r}"),
+    (f"HTTP/1.1 200 OK\r\n{_LONG}\r\n\r\n".encode(), f"bad header line {_LONG[:80]!r}"),
+    (b"HTTP/1.1 200 OK\r\n : v\r\n\r\n", "bad header line ' : v'"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", "bad Content-Length 'x'"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length '-1'"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"z" * 30 + b"\r\n",
+     f"bad chunk size {(b'z' * 30)[:20]!r}"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", "negative chunk size"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n", "chunk data not followed by CRLF"),
+])
+def test_framing_errors_say_what_is_wrong(raw: bytes, message: str) -> None:
+    assert _framing_error(raw) == message
+
+
+_CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n"
+
+
+@pytest.mark.parametrize("raw, body", [
+    (b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok", "ok"),
+    (b"HTTP/1.1 200 OK\nContent-Length: 6\n\nab\r\n\r\n", "ab\r\n\r\n"),  # the first blank line ends the head
+    (_CHUNKED + b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", "abcde"),
+    (_CHUNKED + b"3\nabc\n0\n\n", "abc"),
+    (_CHUNKED + b"3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n", "abc"),
+    (b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", ""),
+    (b"HTTP/1.1 304 Not Modified\r\n\r\n", ""),
+    (b"HTTP/1.1 100 Continue\r\n\r\n", ""),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n\xff", "\ufffd"),
+])
+def test_reply_bodies(raw: bytes, body: str) -> None:
+    assert parse_response(raw).body == body
+    assert reply_complete(raw)
+
+
+@pytest.mark.parametrize("raw", [
+    b"", b"HT", b"HTTP/1", b"HTTP/1.1 200 OK\r\n\r\nuntil close", b"HTTP/1.1 205 Reset\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab", _CHUNKED + b"3", _CHUNKED + b"3\r\nab",
+    _CHUNKED + b"3\r\nabc", _CHUNKED + b"3\r\nabc\r", _CHUNKED + b"3\r\nabc\r\n0\r\n",
+    _CHUNKED + b"3\r\nabc\r\n0\r\nX-Trailer: 1\r\n",
+])
+def test_incomplete_replies_are_waited_for(raw: bytes) -> None:
+    assert not reply_complete(raw)
+    assert decode_reply(raw, closed=True) is None or raw.startswith(b"HTTP/1.1 20")
+
+
+def test_status_line_reason_and_version() -> None:
+    assert parse_response(b"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n").reason == ""
+    assert parse_response(b"HTTP/1.1 503  Busy now \r\nContent-Length: 0\r\n\r\n").reason == "Busy now"
+    assert decode_reply(b"HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n", closed=False) == (
+        McmpResponse(200, "OK", {"Content-Length": "0"}, ""), True)
+
+
+@pytest.mark.parametrize("status, body, pairs", [
+    (200, "\r\nType=X&a=b\r\n", [("Type", "X"), ("a", "b")]),
+    (200, "Type=X\r\nJvmRoute=n1\r\n\r\n", [("Type", "X"), ("JvmRoute", "n1")]),
+    (200, "=v&k&k2=&a=b=c", [("k2", ""), ("a", "b=c")]),
+    (200, "  <html>a=b</html>", []),
+    (200, "", []),
+    (500, "a=b", []),
+])
+def test_field_pairs(status: int, body: str, pairs: list[tuple[str, str]]) -> None:
+    assert McmpResponse(status, "", {}, body).field_pairs() == pairs
