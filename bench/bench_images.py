@@ -17,11 +17,8 @@ import time
 
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
-from harness.machinery import engine
-
-from harness.machinery import images
-
 from harness.descriptions import settings
+from harness.machinery import engine, images
 from harness.machinery.resources import Resources
 
 
@@ -34,7 +31,7 @@ def _timed(fn):  # type: ignore[no-untyped-def]
 def remove_image(client, tag: str) -> None:  # type: ignore[no-untyped-def]
     try:
         client.images.remove(tag, force=True, noprune=False)
-    except Exception:  # noqa: BLE001 - absent is fine
+    except Exception:
         pass
 
 
@@ -58,17 +55,22 @@ def bench_topology(client, tag: str) -> float:  # type: ignore[no-untyped-def]
         started = time.monotonic()
         net = scope.network("bench")
         for name in ("alpha", "beta"):
-            scope.container(tag, name=name, role="probe", network=net,
-                            wait=LogMessageWaitStrategy('"event": "ready"').with_startup_timeout(30))
+            scope.container(
+                tag,
+                name=name,
+                role="probe",
+                network=net,
+                wait=LogMessageWaitStrategy('"event": "ready"').with_startup_timeout(30),
+            )
         return time.monotonic() - started
     finally:
         scope.close()
 
 
 def bench_httpd(client, source_path: str, repeat: int) -> None:  # type: ignore[no-untyped-def]
+    from harness.descriptions.balancer import BalancerSpec
     from harness.flavors.httpd_modcluster import source as modcluster_source
     from harness.flavors.httpd_modcluster.balancer import image_for, start_httpd_balancer
-    from harness.descriptions.balancer import BalancerSpec
 
     source = modcluster_source.resolve(source_path)
     tag = image_for(client, source)
@@ -85,8 +87,10 @@ def bench_httpd(client, source_path: str, repeat: int) -> None:  # type: ignore[
             started = time.monotonic()
             start_httpd_balancer(scope, net, BalancerSpec(), source, image=tag)
             starts.append(time.monotonic() - started)
-    print(f"httpd balancer container start to ready (VERSION answered): median {statistics.median(starts):.2f} s "
-          f"over {len(starts)} (min {min(starts):.2f}, max {max(starts):.2f})")
+    print(
+        f"httpd balancer container start to ready (VERSION answered): median {statistics.median(starts):.2f} s "
+        f"over {len(starts)} (min {min(starts):.2f}, max {max(starts):.2f})"
+    )
 
 
 def main() -> None:
@@ -103,8 +107,10 @@ def main() -> None:
         print(f"image {name:16s} cold build {cold:7.1f} s   warm (reuse) {warm:6.3f} s")
     tag = images.build(client, images.ImageRequest("probe"))
     starts = [bench_topology(client, tag) for _ in range(args.repeat)]
-    print(f"sanity topology (network + 2 probes ready): median {statistics.median(starts):.2f} s "
-          f"over {len(starts)} (min {min(starts):.2f}, max {max(starts):.2f})")
+    print(
+        f"sanity topology (network + 2 probes ready): median {statistics.median(starts):.2f} s "
+        f"over {len(starts)} (min {min(starts):.2f}, max {max(starts):.2f})"
+    )
     if args.modcluster_source:
         bench_httpd(client, args.modcluster_source, args.repeat)
 

@@ -23,14 +23,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from harness.descriptions.topology import LoadProfile  # noqa: E402
 from harness.judge.history import History  # noqa: E402
 from harness.machinery.load import LoadRun, run_for  # noqa: E402
-from harness.descriptions.topology import LoadProfile  # noqa: E402
 from harness.machinery.waiting import hold, wait_until  # noqa: E402
 from tests.unit.fake_node import FAIL_OFF, FAIL_ON  # noqa: E402
 
@@ -85,8 +84,11 @@ def fault_resolution(url: str, path: str, users: int, out: Path, fault: object, 
         run.wait_for_steady_state(30, window_s=2.0, min_rps=users * 5, max_error_rate=0.0)
         instant = time.time()
         fault() if callable(fault) else None
-        wait_until(lambda: any(r.failed and r.t >= instant for r in run.records()), timeout=30,
-                   what="the first failed request after the fault")
+        wait_until(
+            lambda: any(r.failed and r.t >= instant for r in run.records()),
+            timeout=30,
+            what="the first failed request after the fault",
+        )
         hold(1.0)
         heal() if callable(heal) else None
         result = run.stop()
@@ -101,11 +103,15 @@ def resolution(history: History, instant: float) -> dict[str, float]:
         raise SystemExit(f"no success before or no failure after the fault ({len(before)}, {len(after)})")
     last_ok, first_err = max(before), min(after)
     late_ok = sum(1 for r in history.records if r.ok and instant < r.t < first_err)
-    return {"last_ok_ms": (last_ok - instant) * 1000, "first_error_ms": (first_err - instant) * 1000,
-            "gap_ms": (first_err - last_ok) * 1000, "successes_between": late_ok}
+    return {
+        "last_ok_ms": (last_ok - instant) * 1000,
+        "first_error_ms": (first_err - instant) * 1000,
+        "gap_ms": (first_err - last_ok) * 1000,
+        "successes_between": late_ok,
+    }
 
 
-def shell(command: Optional[str]) -> object:
+def shell(command: str | None) -> object:
     return (lambda: subprocess.run(command, shell=True, check=True)) if command else None
 
 
@@ -128,8 +134,10 @@ def main() -> None:
         rps, total, failed = locust_rps(url, args.path, args.seconds, args.users, out / "throughput")
         after = wrk_rps(url + args.path, args.seconds, args.users, args.wrk_threads)
         wrk = (before + after) / 2
-        print(f"wrk     {wrk:9.1f} req/s  (mean of {before:.0f} before and {after:.0f} after Locust; "
-              f"{args.wrk_threads} threads, {args.users} connections, {args.seconds}s)")
+        print(
+            f"wrk     {wrk:9.1f} req/s  (mean of {before:.0f} before and {after:.0f} after Locust; "
+            f"{args.wrk_threads} threads, {args.users} connections, {args.seconds}s)"
+        )
         print(f"locust  {rps:9.1f} req/s  ({args.users} users, no think time; {total} recorded, {failed} failed)")
         verdict = "OK" if rps >= 0.5 * wrk else "BELOW TARGET"
         print(f"ratio   {rps / wrk:9.2f}        (target >= 0.5: {verdict})")
@@ -140,9 +148,11 @@ def main() -> None:
         heal = shell(args.heal_cmd) if args.url else (lambda: switch(url, FAIL_OFF))
         figures = fault_resolution(url, args.path, min(args.users, 10), out / "fault", fault, heal)
         verdict = "OK" if figures["gap_ms"] <= 100 else "ABOVE TARGET"
-        print(f"fault   last success {figures['last_ok_ms']:+.1f} ms, first error {figures['first_error_ms']:+.1f} ms"
-              f" from the instant; gap {figures['gap_ms']:.1f} ms (target <= 100: {verdict}); "
-              f"{figures['successes_between']:.0f} successes started between")
+        print(
+            f"fault   last success {figures['last_ok_ms']:+.1f} ms, first error {figures['first_error_ms']:+.1f} ms"
+            f" from the instant; gap {figures['gap_ms']:.1f} ms (target <= 100: {verdict}); "
+            f"{figures['successes_between']:.0f} successes started between"
+        )
     finally:
         if node is not None:
             node.kill()

@@ -25,8 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from harness.protocol.manager_page import command_url, parse_manager_page
 
 Parser = Callable[[str], object]
-HEAD = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<html><head>\n<title>Mod_cluster Status</title>\n'
-        "</head><body>\n<h1>mod_cluster/1.3.22.Final</h1>")
+HEAD = (
+    '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<html><head>\n<title>Mod_cluster Status</title>\n'
+    "</head><body>\n<h1>mod_cluster/1.3.22.Final</h1>"
+)
 NONCE = "15e9a321-dffa-4bc4-93df-9b52d183596c"
 
 
@@ -37,19 +39,30 @@ def _link(label: str, cmd: str, range_: str, **params: str) -> str:
 def realistic_node(index: int) -> str:
     """One node of the normal layout: command links, the node line, two virtual hosts of three contexts."""
     name = f"node{index}"
-    links = " ".join(_link(f"{verb.title()} Contexts", f"{verb}-APP", "NODE", jvmroute=name)
-                     for verb in ("ENABLE", "DISABLE", "STOP"))
-    parts = [f"<h1> Node {name} (http://10.0.{index // 250}.{index % 250}:8080): </h1>\n{links}<br/>\n",
-             (f"Balancer: mycluster,LBGroup: ,Flushpackets: Off,Flushwait: 10000,Ping: 10000000,Smax: -1,"
-              f"Ttl: 60000000,Status: OK,Elected: {index},Read: 1000,Transferred: 2000,Connected: 0,Load: 50\n")]
+    links = " ".join(
+        _link(f"{verb.title()} Contexts", f"{verb}-APP", "NODE", jvmroute=name)
+        for verb in ("ENABLE", "DISABLE", "STOP")
+    )
+    parts = [
+        f"<h1> Node {name} (http://10.0.{index // 250}.{index % 250}:8080): </h1>\n{links}<br/>\n",
+        (
+            f"Balancer: mycluster,LBGroup: ,Flushpackets: Off,Flushwait: 10000,Ping: 10000000,Smax: -1,"
+            f"Ttl: 60000000,Status: OK,Elected: {index},Read: 1000,Transferred: 2000,Connected: 0,Load: 50\n"
+        ),
+    ]
     for vhost, alias in ((1, "localhost"), (2, f"www{index}.example.com")):
         contexts = "".join(
             f"/app{c}, Status: ENABLED Request: 0 "
-            + _link("Disable", "DISABLE-APP", "CONTEXT", jvmroute=name, alias=alias, context=f"/app{c}") + " "
-            + _link("Stop", "STOP-APP", "CONTEXT", jvmroute=name, alias=alias, context=f"/app{c}") + "\n"
-            for c in range(3))
-        parts.append(f"<h2> Virtual Host {vhost}:</h2><h3>Contexts:</h3><pre>{contexts}</pre>"
-                     f"<h3>Aliases:</h3><pre>{alias}\n</pre>")
+            + _link("Disable", "DISABLE-APP", "CONTEXT", jvmroute=name, alias=alias, context=f"/app{c}")
+            + " "
+            + _link("Stop", "STOP-APP", "CONTEXT", jvmroute=name, alias=alias, context=f"/app{c}")
+            + "\n"
+            for c in range(3)
+        )
+        parts.append(
+            f"<h2> Virtual Host {vhost}:</h2><h3>Contexts:</h3><pre>{contexts}</pre>"
+            f"<h3>Aliases:</h3><pre>{alias}\n</pre>"
+        )
     return "".join(parts)
 
 
@@ -75,8 +88,12 @@ def timed(parse: Parser, text: str) -> float:
 
 def _inputs(size: int) -> list[tuple[str, str]]:
     page, count = realistic_page(size)
-    return [("node-heads", crafted("<h1> Node  (a://:", size)), ("comments", crafted("<!--", size)),
-            ("end-tags", crafted("</", size)), (f"realistic ({count} nodes)", page)]
+    return [
+        ("node-heads", crafted("<h1> Node  (a://:", size)),
+        ("comments", crafted("<!--", size)),
+        ("end-tags", crafted("</", size)),
+        (f"realistic ({count} nodes)", page),
+    ]
 
 
 def main() -> None:
@@ -87,7 +104,8 @@ def main() -> None:
     parser.add_argument("--old-inputs", default="", help="comma-separated input names to time the old parser on")
     args = parser.parse_args()
     parsers: list[tuple[str, Parser, list[int], list[str]]] = [
-        ("new", parse_manager_page, [int(s) for s in args.sizes.split(",")], [])]
+        ("new", parse_manager_page, [int(s) for s in args.sizes.split(",")], [])
+    ]
     if args.old:
         old = runpy.run_path(str(args.old))["parse_manager_page"]
         parsers.append(("old", old, [int(s) for s in args.old_sizes.split(",")], args.old_inputs.split(",")))

@@ -20,15 +20,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from harness.descriptions import settings
+from harness.descriptions.faults import FaultSpec, Kill, Pause
+from harness.descriptions.options import HarnessOptions
+from harness.descriptions.topology import LoadProfile, Topology
 from harness.machinery import engine
 from harness.machinery.load import LoadRun
 from harness.machinery.resources import Resources
 from harness.run.cluster import Cluster
 from harness.run.faults import inject
-from harness.descriptions import settings
-from harness.descriptions.faults import FaultSpec, Kill, Pause
-from harness.descriptions.options import HarnessOptions
-from harness.descriptions.topology import LoadProfile, Topology
 from scenarios.modjk.support import modjk_topology, probed_tomcat, tomcat, wait_detected
 
 CAP_S = 8.0
@@ -49,8 +49,9 @@ def detection(client: Any, mode: str, faults: list[str], out: Path) -> dict[str,
         cluster = Cluster(topology, scope, HarnessOptions.from_values({})).start(120)
         for name in faults:
             with LoadRun() as load:
-                load.start(cluster.url(""), LoadProfile(users=8, spawn_rate=8, wait_s=(0.05, 0.1)),
-                           out / f"{mode}-{name}")
+                load.start(
+                    cluster.url(""), LoadProfile(users=8, spawn_rate=8, wait_s=(0.05, 0.1)), out / f"{mode}-{name}"
+                )
                 load.wait_for_steady_state(timeout=30, window_s=2.0, min_rps=5, max_error_rate=0.0)
                 with inject(cluster, FAULTS[name], heal_timeout=60) as window:
                     found[name] = wait_detected(load, window, "node1", CAP_S)
@@ -69,8 +70,11 @@ def main() -> None:
     runs = [ready_time(client, args.nodes) for _ in range(args.repeat)]
     for key in ("balancer_ready_s", "cluster_ready_s"):
         values = [run[key] for run in runs]
-        print(f"ready, {args.nodes} Tomcat nodes: {key} median {statistics.median(values):.1f}s "
-              f"(runs: {', '.join(f'{v:.1f}' for v in values)})", flush=True)
+        print(
+            f"ready, {args.nodes} Tomcat nodes: {key} median {statistics.median(values):.1f}s "
+            f"(runs: {', '.join(f'{v:.1f}' for v in values)})",
+            flush=True,
+        )
     out = Path(f"/tmp/bench-modjk-{int(time.time())}")
     print(f"{'ping_mode':<10}" + "".join(f"{name:>12}" for name in args.faults), flush=True)
     for mode in args.modes:

@@ -15,19 +15,19 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from harness.descriptions import settings
+from harness.descriptions.topology import Advertise, BalancerSpec, NodeSpec, Topology
+from harness.flavors.undertow.balancer import start_undertow_balancer
+from harness.flavors.wildfly.dist import balancer_config, node_config
+from harness.flavors.wildfly.node import start_container, start_wildfly_node, start_wildfly_nodes, wildfly_image
 from harness.machinery import engine
-
-from harness.descriptions import settings  # noqa: E402
-from harness.flavors.undertow.balancer import start_undertow_balancer  # noqa: E402
-from harness.flavors.wildfly.node import start_container, start_wildfly_node, start_wildfly_nodes, wildfly_image  # noqa: E402
-from harness.machinery.resources import Resources  # noqa: E402
-from harness.descriptions.topology import Advertise, BalancerSpec, NodeSpec, Topology  # noqa: E402
-from harness.flavors.wildfly.dist import balancer_config, node_config  # noqa: E402
+from harness.machinery.resources import Resources
 
 T = TypeVar("T")
 ADVERTISE = Advertise(group="224.0.9.9", port=23901, security_key=f"bench-{settings.run_id()}", frequency_s=1.0)
@@ -49,10 +49,22 @@ def bench_render(client: Any, image: str) -> tuple[float, float]:
     """jboss-cli embed-server render of a node and a balancer configuration (cache bypassed)."""
     with Resources(client, scope="bench-render") as scope:
         net = scope.network("bench-render")
-        node = start_container(scope, image, name="node1", role="node", network=net,
-                               config=node_config(NodeSpec("node1", flavor="wildfly"), ADVERTISE))
-        balancer = start_container(scope, image, name="balancer", role="balancer", network=net,
-                                   config=balancer_config(BalancerSpec(flavor="undertow"), ADVERTISE))
+        node = start_container(
+            scope,
+            image,
+            name="node1",
+            role="node",
+            network=net,
+            config=node_config(NodeSpec("node1", flavor="wildfly"), ADVERTISE),
+        )
+        balancer = start_container(
+            scope,
+            image,
+            name="balancer",
+            role="balancer",
+            network=net,
+            config=balancer_config(BalancerSpec(flavor="undertow"), ADVERTISE),
+        )
         return node.configure(use_cache=False), balancer.configure(use_cache=False)
 
 
@@ -60,8 +72,9 @@ def bench_single_node(client: Any, image: str) -> tuple[float, float, float]:
     """(start seconds, memory MiB after start, memory MiB after 200 requests) of one node, no balancer."""
     with Resources(client, scope="bench-node") as scope:
         net = scope.network("bench-node")
-        seconds, node = timed(lambda: start_wildfly_node(scope, image, NodeSpec("node1", flavor="wildfly"),
-                                                         ADVERTISE, net))
+        seconds, node = timed(
+            lambda: start_wildfly_node(scope, image, NodeSpec("node1", flavor="wildfly"), ADVERTISE, net)
+        )
         after_start = memory_mib(node.server.container)
         for _ in range(200):
             node.answers()
@@ -69,8 +82,14 @@ def bench_single_node(client: Any, image: str) -> tuple[float, float, float]:
 
 
 def bench_topology(client: Any, image: str, n: int, parallel: int) -> dict[str, float]:
-    topology = Topology.simple("bench", n, flavor="wildfly", balancer=BalancerSpec(flavor="undertow"),
-                               discovery=ADVERTISE, status_interval_s=1.0)
+    topology = Topology.simple(
+        "bench",
+        n,
+        flavor="wildfly",
+        balancer=BalancerSpec(flavor="undertow"),
+        discovery=ADVERTISE,
+        status_interval_s=1.0,
+    )
     with Resources(client, scope=f"bench-{n}") as scope:
         started = time.monotonic()
         net = scope.network(f"bench-{n}")
@@ -81,8 +100,12 @@ def bench_topology(client: Any, image: str, n: int, parallel: int) -> dict[str, 
             balancer.wait_for_context(name, "/app", "ENABLED", timeout=60)
         total = time.monotonic() - started
         memory = [memory_mib(node.server.container) for node in nodes.values()]
-        return {"balancer": balancer_ready, "total": total, "node_mib": statistics.mean(memory),
-                "balancer_mib": memory_mib(balancer.server.container)}
+        return {
+            "balancer": balancer_ready,
+            "total": total,
+            "node_mib": statistics.mean(memory),
+            "balancer_mib": memory_mib(balancer.server.container),
+        }
 
 
 def main() -> None:
@@ -95,19 +118,25 @@ def main() -> None:
     settings.configure_testcontainers()
     client = engine.client()
     lookup, image = timed(lambda: wildfly_image(client, args.version, args.archive))
-    print(f"image {image}: first lookup in this process {lookup:.1f}s (archive SHA-1 + context hash; "
-          "includes the build when the image was missing)")
+    print(
+        f"image {image}: first lookup in this process {lookup:.1f}s (archive SHA-1 + context hash; "
+        "includes the build when the image was missing)"
+    )
     node_render, balancer_render = bench_render(client, image)
     print(f"jboss-cli render (cold configuration cache): node {node_render:.1f}s, balancer {balancer_render:.1f}s")
     seconds, start_mib, used_mib = bench_single_node(client, image)
-    print(f"one node, warm configuration: ready in {seconds:.1f}s; memory {start_mib:.0f} MiB after start, "
-          f"{used_mib:.0f} MiB after 200 requests")
+    print(
+        f"one node, warm configuration: ready in {seconds:.1f}s; memory {start_mib:.0f} MiB after start, "
+        f"{used_mib:.0f} MiB after 200 requests"
+    )
     for n in args.nodes:
         for parallel in sorted({min(p, n) for p in args.parallel}):
             figures = bench_topology(client, image, n, parallel)
-            print(f"Undertow + {n} WildFly node(s), {parallel} JVM boot(s) at a time: ready in {figures['total']:.1f}s "
-                  f"(balancer {figures['balancer']:.1f}s); memory per node {figures['node_mib']:.0f} MiB, "
-                  f"balancer {figures['balancer_mib']:.0f} MiB")
+            print(
+                f"Undertow + {n} WildFly node(s), {parallel} JVM boot(s) at a time: ready in {figures['total']:.1f}s "
+                f"(balancer {figures['balancer']:.1f}s); memory per node {figures['node_mib']:.0f} MiB, "
+                f"balancer {figures['balancer_mib']:.0f} MiB"
+            )
 
 
 if __name__ == "__main__":

@@ -68,8 +68,9 @@ def pick(names: list[str]) -> list[str]:
     for name in names:
         found = [m for m in MODULES if name in (m, Path(m).name, Path(m).stem)]
         if len(found) != 1:
-            raise SystemExit(f"mutation: module {name!r} is {'ambiguous' if found else 'unknown'}; "
-                             f"known: {', '.join(MODULES)}")
+            raise SystemExit(
+                f"mutation: module {name!r} is {'ambiguous' if found else 'unknown'}; known: {', '.join(MODULES)}"
+            )
         picked += found
     return picked
 
@@ -118,8 +119,14 @@ def run(module: str, max_children: int) -> Score:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the copy's harness, not the checkout's
     log = folder / "mutmut.log"
     with log.open("w") as out:
-        done = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)],
-                              cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)],
+            cwd=folder,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
     meta = folder / "mutants" / f"{module}.meta"
     if done.returncode != 0 or not meta.is_file():
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])

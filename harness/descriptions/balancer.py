@@ -13,6 +13,10 @@ from typing import Any
 
 from harness.descriptions.base import (
     SpecError,
+    field_prefix,
+    fields_to_dict,
+    leaf_from_dict,
+    set_field,
     validate_bool,
     validate_choice,
     validate_int,
@@ -23,10 +27,6 @@ from harness.descriptions.base import (
     validate_port,
     validate_token,
     validate_tuple,
-    field_prefix,
-    fields_to_dict,
-    leaf_from_dict,
-    set_field,
 )
 from harness.descriptions.jk import JkBalancer, spec_from_directives
 
@@ -262,7 +262,7 @@ def balancer_from_dict(data: object, field: str = "balancer") -> BalancerSpec:
 
 
 def validate_host_port(field: str, value: object) -> str:
-    """"host:port" (IPv6 hosts in brackets)."""
+    """ "host:port" (IPv6 hosts in brackets)."""
     text = validate_token(field, value)
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:

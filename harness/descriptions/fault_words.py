@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from harness.descriptions.base import SpecError, validate_number, field_prefix
+from harness.descriptions.base import SpecError, field_prefix, validate_number
 from harness.descriptions.faults import NODE_PROGRAM_FAULTS, FaultSpec, NodeFault
 
 GRAMMAR = "KIND[:FIELD=VALUE,...][@SECONDS]"
@@ -69,8 +69,11 @@ def fault_word(fault: FaultSpec, after_s: float | None = None) -> str:
     """The word for `fault` (inverse of parse_fault_word; fields left at their default are left out)."""
     if fault.kind not in NODE_PROGRAM_FAULTS:
         raise SpecError("kind", f"got {fault.kind!r}; start faults: {', '.join(NODE_PROGRAM_FAULTS)}")
-    params = [f"{f.name}={_text(getattr(fault, f.name))}" for f in dataclasses.fields(fault)
-              if f.name != "node" and getattr(fault, f.name) != f.default]
+    params = [
+        f"{f.name}={_text(getattr(fault, f.name))}"
+        for f in dataclasses.fields(fault)
+        if f.name != "node" and getattr(fault, f.name) != f.default
+    ]
     at = f"@{_text(float(after_s))}" if after_s is not None else ""
     return fault.kind + (":" + ",".join(params) if params else "") + at
 

@@ -20,6 +20,9 @@ from typing import Any, ClassVar
 
 from harness.descriptions.base import (
     SpecError,
+    field_prefix,
+    fields_to_dict,
+    set_field,
     validate_bool,
     validate_choice,
     validate_int,
@@ -28,9 +31,6 @@ from harness.descriptions.base import (
     validate_number,
     validate_port,
     validate_token,
-    fields_to_dict,
-    field_prefix,
-    set_field,
 )
 
 BALANCER = "balancer"
@@ -279,14 +279,31 @@ class AdvertiseBlocked(FaultSpec):
 
 
 FAULT_TYPES: dict[str, type[FaultSpec]] = {
-    cls.kind: cls for cls in (Kill, Stop, Pause, Remove, Slowness, Partition, BalancerRestart, AdvertiseBlocked,
-                              Freeze, ErrorReplies, ReportLoad, NoStatus, Flap, NoStickyForce, Exit, Reregister)
+    cls.kind: cls
+    for cls in (
+        Kill,
+        Stop,
+        Pause,
+        Remove,
+        Slowness,
+        Partition,
+        BalancerRestart,
+        AdvertiseBlocked,
+        Freeze,
+        ErrorReplies,
+        ReportLoad,
+        NoStatus,
+        Flap,
+        NoStickyForce,
+        Exit,
+        Reregister,
+    )
 }
 # The faults a node program applies to itself: at run time (the sim's control endpoint takes their dicts) and
 # from start (NodeSpec.faults words). Kill here is the sim's in-process crash.
 NODE_PROGRAM_FAULTS: dict[str, type[NodeFault]] = {
-    cls.kind: cls for cls in (Freeze, Slowness, ErrorReplies, ReportLoad, NoStatus, Flap, NoStickyForce, Kill, Exit,
-                              Reregister)
+    cls.kind: cls
+    for cls in (Freeze, Slowness, ErrorReplies, ReportLoad, NoStatus, Flap, NoStickyForce, Kill, Exit, Reregister)
 }
 # Toggles stay on until healed; the others are events (Kill, Exit, Reregister).
 TOGGLE_FAULTS = ("freeze", "slowness", "error_replies", "report_load", "no_status", "flap", "no_sticky_force")

@@ -17,14 +17,14 @@ from typing import Any
 
 from harness.descriptions.base import (
     SpecError,
+    field_prefix,
+    fields_to_dict,
     validate_bool,
     validate_choice,
     validate_int,
     validate_name,
     validate_path,
     validate_token,
-    field_prefix,
-    fields_to_dict,
 )
 
 WORKER_NAME_MAX = 63
@@ -39,17 +39,26 @@ PACKET_SIZE_RANGE = (8192, 65536)  # mod_jk max_packet_size and Tomcat's packetS
 def validate_worker_name(field: str, value: object) -> str:
     """A mod_jk worker name: letters, digits, '_' and '/'."""
     if not isinstance(value, str) or not _WORKER_NAME_RE.fullmatch(value) or len(value) > WORKER_NAME_MAX:
-        raise SpecError(field, f"got {value!r}; a mod_jk worker name is 1..{WORKER_NAME_MAX} characters of "
-                               "letters, digits, '_' and '/'")
+        raise SpecError(
+            field,
+            f"got {value!r}; a mod_jk worker name is 1..{WORKER_NAME_MAX} characters of letters, digits, '_' and '/'",
+        )
     return value
 
 
 def validate_ping_mode(field: str, value: object) -> str:
     """Letters from C, P, I, A (each at most once), e.g. "C", "CI", "A"."""
-    if not isinstance(value, str) or not value or any(c not in PING_LETTERS for c in value) \
-            or len(set(value)) != len(value):
-        raise SpecError(field, f"got {value!r}; expected letters from {', '.join(PING_LETTERS)} (each at most "
-                               "once), e.g. 'C', 'CI' or 'A'")
+    if (
+        not isinstance(value, str)
+        or not value
+        or any(c not in PING_LETTERS for c in value)
+        or len(set(value)) != len(value)
+    ):
+        raise SpecError(
+            field,
+            f"got {value!r}; expected letters from {', '.join(PING_LETTERS)} (each at most "
+            "once), e.g. 'C', 'CI' or 'A'",
+        )
     return value
 
 
@@ -92,8 +101,19 @@ class JkWorker:
         validate_int("lbfactor", self.lbfactor, 1, 100000)
         if self.ping_mode is not None:
             validate_ping_mode("ping_mode", self.ping_mode)
-        _optional_ints(self, ("ping_timeout", "connect_timeout", "prepost_timeout", "socket_connect_timeout",
-                              "reply_timeout", "connection_ping_interval", "socket_timeout"), 1)
+        _optional_ints(
+            self,
+            (
+                "ping_timeout",
+                "connect_timeout",
+                "prepost_timeout",
+                "socket_connect_timeout",
+                "reply_timeout",
+                "connection_ping_interval",
+                "socket_timeout",
+            ),
+            1,
+        )
         _optional_ints(self, ("retries",), 1)
         _optional_ints(self, ("recovery_options",), 0)
         if self.max_packet_size is not None:

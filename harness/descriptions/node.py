@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from harness.descriptions.balancer import validate_host_port
-from harness.descriptions.fault_words import StartFault, parse_fault_words
-from harness.descriptions.jk import AjpConnector, JkWorker, spec_from_directives
 from harness.descriptions.base import (
     SpecError,
+    fields_to_dict,
+    leaf_from_dict,
+    set_field,
     validate_bool,
     validate_choice,
     validate_int,
@@ -23,10 +24,9 @@ from harness.descriptions.base import (
     validate_port,
     validate_token,
     validate_tuple,
-    fields_to_dict,
-    leaf_from_dict,
-    set_field,
 )
+from harness.descriptions.fault_words import StartFault, parse_fault_words
+from harness.descriptions.jk import AjpConnector, JkWorker, spec_from_directives
 
 CONNECTORS = ("http", "ajp")
 RESERVED_NAMES = ("balancer",)  # the balancer's network alias
@@ -73,7 +73,9 @@ class StaticProxies:
     proxies: tuple[str, ...] = ("balancer:6666",)
 
     def __post_init__(self) -> None:
-        set_field(self, "proxies", validate_tuple("proxies", self.proxies, validate_host_port, non_empty=True, unique=True))
+        set_field(
+            self, "proxies", validate_tuple("proxies", self.proxies, validate_host_port, non_empty=True, unique=True)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return fields_to_dict(self, kind=self.kind)
@@ -146,8 +148,12 @@ class NodeSpec:
         if self.name in RESERVED_NAMES:
             raise SpecError("name", f"got {self.name!r}; reserved names: {', '.join(RESERVED_NAMES)}")
         validate_name("flavor", self.flavor)  # a known flavor: the registry checks at start
-        set_field(self, "contexts", validate_tuple("contexts", self.contexts, _validate_context, non_empty=True, unique=True))
-        set_field(self, "aliases", validate_tuple("aliases", self.aliases, _validate_alias, non_empty=True, unique=True))
+        set_field(
+            self, "contexts", validate_tuple("contexts", self.contexts, _validate_context, non_empty=True, unique=True)
+        )
+        set_field(
+            self, "aliases", validate_tuple("aliases", self.aliases, _validate_alias, non_empty=True, unique=True)
+        )
         validate_int("load", self.load, -1, 100)
         set_field(self, "status_interval_s", validate_number("status_interval_s", self.status_interval_s, 0.001))
         for name in ("sticky_session", "sticky_session_force", "sticky_session_remove", "include_sticky_force"):

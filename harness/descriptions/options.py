@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 MODCLUSTER_MODES = ("proxy_cluster", "lbmethod_cluster")
 DEFAULT_WILDFLY_VERSION = "39.0.1.Final"
@@ -21,8 +21,8 @@ class Option:
     flag: str
     env: str
     help: str
-    default: Optional[str] = None
-    choices: Optional[tuple[str, ...]] = None
+    default: str | None = None
+    choices: tuple[str, ...] | None = None
     is_flag: bool = False
 
     @property
@@ -33,19 +33,26 @@ class Option:
 OPTIONS = (
     Option("--balancer", "HARNESS_BALANCER", "balancer flavor", "undertow"),
     Option("--node-flavor", "HARNESS_NODE_FLAVOR", "node flavor", "sim"),
-    Option("--modcluster-source", "HARNESS_MODCLUSTER_SOURCE",
-           "mod_cluster httpd sources: a local checkout (mod_proxy_cluster 2.x or mod_cluster 1.3.x), "
-           "a git URL with @ref, or a .tar.gz/.zip archive"),
+    Option(
+        "--modcluster-source",
+        "HARNESS_MODCLUSTER_SOURCE",
+        "mod_cluster httpd sources: a local checkout (mod_proxy_cluster 2.x or mod_cluster 1.3.x), "
+        "a git URL with @ref, or a .tar.gz/.zip archive",
+    ),
     Option("--modcluster-mode", "HARNESS_MODCLUSTER_MODE", "httpd module mode", "proxy_cluster", MODCLUSTER_MODES),
-    Option("--wildfly-version", "HARNESS_WILDFLY_VERSION", "WildFly version from Maven Central",
-           DEFAULT_WILDFLY_VERSION),
+    Option(
+        "--wildfly-version", "HARNESS_WILDFLY_VERSION", "WildFly version from Maven Central", DEFAULT_WILDFLY_VERSION
+    ),
     Option("--wildfly-archive", "HARNESS_WILDFLY_ARCHIVE", "local wildfly-dist .tar.gz/.zip instead of Maven Central"),
     Option("--evidence-dir", "HARNESS_EVIDENCE_DIR", "folder for per-test evidence", "evidence"),
-    Option("--keep-on-failure", "HARNESS_KEEP_ON_FAILURE", "keep a failed test's containers (harness sweep --all "
-           "removes them)", is_flag=True),
+    Option(
+        "--keep-on-failure",
+        "HARNESS_KEEP_ON_FAILURE",
+        "keep a failed test's containers (harness sweep --all removes them)",
+        is_flag=True,
+    ),
     Option("--collect-evidence", "HARNESS_COLLECT_EVIDENCE", "collect evidence for passing tests too", is_flag=True),
-    Option("--require-docker", "HARNESS_REQUIRE_DOCKER", "fail (not skip) when no Docker engine answers",
-           is_flag=True),
+    Option("--require-docker", "HARNESS_REQUIRE_DOCKER", "fail (not skip) when no Docker engine answers", is_flag=True),
     Option("--no-sweep", "HARNESS_NO_SWEEP", "do not sweep leftovers of killed runs at session start", is_flag=True),
 )
 
@@ -61,7 +68,9 @@ def _resolve(option: Option, given: Any) -> Any:
         return os.environ.get(option.env, "").lower() in ("1", "true", "yes", "on")
     value = given if given is not None else (os.environ.get(option.env) or option.default)
     if value is not None and option.choices and value not in option.choices:
-        raise OptionError(f"{option.flag} (or {option.env}) = {value!r}: accepted values are {', '.join(option.choices)}")
+        raise OptionError(
+            f"{option.flag} (or {option.env}) = {value!r}: accepted values are {', '.join(option.choices)}"
+        )
     return value
 
 
@@ -69,10 +78,10 @@ def _resolve(option: Option, given: Any) -> Any:
 class HarnessOptions:
     balancer: str = "undertow"
     node: str = "sim"
-    modcluster_source: Optional[str] = None
+    modcluster_source: str | None = None
     modcluster_mode: str = "proxy_cluster"
     wildfly_version: str = DEFAULT_WILDFLY_VERSION
-    wildfly_archive: Optional[str] = None
+    wildfly_archive: str | None = None
     evidence_dir: Path = Path("evidence")
     keep_on_failure: bool = False
     collect_evidence: bool = False
@@ -80,7 +89,7 @@ class HarnessOptions:
     no_sweep: bool = False
 
     @classmethod
-    def from_values(cls, values: dict[str, Any]) -> "HarnessOptions":
+    def from_values(cls, values: dict[str, Any]) -> HarnessOptions:
         """`values` maps each Option.dest to what the user gave (None when not given)."""
         resolved = {o.dest.removeprefix("harness_"): _resolve(o, values.get(o.dest)) for o in OPTIONS}
         resolved["node"] = resolved.pop("node_flavor")
@@ -88,5 +97,5 @@ class HarnessOptions:
         return cls(**resolved)
 
     @classmethod
-    def from_pytest(cls, config: Any) -> "HarnessOptions":
+    def from_pytest(cls, config: Any) -> HarnessOptions:
         return cls.from_values({o.dest: config.getoption(o.dest) for o in OPTIONS})

@@ -10,8 +10,8 @@ import os
 import socket
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 LABEL_PREFIX = "org.modcluster.harness"
 LABEL_MANAGED = f"{LABEL_PREFIX}.managed"  # "true" on everything the harness creates
@@ -30,8 +30,9 @@ IMAGES_DIR = PROJECT_ROOT / "images"
 LOCUSTFILES_DIR = PROJECT_ROOT / "locustfiles"
 
 # a pytest-xdist worker of a run given HARNESS_RUN_ID gets its own id (its objects are its own to sweep)
-_RUN_ID = "-".join(filter(None, (os.environ.get("HARNESS_RUN_ID") or uuid.uuid4().hex[:10],
-                                 os.environ.get("PYTEST_XDIST_WORKER"))))
+_RUN_ID = "-".join(
+    filter(None, (os.environ.get("HARNESS_RUN_ID") or uuid.uuid4().hex[:10], os.environ.get("PYTEST_XDIST_WORKER")))
+)
 
 
 def run_id() -> str:
@@ -66,10 +67,10 @@ def cache_dir() -> Path:
     return path
 
 
-_progress_sink: Optional[Callable[[str], None]] = None
+_progress_sink: Callable[[str], None] | None = None
 
 
-def set_progress_sink(sink: Optional[Callable[[str], None]]) -> None:
+def set_progress_sink(sink: Callable[[str], None] | None) -> None:
     """Where progress lines go (the pytest plugin routes them past output capture to the terminal)."""
     global _progress_sink
     _progress_sink = sink

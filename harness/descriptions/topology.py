@@ -17,6 +17,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.descriptions.balancer import BalancerSpec, HealthCheck, MpmSpec, balancer_from_dict
+from harness.descriptions.base import (
+    SpecError,
+    field_prefix,
+    fields_to_dict,
+    leaf_from_dict,
+    replace_checked,
+    set_field,
+    validate_int,
+    validate_mapping,
+    validate_name,
+    validate_number,
+    validate_path,
+    validate_token,
+    validate_tuple,
+)
 from harness.descriptions.faults import (
     BALANCER,
     AdvertiseBlocked,
@@ -38,21 +53,6 @@ from harness.descriptions.node import (
     StaticWorkers,
     discovery_from_dict,
     node_from_dict,
-)
-from harness.descriptions.base import (
-    SpecError,
-    validate_int,
-    validate_mapping,
-    validate_name,
-    validate_number,
-    validate_path,
-    validate_token,
-    validate_tuple,
-    field_prefix,
-    fields_to_dict,
-    leaf_from_dict,
-    replace_checked,
-    set_field,
 )
 
 __all__ = [
@@ -137,8 +137,9 @@ class Topology:
 
         `balancer` here is the BalancerSpec; set NodeSpec.balancer with `with_nodes(...)` or `with_node(...)`.
         """
-        return cls(name, balancer or BalancerSpec(), _numbered_nodes(n, flavor, node_fields),
-                   discovery or StaticProxies())
+        return cls(
+            name, balancer or BalancerSpec(), _numbered_nodes(n, flavor, node_fields), discovery or StaticProxies()
+        )
 
     def with_nodes(self, n: int, flavor: str = "sim", **node_fields: Any) -> Topology:
         """The same topology with its nodes replaced by node1..nodeN."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 from harness.descriptions import settings
 
@@ -16,8 +16,11 @@ def _engine(args: argparse.Namespace) -> int:
 
     if args.action == "status":
         info, reason = engine.probe()
-        print(f"engine {info.server_version} (API {info.api_version}, {info.storage_driver})" if info
-              else f"no engine: {reason}")
+        print(
+            f"engine {info.server_version} (API {info.api_version}, {info.storage_driver})"
+            if info
+            else f"no engine: {reason}"
+        )
         return 0 if info else 1
     try:
         engine.ensure()
@@ -28,8 +31,7 @@ def _engine(args: argparse.Namespace) -> int:
 
 
 def _images(args: argparse.Namespace) -> int:
-    from harness.machinery import engine
-    from harness.machinery import images
+    from harness.machinery import engine, images
 
     client = engine.client()
     if args.action == "has-base":
@@ -50,9 +52,9 @@ def _images(args: argparse.Namespace) -> int:
 
 def _build_named(client: object, name: str, args: argparse.Namespace) -> str:
     """A flavor's image gets its inputs from the flavor (the mod_cluster source, the WildFly distribution)."""
+    from harness.descriptions.options import HarnessOptions
     from harness.flavors import registry
     from harness.machinery import images
-    from harness.descriptions.options import HarnessOptions
 
     options = HarnessOptions.from_values(vars(args))  # flags, else HARNESS_* environment, else defaults
     flavor = registry.by_image().get(name)
@@ -70,8 +72,7 @@ def _flavors(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from harness.machinery import engine
-    from harness.machinery import resources
+    from harness.machinery import engine, resources
 
     client = engine.client()
     if args.check:
@@ -96,16 +97,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("engine", help="find or start a Docker engine")
-    p.add_argument("action", choices=["ensure", "status"],
-                   help="ensure: use the engine that answers, else (root, Debian) install docker.io and start "
-                   "dockerd; status: say whether one answers")
+    p.add_argument(
+        "action",
+        choices=["ensure", "status"],
+        help="ensure: use the engine that answers, else (root, Debian) install docker.io and start "
+        "dockerd; status: say whether one answers",
+    )
     p.set_defaults(handler=_engine)
 
     p = sub.add_parser("images", help="build or list the harness's images")
     p.add_argument("action", choices=["build", "list", "has-base"])
     p.add_argument("names", nargs="*", help="image names (folders under images/); default: probe")
-    p.add_argument("--modcluster-source", dest="harness_modcluster_source",
-                   help="for httpd-modcluster: checkout, git URL@ref or archive (env HARNESS_MODCLUSTER_SOURCE)")
+    p.add_argument(
+        "--modcluster-source",
+        dest="harness_modcluster_source",
+        help="for httpd-modcluster: checkout, git URL@ref or archive (env HARNESS_MODCLUSTER_SOURCE)",
+    )
     p.add_argument("--wildfly-version", dest="harness_wildfly_version", help="for wildfly-node (default 39.0.1.Final)")
     p.add_argument("--wildfly-archive", dest="harness_wildfly_archive", help="for wildfly-node: a local archive")
     p.set_defaults(handler=_images)
@@ -126,18 +133,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:
         return handler(args)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback, for expected failures
-        from harness.flavors.base import FlavorRefused, FlavorUnavailable
-        from harness.machinery.engine import EngineUnavailable
+    except Exception as exc:
         from harness.descriptions.base import SpecError
         from harness.descriptions.options import OptionError
+        from harness.flavors.base import FlavorRefused, FlavorUnavailable
+        from harness.machinery.engine import EngineUnavailable
 
         if isinstance(exc, (EngineUnavailable, FlavorUnavailable, FlavorRefused, OptionError, SpecError)):
             print(f"harness {args.command}: {exc}", file=sys.stderr)

@@ -24,8 +24,8 @@ def _state_dir() -> Path:
 
 
 def _topology(args: argparse.Namespace, options: HarnessOptions) -> Any:
-    from harness.flavors import registry
     from harness.descriptions.topology import Advertise, topology_from_dict
+    from harness.flavors import registry
 
     if args.topology:
         try:
@@ -56,8 +56,12 @@ def up(args: argparse.Namespace) -> int:
         scope.close()
         raise
     record = {
-        "name": topology.name, "run": settings.run_id(), "balancer": options.balancer,
-        "proxy": cluster.url("/"), "nodes": cluster.addresses, "topology": topology.to_dict(),
+        "name": topology.name,
+        "run": settings.run_id(),
+        "balancer": options.balancer,
+        "proxy": cluster.url("/"),
+        "nodes": cluster.addresses,
+        "topology": topology.to_dict(),
         "manager": cluster.get_balancer().manager_url(),
         "mcmp": list(cluster.get_balancer().mcmp_address()),
     }
@@ -96,8 +100,7 @@ def status(args: argparse.Namespace) -> int:
 
 
 def down(args: argparse.Namespace) -> int:
-    from harness.machinery import engine
-    from harness.machinery import resources
+    from harness.machinery import engine, resources
 
     client = engine.client()
     paths = sorted(_state_dir().glob("*.json"))
@@ -122,11 +125,14 @@ def _read_record(path: Path) -> dict[str, Any]:
         record = json.loads(path.read_text())
         missing = [key for key in _RECORD_KEYS if key not in record] if isinstance(record, dict) else ["(all)"]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise OptionError(f"state file {path} is unreadable ({exc}); remove it, then `harness sweep --all` "
-                          "removes what it described") from exc
+        raise OptionError(
+            f"state file {path} is unreadable ({exc}); remove it, then `harness sweep --all` removes what it described"
+        ) from exc
     if missing:
-        raise OptionError(f"state file {path} lacks {', '.join(missing)}; remove it, then `harness sweep --all` "
-                          "removes what it described")
+        raise OptionError(
+            f"state file {path} lacks {', '.join(missing)}; remove it, then `harness sweep --all` "
+            "removes what it described"
+        )
     return dict(record)
 
 
@@ -140,10 +146,20 @@ def register(sub: Any) -> None:
     p.add_argument("--topology", help="a topology JSON file (as saved in evidence folders)")
     p.add_argument("--advertise", action="store_true", help="discovery by advertise instead of a static list")
     for option in OPTIONS:
-        if option.flag in ("--balancer", "--node-flavor", "--modcluster-source", "--modcluster-mode",
-                           "--wildfly-version", "--wildfly-archive"):
-            p.add_argument(option.flag, dest=option.dest, choices=choices.get(option.flag, option.choices),
-                           help=f"{option.help}; env {option.env}")
+        if option.flag in (
+            "--balancer",
+            "--node-flavor",
+            "--modcluster-source",
+            "--modcluster-mode",
+            "--wildfly-version",
+            "--wildfly-archive",
+        ):
+            p.add_argument(
+                option.flag,
+                dest=option.dest,
+                choices=choices.get(option.flag, option.choices),
+                help=f"{option.help}; env {option.env}",
+            )
     p.set_defaults(handler=up)
     p = sub.add_parser("status", help="show the topologies started with `harness up`")
     p.add_argument("name", nargs="?")

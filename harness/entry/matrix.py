@@ -42,9 +42,21 @@ def source_label(given: str) -> str:
 def run_one(combo: Combination, folder: Path, pytest_args: Sequence[str], timeout_s: float | None) -> Combination:
     """pytest for one combination, output in folder/pytest.log; JUnit XML, evidence and run report beside it."""
     folder.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pytest", *pytest_args, *combo.pytest_flags(), "-p", "no:cacheprovider",
-               "--junitxml", str(folder / "junit.xml"), "--evidence-dir", str(folder / "evidence"),
-               "--run-report", str(folder / "report.html")]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *pytest_args,
+        *combo.pytest_flags(),
+        "-p",
+        "no:cacheprovider",
+        "--junitxml",
+        str(folder / "junit.xml"),
+        "--evidence-dir",
+        str(folder / "evidence"),
+        "--run-report",
+        str(folder / "report.html"),
+    ]
     started = time.monotonic()
     print(f"[harness matrix] {combo.label}: pytest {' '.join(pytest_args)}", flush=True)
     with open(folder / "pytest.log", "w", encoding="utf-8") as log:
@@ -82,9 +94,13 @@ def _command(args: argparse.Namespace) -> int:
     if args.from_folders:
         results = saved([Path(f) for f in args.from_folders])
     else:
-        combos = combinations(args.balancer or ["httpd-modcluster"], args.node_flavor or ["sim"],
-                              args.modcluster_source or [None], args.modcluster_mode or ["proxy_cluster"],
-                              args.wildfly_version or [DEFAULT_WILDFLY_VERSION])
+        combos = combinations(
+            args.balancer or ["httpd-modcluster"],
+            args.node_flavor or ["sim"],
+            args.modcluster_source or [None],
+            args.modcluster_mode or ["proxy_cluster"],
+            args.wildfly_version or [DEFAULT_WILDFLY_VERSION],
+        )
         results = []
         for combo in judge(combos, registry_check, source_label):
             folder = out / combo.slug
@@ -102,8 +118,11 @@ def _command(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("matrix", help="run a pytest selection for every combination of sources, modes and "
-                       "flavors; one report (scenario x combination)")
+    p = sub.add_parser(
+        "matrix",
+        help="run a pytest selection for every combination of sources, modes and "
+        "flavors; one report (scenario x combination)",
+    )
     p.add_argument("--modcluster-source", action="append", help="a mod_cluster source (repeatable)")
     p.add_argument("--modcluster-mode", action="append", choices=MODCLUSTER_MODES, help="repeatable")
     p.add_argument("--node-flavor", action="append", help="repeatable (default sim)")
@@ -111,7 +130,11 @@ def register(sub: Any) -> None:
     p.add_argument("--wildfly-version", action="append", help=f"repeatable (default {DEFAULT_WILDFLY_VERSION})")
     p.add_argument("--out", default="evidence/matrix", help="output folder (default evidence/matrix)")
     p.add_argument("--timeout", type=float, default=None, help="seconds one combination may take")
-    p.add_argument("--from", dest="from_folders", action="append",
-                   help="do not run: build the report from combination folders of earlier runs (repeatable)")
+    p.add_argument(
+        "--from",
+        dest="from_folders",
+        action="append",
+        help="do not run: build the report from combination folders of earlier runs (repeatable)",
+    )
     p.add_argument("pytest_args", nargs="*", help="after --: the pytest selection, e.g. -- scenarios/failover -k kill")
     p.set_defaults(handler=_command)

@@ -45,12 +45,25 @@ class Combination:
         return re.sub(r"[^A-Za-z0-9._-]+", "_", self.label.replace(" / ", "__")).strip("_")
 
     def options(self) -> HarnessOptions:
-        return HarnessOptions(balancer=self.balancer, node=self.node, modcluster_source=self.source,
-                              modcluster_mode=self.mode, wildfly_version=self.wildfly)
+        return HarnessOptions(
+            balancer=self.balancer,
+            node=self.node,
+            modcluster_source=self.source,
+            modcluster_mode=self.mode,
+            wildfly_version=self.wildfly,
+        )
 
     def pytest_flags(self) -> list[str]:
-        flags = ["--balancer", self.balancer, "--node-flavor", self.node, "--modcluster-mode", self.mode,
-                 "--wildfly-version", self.wildfly]
+        flags = [
+            "--balancer",
+            self.balancer,
+            "--node-flavor",
+            self.node,
+            "--modcluster-mode",
+            self.mode,
+            "--wildfly-version",
+            self.wildfly,
+        ]
         return flags + (["--modcluster-source", self.source] if self.source is not None else [])
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,13 +74,19 @@ class Combination:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
-def combinations(balancers: Sequence[str], nodes: Sequence[str], sources: Sequence[str | None],
-                 modes: Sequence[str], wildflys: Sequence[str]) -> list[Combination]:
+def combinations(
+    balancers: Sequence[str],
+    nodes: Sequence[str],
+    sources: Sequence[str | None],
+    modes: Sequence[str],
+    wildflys: Sequence[str],
+) -> list[Combination]:
     """The cross product in a stable order; a balancer without a source runs once per mode (no source)."""
     seen: set[Combination] = set()
     out: list[Combination] = []
-    for balancer, node, source, mode, wildfly in itertools.product(balancers, nodes, sources or [None], modes,
-                                                                   wildflys):
+    for balancer, node, source, mode, wildfly in itertools.product(
+        balancers, nodes, sources or [None], modes, wildflys
+    ):
         combo = Combination(balancer, node, source if balancer in SOURCE_BALANCERS else None, mode, wildfly)
         if combo not in seen:
             seen.add(combo)

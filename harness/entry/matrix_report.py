@@ -65,8 +65,9 @@ class Table:
 
     def odd_cells(self, row: str) -> set[int]:
         """Indexes of the ran columns whose outcome differs from the row's most common one (all on a tie)."""
-        outcomes = {i: (c.cells[row].outcome if row in c.cells else "missing")
-                    for i, c in enumerate(self.columns) if c.ran}
+        outcomes = {
+            i: (c.cells[row].outcome if row in c.cells else "missing") for i, c in enumerate(self.columns) if c.ran
+        }
         if len(set(outcomes.values())) <= 1:
             return set()
         ranked = Counter(outcomes.values()).most_common()
@@ -76,9 +77,12 @@ class Table:
 
     def all_passed(self) -> bool:
         ran = [c for c in self.columns if c.ran]
-        return bool(ran) and all(not c.problem for c in ran) and all(
-            cell.outcome in PASSING or cell.outcome == "skipped" for c in ran for cell in c.cells.values()) and any(
-            cell.outcome in PASSING for c in ran for cell in c.cells.values())
+        return (
+            bool(ran)
+            and all(not c.problem for c in ran)
+            and all(cell.outcome in PASSING or cell.outcome == "skipped" for c in ran for cell in c.cells.values())
+            and any(cell.outcome in PASSING for c in ran for cell in c.cells.values())
+        )
 
 
 def junit_key(nodeid: str) -> str:
@@ -125,8 +129,14 @@ def column(combo: Combination, folder: Path) -> Column:
 
     for key, (outcome, message) in read_junit(folder / "junit.xml").items():
         entry = entries.get(key)
-        col.cells[key] = Cell(outcome, message, verdict_line(entry.verdicts) if entry else "",
-                              tuple(entry.failover_s) if entry else (), report, entry.evidence if entry else None)
+        col.cells[key] = Cell(
+            outcome,
+            message,
+            verdict_line(entry.verdicts) if entry else "",
+            tuple(entry.failover_s) if entry else (),
+            report,
+            entry.evidence if entry else None,
+        )
     return col
 
 
@@ -164,8 +174,10 @@ def _cell_html(cell: Cell | None, odd: bool, base: Path) -> str:
     text = cell.verdicts or cell.message[:200]
     detail = f"<div class='small'>{esc(text)}</div>" if text else ""
     links = " ".join(x for x in (_link(cell.report, base, "report"), _link(cell.evidence, base, "evidence")) if x)
-    return (f"<td class='{cell.outcome}{' odd' if odd else ''}'><b>{esc(cell.outcome)}</b>{times}{detail}"
-            f"<div class='small'>{links}</div></td>")
+    return (
+        f"<td class='{cell.outcome}{' odd' if odd else ''}'><b>{esc(cell.outcome)}</b>{times}{detail}"
+        f"<div class='small'>{links}</div></td>"
+    )
 
 
 def _label(combo: Combination) -> str:
@@ -184,8 +196,10 @@ def _header(col: Column, base: Path) -> str:
         return f"<th class='refused'>{_label(col.combo)}<div class='small'>refused: {reason}</div></th>"
     note = f"<div class='small'>{esc(col.problem)}</div>" if col.problem else ""
     log = _link(str((col.folder / "pytest.log").resolve()), base, "pytest.log")
-    return (f"<th>{_label(col.combo)}<div class='small'>{esc(col.combo.outcome)}, {col.combo.seconds:.0f} s "
-            f"{log}</div>{note}</th>")
+    return (
+        f"<th>{_label(col.combo)}<div class='small'>{esc(col.combo.outcome)}, {col.combo.seconds:.0f} s "
+        f"{log}</div>{note}</th>"
+    )
 
 
 def render(table: Table, base: Path) -> str:
@@ -193,21 +207,29 @@ def render(table: Table, base: Path) -> str:
     body = []
     for row in table.rows:
         odd = table.odd_cells(row)
-        cells = "".join(_cell_html(c.cells.get(row), i in odd, base) if c.ran else "<td class='refused'>refused</td>"
-                        for i, c in enumerate(table.columns))
-        body.append(f"<tr class='{'differs' if table.differs(row) else ''}'><th class='row'>{_row_label(row)}"
-                    f"{' <b>(differs)</b>' if table.differs(row) else ''}</th>{cells}</tr>")
+        cells = "".join(
+            _cell_html(c.cells.get(row), i in odd, base) if c.ran else "<td class='refused'>refused</td>"
+            for i, c in enumerate(table.columns)
+        )
+        body.append(
+            f"<tr class='{'differs' if table.differs(row) else ''}'><th class='row'>{_row_label(row)}"
+            f"{' <b>(differs)</b>' if table.differs(row) else ''}</th>{cells}</tr>"
+        )
     differing = sum(table.differs(r) for r in table.rows)
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>harness matrix</title><style>{_CSS}</style>"
-            f"</head><body><h1>harness matrix</h1><p>{len(table.rows)} scenario(s) x {len(table.columns)} "
-            f"combination(s); {differing} row(s) differ between combinations (outlined cells differ from their "
-            f"row)</p><table>{head}{''.join(body)}</table></body></html>\n")
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>harness matrix</title><style>{_CSS}</style>"
+        f"</head><body><h1>harness matrix</h1><p>{len(table.rows)} scenario(s) x {len(table.columns)} "
+        f"combination(s); {differing} row(s) differ between combinations (outlined cells differ from their "
+        f"row)</p><table>{head}{''.join(body)}</table></body></html>\n"
+    )
 
 
 def markdown(table: Table) -> str:
     """The table for $GITHUB_STEP_SUMMARY (and the terminal)."""
-    lines = ["| scenario | " + " | ".join(c.combo.label for c in table.columns) + " |",
-             "|---" * (len(table.columns) + 1) + "|"]
+    lines = [
+        "| scenario | " + " | ".join(c.combo.label for c in table.columns) + " |",
+        "|---" * (len(table.columns) + 1) + "|",
+    ]
     for row in table.rows:
         odd = table.odd_cells(row)
         cells = []

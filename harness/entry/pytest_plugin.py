@@ -10,15 +10,16 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import Any, Callable, Generator, Iterator, Optional
+from collections.abc import Callable, Generator, Iterator
+from typing import Any
 
 import pytest
 
+from harness.descriptions import settings
+from harness.descriptions.options import OPTIONS, HarnessOptions, OptionError
 from harness.entry import run_report_plugin
 from harness.flavors import registry
 from harness.flavors.httpd_modcluster.flavor import apply_default_source, source_for
-from harness.descriptions import settings
-from harness.descriptions.options import OPTIONS, HarnessOptions, OptionError
 
 # the flags whose accepted values are the registry's flavor names
 _FLAVOR_CHOICES = {"--balancer": tuple(registry.BALANCERS), "--node-flavor": tuple(registry.NODES)}
@@ -37,8 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices = _FLAVOR_CHOICES.get(option.flag, option.choices)
         extra: dict[str, Any] = {"action": "store_true"} if option.is_flag else {"choices": choices}
         default = f" (default: {option.default})" if option.default else ""
-        group.addoption(option.flag, dest=option.dest, default=None,
-                        help=f"{option.help}{default}; env {option.env}", **extra)
+        group.addoption(
+            option.flag, dest=option.dest, default=None, help=f"{option.help}{default}; env {option.env}", **extra
+        )
     run_report_plugin.add_option(group)
 
 
@@ -77,12 +79,16 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     """Say what is under test: flavors, and the mod_cluster source's release when one is given."""
     options = config.stash[_OPTIONS]
     lines = [config.stash.get(_SOURCE_NOTE, "")] if config.stash.get(_SOURCE_NOTE, "") else []
-    lines += [f"harness run {settings.run_id()}: balancer={options.balancer} node={options.node} "
-             f"wildfly={options.wildfly_version}"]
+    lines += [
+        f"harness run {settings.run_id()}: balancer={options.balancer} node={options.node} "
+        f"wildfly={options.wildfly_version}"
+    ]
     if options.modcluster_source:  # checked usable at configure time
         source = source_for(options.modcluster_source)
-        lines.append(f"mod_cluster source: {source.release} (line {source.line}, mode "
-                     f"{options.modcluster_mode}) from {options.modcluster_source}")
+        lines.append(
+            f"mod_cluster source: {source.release} (line {source.line}, mode "
+            f"{options.modcluster_mode}) from {options.modcluster_source}"
+        )
     return lines
 
 
@@ -103,10 +109,10 @@ def _sigterm_as_interrupt(signum: int, frame: Any) -> None:
 
 _OPTIONS = pytest.StashKey[HarnessOptions]()
 _SOURCE_NOTE = pytest.StashKey[str]()
-_ENGINE = pytest.StashKey[tuple[Optional[object], str]]()
+_ENGINE = pytest.StashKey[tuple[object | None, str]]()
 
 
-def _engine_state(config: pytest.Config) -> tuple[Optional[object], str]:
+def _engine_state(config: pytest.Config) -> tuple[object | None, str]:
     """(docker client, "") or (None, reason), probed once per session."""
     if _ENGINE not in config.stash:
         from harness.machinery import engine
@@ -190,7 +196,7 @@ def build_image(docker_client: Any) -> Callable[..., str]:
     """`build_image("probe", build_args={...}, extra={...})` -> tag; each image built at most once."""
     from harness.machinery import images
 
-    def _build(name: str, build_args: Optional[dict[str, str]] = None, extra: Optional[dict[str, Any]] = None) -> str:
+    def _build(name: str, build_args: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> str:
         return images.build(docker_client, images.ImageRequest(name, build_args or {}, extra or {}))
 
     return _build
@@ -220,8 +226,9 @@ def resources(docker_client: Any, request: pytest.FixtureRequest) -> Iterator[An
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
-                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     item.stash.setdefault(_REPORTS, {})[report.when] = report
     return report
@@ -250,8 +257,9 @@ def scenario(docker_client: Any, harness_options: HarnessOptions, request: pytes
 
 
 @pytest.fixture(scope="module")
-def module_scenario(docker_client: Any, harness_options: HarnessOptions,
-                    request: pytest.FixtureRequest) -> Iterator[Any]:
+def module_scenario(
+    docker_client: Any, harness_options: HarnessOptions, request: pytest.FixtureRequest
+) -> Iterator[Any]:
     """One ScenarioRun shared by the tests of a module, for topologies slow to start (WildFly): the same
     clusters, loads, fault windows and keep-on-failure as `scenario`; evidence is collected once, after the
     module's last test, when any of its tests failed (folder named by the module)."""
@@ -264,8 +272,9 @@ def module_scenario(docker_client: Any, harness_options: HarnessOptions,
     folder = run.finish(failed=failed)
     if folder is not None:
         print(f"\n[harness] evidence: {folder}")
-        _report_evidence(request.config, [i.nodeid for i in request.session.items if i.nodeid.startswith(prefix)],
-                         folder)
+        _report_evidence(
+            request.config, [i.nodeid for i in request.session.items if i.nodeid.startswith(prefix)], folder
+        )
 
 
 def _report_evidence(config: pytest.Config, nodeids: list[str], folder: Any) -> None:
@@ -278,4 +287,3 @@ def _report_evidence(config: pytest.Config, nodeids: list[str], folder: Any) -> 
 def _short(name: str) -> str:
     cleaned = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
     return cleaned[:24] or "test"
-

@@ -41,9 +41,13 @@ class TestEntry:
     @property
     def failover_s(self) -> list[float]:
         """The measured failover times of the test's failover_within verdicts."""
-        return [float(v["details"]["measured_max_s"]) for v in self.verdicts
-                if v.get("name") == "failover_within" and isinstance(v.get("details"), dict)
-                and isinstance(v["details"].get("measured_max_s"), (int, float))]
+        return [
+            float(v["details"]["measured_max_s"])
+            for v in self.verdicts
+            if v.get("name") == "failover_within"
+            and isinstance(v.get("details"), dict)
+            and isinstance(v["details"].get("measured_max_s"), (int, float))
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,19 +82,41 @@ def timeline(history: History, label: str = "load0") -> dict[str, Any] | None:
         elif record.node is not None:
             per_node.setdefault(record.node, [0] * slots)[slot] += 1
     step = max(1, math.ceil(len(records) / MAX_SAMPLES))
-    samples = [[round(r.t - t0, 3), round(r.latency_ms, 1), r.node or "", r.status, r.session or "", r.user]
-               for index, r in enumerate(records) if r.failed or index % step == 0]
+    samples = [
+        [round(r.t - t0, 3), round(r.latency_ms, 1), r.node or "", r.status, r.session or "", r.user]
+        for index, r in enumerate(records)
+        if r.failed or index % step == 0
+    ]
     return {
-        "label": label, "t0": t0, "bucket_s": bucket, "requests": len(records),
+        "label": label,
+        "t0": t0,
+        "bucket_s": bucket,
+        "requests": len(records),
         "x": [round(i * bucket, 3) for i in range(slots)],
         "rps": {node: [c / bucket for c in counts] for node, counts in sorted(per_node.items())},
         "errors": [c / bucket for c in errors],
         "samples": samples,
-        "windows": [{"kind": w.kind, "target": ",".join(w.targets), "start": round(w.start - t0, 3),
-                     "end": None if w.end is None else round(w.end - t0, 3), "detail": w.detail}
-                    for w in history.windows],
-        "moves": [{"t": round(m.t - t0, 3), "session": m.session, "user": m.user, "from": m.left, "to": m.to,
-                   "faulted": m.faulted} for m in session_moves(history)],
+        "windows": [
+            {
+                "kind": w.kind,
+                "target": ",".join(w.targets),
+                "start": round(w.start - t0, 3),
+                "end": None if w.end is None else round(w.end - t0, 3),
+                "detail": w.detail,
+            }
+            for w in history.windows
+        ],
+        "moves": [
+            {
+                "t": round(m.t - t0, 3),
+                "session": m.session,
+                "user": m.user,
+                "from": m.left,
+                "to": m.to,
+                "faulted": m.faulted,
+            }
+            for m in session_moves(history)
+        ],
     }
 
 
@@ -127,8 +153,7 @@ class Collector:
         if entry.outcome == "unknown" or OUTCOME_ORDER.index(outcome) < OUTCOME_ORDER.index(entry.outcome):
             entry.outcome, entry.message = outcome, message[:4000]
 
-    def scenario(self, nodeid: str, run_key: int, verdicts: Iterable[Verdict],
-                 histories: Iterable[History]) -> None:
+    def scenario(self, nodeid: str, run_key: int, verdicts: Iterable[Verdict], histories: Iterable[History]) -> None:
         """A test's ScenarioRun at the end of its call: the verdicts it added (a module_scenario run is
         shared, so only those since the previous test of the module) and a timeline per load."""
         verdicts = list(verdicts)

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from harness.entry.run_report import Collector, outcome_of
 from harness.descriptions import settings
 from harness.descriptions.options import HarnessOptions
+from harness.entry.run_report import Collector, outcome_of
 
 REPORT_FLAG = "--run-report"
 PARTS_KEY = "harness_report_parts"
@@ -30,9 +30,13 @@ NAME = "harness-run-report"
 
 
 def add_option(group: Any) -> None:
-    group.addoption(REPORT_FLAG, dest="harness_run_report", default=None,
-                    help="where the run report (one HTML file) is written; 'none' for no report "
-                         "(default: <evidence dir>/report.html); env HARNESS_RUN_REPORT")
+    group.addoption(
+        REPORT_FLAG,
+        dest="harness_run_report",
+        default=None,
+        help="where the run report (one HTML file) is written; 'none' for no report "
+        "(default: <evidence dir>/report.html); env HARNESS_RUN_REPORT",
+    )
 
 
 def report_path(config: pytest.Config, options: HarnessOptions) -> Path | None:
@@ -44,8 +48,11 @@ def report_path(config: pytest.Config, options: HarnessOptions) -> Path | None:
 
 def run_info(options: HarnessOptions, args: Iterable[str]) -> dict[str, Any]:
     """What ran: flavors, the mod_cluster release (when a source is in use), WildFly version, where, when."""
-    info: dict[str, Any] = {"balancer": options.balancer, "node flavor": options.node,
-                            "modcluster mode": options.modcluster_mode}
+    info: dict[str, Any] = {
+        "balancer": options.balancer,
+        "node flavor": options.node,
+        "modcluster mode": options.modcluster_mode,
+    }
     if options.modcluster_source:
         from harness.flavors.httpd_modcluster.flavor import source_for
 
@@ -55,8 +62,15 @@ def run_info(options: HarnessOptions, args: Iterable[str]) -> dict[str, Any]:
         except Exception as exc:
             info["mod_cluster"] = f"{options.modcluster_source} (unusable: {exc})"
     info["wildfly"] = options.wildfly_archive or options.wildfly_version
-    info.update({"run id": settings.run_id(), "host": settings.hostname(), "python": platform.python_version(),
-                 "arguments": " ".join(args), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")})
+    info.update(
+        {
+            "run id": settings.run_id(),
+            "host": settings.hostname(),
+            "python": platform.python_version(),
+            "arguments": " ".join(args),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        }
+    )
     return info
 
 
@@ -81,8 +95,9 @@ class RunReportPlugin:
 
     # --- collecting ---------------------------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]
-                                  ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         if report.when == "call":
             try:

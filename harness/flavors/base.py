@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Optional, Sequence
+from typing import Any, ClassVar
 
-from harness.machinery.contracts import Balancer, Node
-from harness.machinery.resources import Resources
 from harness.descriptions.balancer import BalancerSpec
 from harness.descriptions.faults import FaultSpec
 from harness.descriptions.node import Advertise, Discovery, NodeSpec, StaticProxies
 from harness.descriptions.options import HarnessOptions
 from harness.descriptions.topology import Topology
+from harness.machinery.contracts import Balancer, Node
+from harness.machinery.resources import Resources
 
 
 class FlavorUnavailable(RuntimeError):
@@ -48,7 +49,7 @@ class ClusterContext:
     topology: Topology
 
     @property
-    def advertise(self) -> Optional[Advertise]:
+    def advertise(self) -> Advertise | None:
         discovery = self.topology.discovery
         return discovery if isinstance(discovery, Advertise) else None
 
@@ -58,13 +59,19 @@ def unhonoured(spec: Any, honours: frozenset[str], prefix: str, flavor: str) -> 
     for f in dataclasses.fields(spec):
         if f.name in honours:
             continue
-        default = f.default if f.default is not dataclasses.MISSING else (
-            f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING)
+        default = (
+            f.default
+            if f.default is not dataclasses.MISSING
+            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING)
+        )
         value = getattr(spec, f.name)
         if default is dataclasses.MISSING or value != default:
-            raise FlavorRefused(f"{prefix}.{f.name}", flavor,
-                                f"got {value!r}; this flavor does not honour the field (leave it at {default!r}); "
-                                f"it honours: {', '.join(sorted(honours))}")
+            raise FlavorRefused(
+                f"{prefix}.{f.name}",
+                flavor,
+                f"got {value!r}; this flavor does not honour the field (leave it at {default!r}); "
+                f"it honours: {', '.join(sorted(honours))}",
+            )
 
 
 class Flavor(ABC):
@@ -84,13 +91,17 @@ class Flavor(ABC):
 
     def validate_fault(self, fault: FaultSpec, target: str) -> None:
         if fault.kind not in self.faults:
-            raise FlavorRefused(f"fault {fault.kind} on {target}", self.name,
-                                f"this {self.role} flavor cannot take it; it takes: {', '.join(sorted(self.faults))}")
+            raise FlavorRefused(
+                f"fault {fault.kind} on {target}",
+                self.name,
+                f"this {self.role} flavor cannot take it; it takes: {', '.join(sorted(self.faults))}",
+            )
 
     def validate_discovery(self, discovery: Discovery) -> None:
         if not isinstance(discovery, self.discovery):
-            raise FlavorRefused("discovery", self.name,
-                                f"got {discovery.kind}; it speaks: {', '.join(d.kind for d in self.discovery)}")
+            raise FlavorRefused(
+                "discovery", self.name, f"got {discovery.kind}; it speaks: {', '.join(d.kind for d in self.discovery)}"
+            )
 
     @abstractmethod
     def image_tag(self, client: Any, options: HarnessOptions) -> str:
@@ -102,6 +113,7 @@ class BalancerFlavor(Flavor):
     # what a topology built from the options gets when it names none (Topology.simple's are mod_cluster's)
     default_discovery: ClassVar[Discovery] = StaticProxies()
     node_defaults: ClassVar[dict[str, Any]] = {}  # NodeSpec fields its nodes need (mod_jk: connector "ajp")
+    fast_fields: ClassVar[dict[str, Any]] = {}  # BalancerSpec fields for scenario speed (mod_jk: recovery in 1 s)
 
     def resolve(self, spec: BalancerSpec, options: HarnessOptions) -> BalancerSpec:
         """The spec with the run's options applied (before checks, so the evidence says what ran)."""
@@ -124,7 +136,7 @@ class NodeFlavor(Flavor):
         self.validate_discovery(topology.discovery)
 
     @abstractmethod
-    def start(self, context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] = None) -> Node:
+    def start(self, context: ClusterContext, spec: NodeSpec, ipv4: str | None = None) -> Node:
         """A started node (registration is awaited by the cluster's gate); `ipv4` pins its address."""
 
     def start_group(self, context: ClusterContext, specs: Sequence[NodeSpec]) -> list[Node]:

@@ -7,8 +7,14 @@ folder under images/, its line in BALANCERS or NODES below, and a row in the REA
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Union
 
+from harness.descriptions.balancer import BalancerSpec
+from harness.descriptions.faults import BALANCER, FaultSpec
+from harness.descriptions.node import Discovery, NodeSpec
+from harness.descriptions.options import HarnessOptions, OptionError
+from harness.descriptions.topology import FAST_STATUS_INTERVAL_S, Topology
 from harness.flavors.base import BalancerFlavor, ClusterContext, FlavorRefused, NodeFlavor
 from harness.flavors.httpd_modcluster.flavor import FLAVOR as HTTPD_MODCLUSTER
 from harness.flavors.httpd_modjk.flavor import FLAVOR as HTTPD_MODJK
@@ -17,12 +23,6 @@ from harness.flavors.tomcat.flavor import FLAVOR as TOMCAT
 from harness.flavors.undertow.flavor import FLAVOR as UNDERTOW
 from harness.flavors.wildfly.flavor import FLAVOR as WILDFLY
 from harness.machinery.contracts import Balancer, Node
-from harness.descriptions.faults import BALANCER, FaultSpec
-from harness.descriptions.node import NodeSpec
-from harness.descriptions.options import HarnessOptions, OptionError
-from harness.descriptions.balancer import BalancerSpec
-from harness.descriptions.node import Discovery
-from harness.descriptions.topology import FAST_STATUS_INTERVAL_S, Topology
 
 Flavor = Union[BalancerFlavor, NodeFlavor]
 
@@ -54,8 +54,10 @@ def by_image() -> dict[str, Flavor]:
 def validate_options(options: HarnessOptions) -> None:
     """Refuse unknown flavor names and inputs given but unusable (OptionError naming the option): at pytest's
     start and before `harness up` creates anything."""
-    for value, known, option in ((options.balancer, BALANCERS, "--balancer (or HARNESS_BALANCER)"),
-                                 (options.node, NODES, "--node-flavor (or HARNESS_NODE_FLAVOR)")):
+    for value, known, option in (
+        (options.balancer, BALANCERS, "--balancer (or HARNESS_BALANCER)"),
+        (options.node, NODES, "--node-flavor (or HARNESS_NODE_FLAVOR)"),
+    ):
         if value not in known:
             raise OptionError(f"{option} = {value!r}: accepted values are {', '.join(known)}")
     BALANCERS[options.balancer].validate_options(options)
@@ -91,7 +93,7 @@ def start_balancer(context: ClusterContext) -> Balancer:
     return balancer_flavor(context.topology.balancer.flavor).start(context)
 
 
-def start_node(context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] = None) -> Node:
+def start_node(context: ClusterContext, spec: NodeSpec, ipv4: str | None = None) -> Node:
     return node_flavor(spec.flavor).start(context, spec, ipv4)
 
 
@@ -103,8 +105,15 @@ def start_node_group(context: ClusterContext, specs: Sequence[NodeSpec]) -> list
     return node_flavor(flavors[0]).start_group(context, specs)
 
 
-def topology_for(options: HarnessOptions, name: str, nodes: int = 2, *, discovery: Optional[Discovery] = None,
-                 balancer: Optional[dict[str, Any]] = None, **node_fields: Any) -> Topology:
+def topology_for(
+    options: HarnessOptions,
+    name: str,
+    nodes: int = 2,
+    *,
+    discovery: Discovery | None = None,
+    balancer: dict[str, Any] | None = None,
+    **node_fields: Any,
+) -> Topology:
     """node1..nodeN of the selected flavors (--balancer, --node-flavor), with what those flavors need: the
     balancer's default discovery and node fields (mod_jk: StaticWorkers, AJP), and status every
     FAST_STATUS_INTERVAL_S where the node flavor has a status interval (scenarios and `harness up` tick faster
@@ -113,10 +122,15 @@ def topology_for(options: HarnessOptions, name: str, nodes: int = 2, *, discover
     fields = {**balancer_kind.node_defaults, **node_fields}
     if "status_interval_s" in node_kind.honours:
         fields.setdefault("status_interval_s", FAST_STATUS_INTERVAL_S)
-    spec = BalancerSpec(flavor=options.balancer, **(balancer or {}))
-    return Topology.simple(name, nodes, flavor=options.node, balancer=spec,
-                           discovery=discovery if discovery is not None else balancer_kind.default_discovery,
-                           **fields)
+    spec = BalancerSpec(flavor=options.balancer, **{**balancer_kind.fast_fields, **(balancer or {})})
+    return Topology.simple(
+        name,
+        nodes,
+        flavor=options.node,
+        balancer=spec,
+        discovery=discovery if discovery is not None else balancer_kind.default_discovery,
+        **fields,
+    )
 
 
 def flavor_table() -> list[tuple[str, str, str, str]]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 
 
-def validate_bound(name: str, value: object, *, lo: float = 0.0, hi: float = math.inf, lo_open: bool = False,
-                integer: bool = False) -> float:
+def validate_bound(
+    name: str, value: object, *, lo: float = 0.0, hi: float = math.inf, lo_open: bool = False, integer: bool = False
+) -> float:
     """`value` as a float: a finite int or float (never bool) in [lo, hi] (or (lo, hi] with `lo_open`)."""
     kind = "an int" if integer else "a number"
     accepted = (int,) if integer else (int, float)

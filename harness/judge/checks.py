@@ -59,8 +59,9 @@ def _listed(items: list[Any]) -> list[Any]:
 # --- sticky sessions -----------------------------------------------------------------------------------
 
 
-def check_sticky_sessions(history: History, *, faulted_nodes_grace_s: float = 5.0, min_sessions: int = 1,
-                          min_moved: int = 0) -> Verdict:
+def check_sticky_sessions(
+    history: History, *, faulted_nodes_grace_s: float = 5.0, min_sessions: int = 1, min_moved: int = 0
+) -> Verdict:
     """No session changes node, unless it leaves a node that was faulted (the request overlaps a window
     whose targets include that node, extended by the grace), and then at most once per window. A window on
     the balancer alone (a restart loses its node table) covers every node: each session may move once in it.
@@ -69,8 +70,9 @@ def check_sticky_sessions(history: History, *, faulted_nodes_grace_s: float = 5.
     excused by a fault (give it where the fault must move sessions); below either the verdict is unknown.
     """
     grace = validate_bound("faulted_nodes_grace_s", faulted_nodes_grace_s)
-    return _sticky(history, grace, validate_count("min_sessions", min_sessions, lo=1),
-                   validate_count("min_moved", min_moved))
+    return _sticky(
+        history, grace, validate_count("min_sessions", min_sessions, lo=1), validate_count("min_moved", min_moved)
+    )
 
 
 @never_raises("sticky_sessions")
@@ -107,8 +109,11 @@ def _sticky(history: History, grace_s: float, min_sessions: int, min_moved: int)
     if judged < min_sessions:
         return unknown(name, details, f"{judged} session(s) with two served requests, need {min_sessions}")
     if excused < min_moved:
-        return unknown(name, details, f"{excused} session move(s) excused by a fault, need {min_moved}: "
-                                      "the fault moved no session as expected")
+        return unknown(
+            name,
+            details,
+            f"{excused} session move(s) excused by a fault, need {min_moved}: the fault moved no session as expected",
+        )
     return valid(name, details, f"{judged} sessions stuck ({excused} excused fault moves)")
 
 
@@ -121,8 +126,9 @@ def _excuse(
     windows: Iterable[FaultWindow], left: str, record: RequestRecord, grace_s: float, used: set[int]
 ) -> str | None:
     """None when a window on the left node explains the move (and marks it used), else the reason why not."""
-    matching = [i for i, w in enumerate(windows)
-                if covers_node(w, left) and w.overlaps(record.t, record.t_end, grace_s)]
+    matching = [
+        i for i, w in enumerate(windows) if covers_node(w, left) and w.overlaps(record.t, record.t_end, grace_s)
+    ]
     if not matching:
         return f"no fault on {left} around the move"
     for index in matching:
@@ -145,13 +151,15 @@ def check_failover_within(history: History, window: FaultWindow, max_s: float, *
     nodes = tuple(t for t in window.targets if t != BALANCER_TARGET)
     if not nodes:
         raise ValueError(f"window: a failover needs a faulted node among the targets, got {window.targets!r}")
-    return _failover(history, window, nodes, validate_bound("max_s", max_s), validate_count("min_sessions", min_sessions,
-                                                                                         lo=1))
+    return _failover(
+        history, window, nodes, validate_bound("max_s", max_s), validate_count("min_sessions", min_sessions, lo=1)
+    )
 
 
 @never_raises("failover_within")
-def _failover(history: History, window: FaultWindow, nodes: tuple[str, ...], max_s: float,
-              min_sessions: int) -> Verdict:
+def _failover(
+    history: History, window: FaultWindow, nodes: tuple[str, ...], max_s: float, min_sessions: int
+) -> Verdict:
     start = window.start
     times: dict[str, float] = {}
     stuck: list[dict[str, Any]] = []
@@ -188,8 +196,11 @@ def _failover(history: History, window: FaultWindow, nodes: tuple[str, ...], max
     if measured is not None and measured > max_s:
         return invalid(name, details, f"failover took {measured:.3f} s > {max_s:g} s")
     if len(times) < min_sessions:
-        return unknown(name, details, f"{len(times)} session(s) of {where} sent a request after the fault "
-                                      f"started, need {min_sessions}")
+        return unknown(
+            name,
+            details,
+            f"{len(times)} session(s) of {where} sent a request after the fault started, need {min_sessions}",
+        )
     return valid(name, details, f"{len(times)} sessions of {where} failed over in <= {measured:.3f} s")
 
 
@@ -211,8 +222,14 @@ def _within(budget: int | float, failed: int, total: int) -> bool:
     return total == 0 or failed / total <= budget
 
 
-def check_error_budget(history: History, *, outside_windows: int | float, inside_windows: int | float,
-                       grace_s: float, min_per_window: int = 1) -> Verdict:
+def check_error_budget(
+    history: History,
+    *,
+    outside_windows: int | float,
+    inside_windows: int | float,
+    grace_s: float,
+    min_per_window: int = 1,
+) -> Verdict:
     """Failed requests (status 0 or >= 500, or an error) within budget, counted apart inside fault windows
     (extended by `grace_s`) and outside. A budget is an int (most failures allowed) or a float (largest
     failed ratio).
@@ -220,10 +237,13 @@ def check_error_budget(history: History, *, outside_windows: int | float, inside
     Evidence: some request at all, and at least `min_per_window` requests overlapping each fault window
     itself (the fault happened under load); below, unknown.
     """
-    budgets = {"outside": _budget("outside_windows", outside_windows),
-               "inside": _budget("inside_windows", inside_windows)}
-    return _error_budget(history, budgets, validate_bound("grace_s", grace_s), validate_count("min_per_window",
-                                                                                         min_per_window))
+    budgets = {
+        "outside": _budget("outside_windows", outside_windows),
+        "inside": _budget("inside_windows", inside_windows),
+    }
+    return _error_budget(
+        history, budgets, validate_bound("grace_s", grace_s), validate_count("min_per_window", min_per_window)
+    )
 
 
 @never_raises("error_budget")
@@ -252,8 +272,11 @@ def _error_budget(history: History, budgets: dict[str, int | float], grace_s: fl
     if not history.records:
         return unknown(name, details, "no requests recorded: nothing to judge")
     if short:
-        return unknown(name, details, f"fault window(s) {short} overlap fewer than {min_per_window} request(s): "
-                                      "the fault was not under load")
+        return unknown(
+            name,
+            details,
+            f"fault window(s) {short} overlap fewer than {min_per_window} request(s): the fault was not under load",
+        )
     summary = f"outside {details['outside']['failed']} failed, inside {details['inside']['failed']} failed"
     return valid(name, details, summary)
 
@@ -282,8 +305,13 @@ def _every_node_served(history: History, wanted: list[str], after: float | None)
         if record.ok and record.node in served:
             served[record.node] += 1
     missing = [name for name, count in served.items() if count == 0]
-    details: dict[str, Any] = {"served": served, "missing": missing, "after": after, "requests": len(records),
-                               "seen_nodes": sorted({r.node for r in records if r.node is not None})}
+    details: dict[str, Any] = {
+        "served": served,
+        "missing": missing,
+        "after": after,
+        "requests": len(records),
+        "seen_nodes": sorted({r.node for r in records if r.node is not None}),
+    }
     name = "every_node_served"
     span = "" if after is None else f" at or after {after}"
     if not records:
@@ -325,13 +353,13 @@ def check_log_free_of(text: str, pattern: str | re.Pattern[str]) -> Verdict:
     unknown (a log that was not collected proves nothing). A bad pattern is an invalid verdict."""
     regex = re.compile(pattern) if isinstance(pattern, str) else pattern
     lines = text.splitlines()
-    hits = [
-        {"line": number, "text": line[:300]}
-        for number, line in enumerate(lines, start=1)
-        if regex.search(line)
-    ]
-    details: dict[str, Any] = {"pattern": regex.pattern, "lines": len(lines), "count": len(hits),
-                               "matches": _listed(hits)}
+    hits = [{"line": number, "text": line[:300]} for number, line in enumerate(lines, start=1) if regex.search(line)]
+    details: dict[str, Any] = {
+        "pattern": regex.pattern,
+        "lines": len(lines),
+        "count": len(hits),
+        "matches": _listed(hits),
+    }
     name = "log_free_of"
     if hits:
         return invalid(name, details, f"{len(hits)} line(s) match {regex.pattern!r}, first at line {hits[0]['line']}")
@@ -345,15 +373,15 @@ __all__ = [
     "Outcome",
     "Verdict",
     "all_valid",
-    "format_verdicts",
-    "covers_node",
-    "first_nodes",
-    "check_sticky_sessions",
-    "check_failover_within",
-    "check_error_budget",
     "check_distribution",
-    "distribution_sessions_needed",
+    "check_error_budget",
     "check_every_node_served",
-    "check_no_status_after",
+    "check_failover_within",
     "check_log_free_of",
+    "check_no_status_after",
+    "check_sticky_sessions",
+    "covers_node",
+    "distribution_sessions_needed",
+    "first_nodes",
+    "format_verdicts",
 ]

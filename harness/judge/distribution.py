@@ -27,8 +27,14 @@ def _shares(name: str, factors: Mapping[str, float]) -> dict[str, float]:
     return {node: value / total for node, value in checked.items()}
 
 
-def check_distribution(history: History, expected: Mapping[str, float], *, alpha: float = 0.01,
-                       power: float = 0.8, alternative: Mapping[str, float] | None = None) -> Verdict:
+def check_distribution(
+    history: History,
+    expected: Mapping[str, float],
+    *,
+    alpha: float = 0.01,
+    power: float = 0.8,
+    alternative: Mapping[str, float] | None = None,
+) -> Verdict:
     """Sessions spread over nodes like the `expected` load factors: Pearson's chi-square goodness-of-fit
     test at level `alpha` on the first node of each session (sessions, not requests, are the unit).
 
@@ -39,8 +45,9 @@ def check_distribution(history: History, expected: Mapping[str, float], *, alpha
     shares = _shares("expected", expected)
     positive = {node: share for node, share in shares.items() if share > 0}
     if len(positive) < 2:
-        raise ValueError(f"expected: a distribution needs two or more nodes with a positive factor, got "
-                         f"{dict(expected)}")
+        raise ValueError(
+            f"expected: a distribution needs two or more nodes with a positive factor, got {dict(expected)}"
+        )
     validate_bound("alpha", alpha, lo_open=True, hi=0.5)
     validate_bound("power", power, lo=alpha, lo_open=True, hi=0.999)
     wanted = _shares("alternative", alternative) if alternative is not None else {n: 1.0 for n in positive}
@@ -56,46 +63,78 @@ def first_nodes(history: History) -> dict[str, str]:
     """Session -> the node of its first answered request (the one that created it)."""
     firsts: dict[str, str] = {}
     for session, records in history.by_session().items():
-        node = next((r.node if r.node is not None else r.new_route for r in records
-                     if r.node is not None or r.new_route is not None), None)
+        node = next(
+            (
+                r.node if r.node is not None else r.new_route
+                for r in records
+                if r.node is not None or r.new_route is not None
+            ),
+            None,
+        )
         if node is not None:
             firsts[session] = node
     return firsts
 
 
 @never_raises("distribution")
-def _distribution(history: History, shares: dict[str, float], alternative: dict[str, float], alpha: float,
-                  power: float, needed: int) -> Verdict:
+def _distribution(
+    history: History, shares: dict[str, float], alternative: dict[str, float], alpha: float, power: float, needed: int
+) -> Verdict:
     counts = {node: 0 for node in shares}
     for node in first_nodes(history).values():
         counts[node] = counts.get(node, 0) + 1
     total = sum(counts.values())
-    rows = {node: {"sessions": count, "share": round(count / total, 4) if total else 0.0,
-                   "expected": round(shares.get(node, 0.0), 4)} for node, count in sorted(counts.items())}
+    rows = {
+        node: {
+            "sessions": count,
+            "share": round(count / total, 4) if total else 0.0,
+            "expected": round(shares.get(node, 0.0), 4),
+        }
+        for node, count in sorted(counts.items())
+    }
     tested = [node for node in shares if shares[node] > 0]
     statistic = stats.chi_square([counts[n] for n in tested], [shares[n] for n in tested]) if total else 0.0
     p_value = stats.chi2_sf(statistic, len(tested) - 1) if total else 1.0
     details: dict[str, Any] = {
-        "sessions": total, "sessions_needed": needed, "alpha": alpha, "power": power,
+        "sessions": total,
+        "sessions_needed": needed,
+        "alpha": alpha,
+        "power": power,
         "alternative": {n: round(s, 4) for n, s in alternative.items()},
-        "chi_square": round(statistic, 4), "df": len(tested) - 1, "p_value": p_value, "per_node": rows,
+        "chi_square": round(statistic, 4),
+        "df": len(tested) - 1,
+        "p_value": p_value,
+        "per_node": rows,
     }
     name = "distribution"
     unexpected = sorted(node for node, count in counts.items() if count and shares.get(node, 0.0) == 0)
     if unexpected:
         return invalid(name, details, f"sessions on node(s) expected to get none: {', '.join(unexpected)}")
     if total < needed:
-        return unknown(name, details, f"{total} session(s), need {needed} for a test at alpha={alpha:g} that "
-                                      f"tells the alternative apart with power {power:g}")
+        return unknown(
+            name,
+            details,
+            f"{total} session(s), need {needed} for a test at alpha={alpha:g} that "
+            f"tells the alternative apart with power {power:g}",
+        )
     text = ", ".join(f"{n} {r['share']:.3f}/{r['expected']:.3f}" for n, r in rows.items())
     if p_value < alpha:
-        return invalid(name, details, f"{total} sessions do not fit the load factors (chi-square "
-                                      f"{statistic:.2f}, p={p_value:.2g} < alpha={alpha:g}): {text}")
+        return invalid(
+            name,
+            details,
+            f"{total} sessions do not fit the load factors (chi-square "
+            f"{statistic:.2f}, p={p_value:.2g} < alpha={alpha:g}): {text}",
+        )
     return valid(name, details, f"{total} sessions fit the load factors (p={p_value:.2g} >= alpha={alpha:g}): {text}")
 
 
-def distribution_sessions_needed(expected: Mapping[str, float], *, alpha: float = 0.01, power: float = 0.8,
-                                 alternative: Mapping[str, float] | None = None) -> int:
+def distribution_sessions_needed(
+    expected: Mapping[str, float],
+    *,
+    alpha: float = 0.01,
+    power: float = 0.8,
+    alternative: Mapping[str, float] | None = None,
+) -> int:
     """The sessions `check_distribution` needs with these arguments (plan a scenario's users by it)."""
     verdict = check_distribution(History([]), expected, alpha=alpha, power=power, alternative=alternative)
     return int(verdict.details["sessions_needed"])

@@ -27,8 +27,9 @@ class Verdict:
     details: dict[str, Any]
     summary: str
 
-    def __init__(self, name: str, outcome: Outcome | bool, details: Mapping[str, Any] | None = None,
-                 summary: str = "") -> None:
+    def __init__(
+        self, name: str, outcome: Outcome | bool, details: Mapping[str, Any] | None = None, summary: str = ""
+    ) -> None:
         """`outcome` is one of OUTCOMES; a bool is read as valid (True) or invalid (False)."""
         if isinstance(outcome, bool):
             outcome = "valid" if outcome else "invalid"
@@ -61,8 +62,13 @@ class Verdict:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "outcome": self.outcome, "valid": self.valid, "summary": self.summary,
-                "details": self.details}
+        return {
+            "name": self.name,
+            "outcome": self.outcome,
+            "valid": self.valid,
+            "summary": self.summary,
+            "details": self.details,
+        }
 
 
 def valid(name: str, details: Mapping[str, Any], summary: str) -> Verdict:
@@ -99,7 +105,7 @@ def never_raises(name: str) -> Callable[[Callable[P, Verdict]], Callable[P, Verd
         def guarded(*args: P.args, **kwargs: P.kwargs) -> Verdict:
             try:
                 return check(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - a checker reports, the test asserts
+            except Exception as exc:
                 details = {"exception": repr(exc), "traceback": traceback.format_exc(limit=5)}
                 return invalid(name, details, f"checker failed: {type(exc).__name__}: {exc}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import tarfile
-from typing import Any, Optional
+from typing import Any
 
 import docker.errors
 
@@ -19,7 +19,7 @@ def wrapped(container: Any) -> Any:
 class ContainerExited(RuntimeError):
     """A container that was awaited (or used) is not running any more: its exit code and log tail say why."""
 
-    def __init__(self, name: str, exit_code: Optional[int], log_tail: str, status: str = "exited") -> None:
+    def __init__(self, name: str, exit_code: int | None, log_tail: str, status: str = "exited") -> None:
         self.name = name
         self.exit_code = exit_code
         self.log_tail = log_tail
@@ -51,8 +51,9 @@ def container_alive(container: Any, tail: int = LOG_TAIL_LINES) -> None:
         raise ContainerExited(_name(sdk), None, "(container removed)", "removed") from None
     if sdk.status in GONE_STATES:
         code = (sdk.attrs.get("State") or {}).get("ExitCode")
-        raise ContainerExited(_name(sdk), None if code is None else int(code), container_logs(sdk, tail).rstrip(),
-                              sdk.status)
+        raise ContainerExited(
+            _name(sdk), None if code is None else int(code), container_logs(sdk, tail).rstrip(), sdk.status
+        )
 
 
 def container_ip(container: Any, network_name: str) -> str:
@@ -84,21 +85,21 @@ def read_container_file(container: Any, path: str) -> bytes:
         return handle.read()
 
 
-def container_file_text(container: Any, path: str, tail: Optional[int] = None) -> str:
+def container_file_text(container: Any, path: str, tail: int | None = None) -> str:
     """A text file from a container (running or stopped), or its last `tail` lines; never raises: a file
     that cannot be read says so, for error messages and evidence."""
     try:
         text = read_container_file(container, path).decode(errors="replace")
-    except Exception as exc:  # noqa: BLE001 - said in the text, for messages and evidence
+    except Exception as exc:
         return f"({exc})" if isinstance(exc, ContainerFileError) else f"(cannot read {path}: {exc})"
     return text if tail is None else "\n".join(text.splitlines()[-tail:])
 
 
-def container_logs(container: Any, tail: Optional[int] = None) -> str:
+def container_logs(container: Any, tail: int | None = None) -> str:
     try:
         data = _sdk(container).logs(tail=tail if tail is not None else "all")
         return str(data.decode(errors="replace"))
-    except Exception as exc:  # noqa: BLE001 - a removed container has no logs; say so
+    except Exception as exc:
         return f"(no logs: {exc})"
 
 

@@ -16,16 +16,16 @@ take (a sim node's slowness, ...) goes through `Node.apply_fault`, after the fla
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
 from abc import ABC, abstractmethod
-from typing import Any, Callable, Optional, Protocol
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
 
 from harness.descriptions.faults import FaultSpec
 from harness.descriptions.node import NodeSpec
-
+from harness.machinery.waiting import DEFAULT_TRANSIENT, Transient, wait_until
 from harness.protocol.balancer_info import BalancerInfo
 from harness.protocol.mcmp_client import McmpTransportError
-from harness.machinery.waiting import DEFAULT_TRANSIENT, Transient, wait_until
 
 
 class BalancerUnreadable(ConnectionError):
@@ -35,11 +35,11 @@ class BalancerUnreadable(ConnectionError):
 @dataclass(frozen=True)
 class NodeState:
     name: str
-    up: Optional[bool]  # None: this flavor cannot tell (yet)
-    load: Optional[int]
+    up: bool | None  # None: this flavor cannot tell (yet)
+    load: int | None
     contexts: dict[str, str] = field(default_factory=dict)  # path -> ENABLED | DISABLED | STOPPED | REMOVED
     host: str = ""
-    port: Optional[int] = None
+    port: int | None = None
     detail: dict[str, str] = field(default_factory=dict)
 
 
@@ -49,7 +49,7 @@ class BalancerState:
     version: str = ""
     raw: dict[str, str] = field(default_factory=dict)  # the replies it was parsed from, for evidence
 
-    def node(self, name: str) -> Optional[NodeState]:
+    def node(self, name: str) -> NodeState | None:
         return self.nodes.get(name)
 
     def summary(self) -> str:
@@ -66,12 +66,20 @@ class BalancerState:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
 
-def info_nodes(info: BalancerInfo, up: Optional[dict[str, bool]] = None) -> dict[str, NodeState]:
+def info_nodes(info: BalancerInfo, up: dict[str, bool] | None = None) -> dict[str, NodeState]:
     """Node states from parsed MCMP INFO; `up` (name -> OK) comes from elsewhere: INFO has no up/down."""
-    return {node.name: NodeState(node.name, (up or {}).get(node.name), node.load,
-                                 {c.path: c.status for c in info.contexts_of(node.name)},
-                                 node.host, node.port, {"type": node.type, "balancer": node.balancer})
-            for node in info.nodes}
+    return {
+        node.name: NodeState(
+            node.name,
+            (up or {}).get(node.name),
+            node.load,
+            {c.path: c.status for c in info.contexts_of(node.name)},
+            node.host,
+            node.port,
+            {"type": node.type, "balancer": node.balancer},
+        )
+        for node in info.nodes
+    }
 
 
 Heal = Callable[[], None]
@@ -111,8 +119,9 @@ class Balancer(Protocol):
 
     def wait_for_node_down(self, name: str, timeout: float = 30.0) -> BalancerState: ...
 
-    def wait_for_context(self, name: str, path: str, status: str = "ENABLED",
-                         timeout: float = 30.0) -> BalancerState: ...
+    def wait_for_context(
+        self, name: str, path: str, status: str = "ENABLED", timeout: float = 30.0
+    ) -> BalancerState: ...
 
     def wait_for_load(self, name: str, load: int, timeout: float = 30.0) -> BalancerState: ...
 
@@ -161,17 +170,26 @@ class BalancerBase(ABC):
     def _wait(self, check: Callable[[BalancerState], bool], timeout: float, what: str) -> BalancerState:
         seen: list[BalancerState] = []
 
-        def probe() -> Optional[BalancerState]:
+        def probe() -> BalancerState | None:
             state = self.snapshot()
             seen[:] = [state]
             return state if check(state) else None
 
-        return wait_until(probe, timeout=timeout, what=what, interval=0.2, transient=self.snapshot_transient,
-                          describe=lambda: seen[0].summary() if seen else "no snapshot taken")
+        return wait_until(
+            probe,
+            timeout=timeout,
+            what=what,
+            interval=0.2,
+            transient=self.snapshot_transient,
+            describe=lambda: seen[0].summary() if seen else "no snapshot taken",
+        )
 
     def wait_for_nodes_registered(self, names: list[str], timeout: float = 30.0) -> BalancerState:
-        return self._wait(lambda s: all(n in s.nodes for n in names), timeout,
-                          f"nodes {', '.join(names)} registered with the {self.name}")
+        return self._wait(
+            lambda s: all(n in s.nodes for n in names),
+            timeout,
+            f"nodes {', '.join(names)} registered with the {self.name}",
+        )
 
     def wait_for_node_gone(self, name: str, timeout: float = 60.0) -> BalancerState:
         return self._wait(lambda s: name not in s.nodes, timeout, f"node {name} removed from the {self.name}")
@@ -180,13 +198,18 @@ class BalancerBase(ABC):
         return self._wait(lambda s: bool(s.node(name) and s.nodes[name].up), timeout, f"node {name} up")
 
     def wait_for_node_down(self, name: str, timeout: float = 30.0) -> BalancerState:
-        return self._wait(lambda s: bool(s.node(name) and s.nodes[name].up is False), timeout,
-                          f"node {name} down (NOTOK)")
+        return self._wait(
+            lambda s: bool(s.node(name) and s.nodes[name].up is False), timeout, f"node {name} down (NOTOK)"
+        )
 
     def wait_for_context(self, name: str, path: str, status: str = "ENABLED", timeout: float = 30.0) -> BalancerState:
-        return self._wait(lambda s: bool(s.node(name) and s.nodes[name].contexts.get(path) == status), timeout,
-                          f"context {path} of {name} {status}")
+        return self._wait(
+            lambda s: bool(s.node(name) and s.nodes[name].contexts.get(path) == status),
+            timeout,
+            f"context {path} of {name} {status}",
+        )
 
     def wait_for_load(self, name: str, load: int, timeout: float = 30.0) -> BalancerState:
-        return self._wait(lambda s: bool(s.node(name) and s.nodes[name].load == load), timeout,
-                          f"load {load} reported for {name}")
+        return self._wait(
+            lambda s: bool(s.node(name) and s.nodes[name].load == load), timeout, f"load {load} reported for {name}"
+        )

@@ -12,7 +12,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import docker
 
@@ -36,7 +35,7 @@ def _client(timeout: int = 10) -> docker.DockerClient:
     return docker.from_env(timeout=timeout)
 
 
-def probe() -> tuple[Optional[EngineInfo], str]:
+def probe() -> tuple[EngineInfo | None, str]:
     """(info, "") when an engine answers, else (None, the reason)."""
     try:
         client = _client(timeout=5)
@@ -44,7 +43,7 @@ def probe() -> tuple[Optional[EngineInfo], str]:
         version = client.version()
         client.close()
         return EngineInfo(info.get("ServerVersion", "?"), version.get("ApiVersion", "?"), info.get("Driver", "?")), ""
-    except Exception as exc:  # noqa: BLE001 - any failure means "no engine"
+    except Exception as exc:
         return None, f"{type(exc).__name__}: {exc}"
 
 
@@ -109,7 +108,6 @@ def ensure(timeout: float = 120.0) -> EngineInfo:
             interval=0.5,
             describe=lambda: probe()[1] + f"; dockerd log tail: {_log_tail()}",
             transient=(),  # probe() turns every failure into its reason
-
         )
     except WaitTimeout as exc:
         raise EngineUnavailable(str(exc)) from exc

@@ -18,15 +18,15 @@ import shutil
 from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
+from harness.descriptions.topology import Topology
+from harness.judge.checks import Verdict
+from harness.judge.history import History, save_history
+from harness.judge.report import render_summary
 from harness.machinery.containers import read_container_file
 from harness.machinery.contracts import BalancerState
-from harness.judge.checks import Verdict
-from harness.judge.report import render_summary
-from harness.judge.history import History, save_history
 from harness.machinery.load import LoadResult
-from harness.descriptions.topology import Topology
 
 MARKER = ".harness-evidence"  # marks a folder this module made (only such folders are cleared for reuse)
 SUMMARY = "summary.html"
@@ -42,7 +42,7 @@ def evidence_folder(base_dir: Path | str, nodeid: str) -> Path:
     """
     name = _UNSAFE.sub("_", nodeid.replace("::", "__").replace("/", "_")).strip("._") or "test"
     if len(name) > _MAX_NAME:
-        name = f"{name[:_MAX_NAME - 11]}-{hashlib.sha1(nodeid.encode()).hexdigest()[:10]}"
+        name = f"{name[: _MAX_NAME - 11]}-{hashlib.sha1(nodeid.encode()).hexdigest()[:10]}"
     folder = Path(base_dir) / name
     if (folder / MARKER).is_file():
         shutil.rmtree(folder)
@@ -57,7 +57,7 @@ class Evidence:
         (self.folder / MARKER).write_text("made by harness.evidence\n")
         self.files: dict[str, str] = {}  # relative name -> description
         self.errors: list[str] = []
-        self.history: Optional[History] = None
+        self.history: History | None = None
         self.verdicts: list[Verdict] = []
         self.states: list[tuple[str, BalancerState]] = []
         self.topologies: list[tuple[str, Topology]] = []
@@ -90,7 +90,7 @@ class Evidence:
         self.errors.append(f"{what}: {text}")
         self.add_text("errors.txt", "\n".join(self.errors) + "\n", "evidence collection problems")
 
-    def add_file(self, name: str, source: Path | str, description: str = "") -> Optional[Path]:
+    def add_file(self, name: str, source: Path | str, description: str = "") -> Path | None:
         """Copy a file (or a folder) in; a missing source is recorded as an error, not raised."""
         try:
             target = self.path(name)
@@ -103,22 +103,22 @@ class Evidence:
             self.add_error(f"copy {source} -> {name}", exc)
             return None
 
-    def add_container_logs(self, name: str, container: Any, description: str = "") -> Optional[Path]:
+    def add_container_logs(self, name: str, container: Any, description: str = "") -> Path | None:
         """Stdout and stderr of a container (docker SDK Container or testcontainers DockerContainer)."""
         try:
             logs = _sdk(container).logs(stdout=True, stderr=True, timestamps=True)
             return self.add_text(name, logs.decode("utf-8", errors="replace"), description or "container log")
-        except Exception as exc:  # noqa: BLE001 - evidence never hides the test's failure
+        except Exception as exc:
             self.add_error(f"logs of container for {name}", exc)
             return None
 
-    def add_container_file(self, name: str, container: Any, path: str, description: str = "") -> Optional[Path]:
+    def add_container_file(self, name: str, container: Any, path: str, description: str = "") -> Path | None:
         """A file from inside a container (httpd error_log, WildFly server.log), through the Docker archive API
         (works on a stopped container too)."""
         try:
             self.path(name).write_bytes(read_container_file(container, path))
             return self._note(name, description or path)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.add_error(f"{path} from container for {name}", exc)
             return None
 

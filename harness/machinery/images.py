@@ -17,15 +17,15 @@ import subprocess
 import tarfile
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping, Optional
 
 import docker
 import docker.errors
 
-from harness.machinery.locks import cross_process_lock
 from harness.descriptions import settings
+from harness.machinery.locks import cross_process_lock
 
 BASE_REPOSITORY = "mc-harness/base"
 BASE_SUITE = "bookworm"
@@ -40,7 +40,9 @@ class ImageBuildError(RuntimeError):
 
     def __init__(self, image: str, step: str, output: str, error: str) -> None:
         self.image, self.step, self.output, self.error = image, step, output, error
-        super().__init__(f"image {image!r} failed at {step or 'context upload'}: {error}\n--- step output ---\n{output}")
+        super().__init__(
+            f"image {image!r} failed at {step or 'context upload'}: {error}\n--- step output ---\n{output}"
+        )
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def _context_tar(request: ImageRequest) -> io.BytesIO:
     return buffer
 
 
-def _find(client: docker.DockerClient, tag: str) -> Optional[str]:
+def _find(client: docker.DockerClient, tag: str) -> str | None:
     try:
         return str(client.images.get(tag).id)
     except docker.errors.ImageNotFound:
@@ -127,7 +129,9 @@ def _bootstrap_base(client: docker.DockerClient, tag: str) -> None:
     tool = shutil.which("mmdebstrap")
     if tool is None:
         raise ImageBuildError(
-            "base", "bootstrap", "",
+            "base",
+            "bootstrap",
+            "",
             "no registry answers and `mmdebstrap` is missing: install it (apt-get install mmdebstrap) "
             "or run the README's bootstrap command as root, which installs it",
         )
@@ -137,8 +141,17 @@ def _bootstrap_base(client: docker.DockerClient, tag: str) -> None:
         progress(f"base image: mmdebstrap --variant=minbase {BASE_SUITE} (about 30 s) ...")
         partial = tarball.with_suffix(".tar.part")
         result = subprocess.run(
-            [tool, "--variant=minbase", "--format=tar", "--include=ca-certificates", "--quiet", BASE_SUITE, str(partial)],
-            capture_output=True, text=True,
+            [
+                tool,
+                "--variant=minbase",
+                "--format=tar",
+                "--include=ca-certificates",
+                "--quiet",
+                BASE_SUITE,
+                str(partial),
+            ],
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
             partial.unlink(missing_ok=True)
@@ -178,9 +191,19 @@ def _run_build(client: docker.DockerClient, request: ImageRequest, tag: str, dig
     step: str = ""
     output: list[str] = []
     stream = client.api.build(
-        fileobj=_context_tar(request), custom_context=True, tag=tag, buildargs=dict(request.build_args),
-        network_mode="host", rm=True, forcerm=True, decode=True,
-        labels={settings.LABEL_IMAGE: request.name, settings.LABEL_CONTEXT_HASH: digest, settings.LABEL_MANAGED: "true"},
+        fileobj=_context_tar(request),
+        custom_context=True,
+        tag=tag,
+        buildargs=dict(request.build_args),
+        network_mode="host",
+        rm=True,
+        forcerm=True,
+        decode=True,
+        labels={
+            settings.LABEL_IMAGE: request.name,
+            settings.LABEL_CONTEXT_HASH: digest,
+            settings.LABEL_MANAGED: "true",
+        },
     )
     verbose = os.environ.get("HARNESS_VERBOSE_BUILD") == "1"
     for chunk in stream:

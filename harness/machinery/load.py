@@ -30,11 +30,11 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Optional
+from typing import IO, Any
 
 from harness.descriptions import settings
-from harness.judge.history import History, RequestRecord, read_jsonl, record_from_dict, steady_state
 from harness.descriptions.topology import LoadProfile
+from harness.judge.history import History, RequestRecord, read_jsonl, record_from_dict, steady_state
 from harness.machinery.waiting import wait_until
 
 HISTORY_FILE = "history.jsonl"
@@ -64,7 +64,7 @@ runpy.run_module("locust", run_name="__main__", alter_sys=True)
 class LoadError(RuntimeError):
     """Locust did not start, died, or recorded nothing; the message carries its traceback or log tail."""
 
-    def __init__(self, message: str, result: Optional["LoadResult"] = None) -> None:
+    def __init__(self, message: str, result: LoadResult | None = None) -> None:
         super().__init__(message)
         self.result = result  # what was recorded anyway (for evidence), when the run got that far
 
@@ -76,11 +76,11 @@ class LoadResult:
     history_path: Path
     log_path: Path
     stats_paths: tuple[Path, ...]  # Locust's CSV and JSON statistics that exist
-    exit_code: Optional[int]  # None: killed (negative signal numbers are folded into `how`)
+    exit_code: int | None  # None: killed (negative signal numbers are folded into `how`)
     how: str  # "ended" (on its own: run time reached, or died), "stopped" (SIGTERM honoured), "killed" (deadline)
     duration_s: float
-    locust_requests: Optional[int] = None  # from locust.json; None when Locust wrote no statistics
-    locust_failures: Optional[int] = None
+    locust_requests: int | None = None  # from locust.json; None when Locust wrote no statistics
+    locust_failures: int | None = None
     per_node: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -101,16 +101,26 @@ class LoadResult:
 
     def summary(self) -> str:
         nodes = ", ".join(f"{name}={n}" for name, n in sorted(self.per_node.items())) or "none"
-        return (f"{self.requests} requests ({self.failures} failed) in {self.duration_s:.1f}s, "
-                f"{self.rps:.1f} req/s; served by {nodes}; locust {self.how}, exit {self.exit_code}")
+        return (
+            f"{self.requests} requests ({self.failures} failed) in {self.duration_s:.1f}s, "
+            f"{self.rps:.1f} req/s; served by {nodes}; locust {self.how}, exit {self.exit_code}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "summary": self.summary(), "requests": self.requests, "failures": self.failures,
-            "rps": round(self.rps, 3), "per_node": dict(self.per_node), "duration_s": round(self.duration_s, 3),
-            "how": self.how, "exit_code": self.exit_code, "locust_requests": self.locust_requests,
-            "locust_failures": self.locust_failures, "history": str(self.history_path),
-            "log": str(self.log_path), "stats": [str(p) for p in self.stats_paths],
+            "summary": self.summary(),
+            "requests": self.requests,
+            "failures": self.failures,
+            "rps": round(self.rps, 3),
+            "per_node": dict(self.per_node),
+            "duration_s": round(self.duration_s, 3),
+            "how": self.how,
+            "exit_code": self.exit_code,
+            "locust_requests": self.locust_requests,
+            "locust_failures": self.locust_failures,
+            "history": str(self.history_path),
+            "log": str(self.log_path),
+            "stats": [str(p) for p in self.stats_paths],
         }
 
 
@@ -142,7 +152,7 @@ class _HistoryTail:
         return self.records
 
 
-_LIVE: set["LoadRun"] = set()
+_LIVE: set[LoadRun] = set()
 
 
 @atexit.register
@@ -159,26 +169,32 @@ def locust_command() -> list[str]:
 class LoadRun:
     """One Locust process. `with LoadRun() as load: load.start(url, profile, out_dir); ...` stops it on exit."""
 
-    def __init__(self, *, locustfiles_dir: Path = settings.LOCUSTFILES_DIR, request_timeout_s: float = 10.0,
-                 user_prefix: str = "u", start_timeout_s: float = 30.0, stop_timeout_s: float = 15.0,
-                 extra_env: Optional[dict[str, str]] = None) -> None:
+    def __init__(
+        self,
+        *,
+        locustfiles_dir: Path = settings.LOCUSTFILES_DIR,
+        request_timeout_s: float = 10.0,
+        user_prefix: str = "u",
+        start_timeout_s: float = 30.0,
+        stop_timeout_s: float = 15.0,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.locustfiles_dir = Path(locustfiles_dir)
         self.request_timeout_s = request_timeout_s
         self.user_prefix = user_prefix
         self.start_timeout_s = start_timeout_s
         self.stop_timeout_s = stop_timeout_s
         self.extra_env = dict(extra_env or {})
-        self._process: Optional[subprocess.Popen[bytes]] = None
-        self._log: Optional[IO[bytes]] = None
-        self._tail: Optional[_HistoryTail] = None
-        self._result: Optional[LoadResult] = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self._tail: _HistoryTail | None = None
+        self._result: LoadResult | None = None
         self._started = 0.0
         self.out_dir = Path()
         self.locustfile = Path()
 
     # -- lifecycle -------------------------------------------------------------------------------------------
-    def start(self, host_url: str, profile: LoadProfile, out_dir: Path,
-              *, run_time_s: Optional[float] = None) -> "LoadRun":
+    def start(self, host_url: str, profile: LoadProfile, out_dir: Path, *, run_time_s: float | None = None) -> LoadRun:
         """Launch Locust and return once its users are starting; LoadError (with traceback) if it cannot."""
         if self._process is not None:
             raise LoadError("this LoadRun was already started; make a new one per run")
@@ -196,8 +212,14 @@ class LoadRun:
         self._log.flush()
         self._started = time.time()
         self._process = subprocess.Popen(
-            [*locust_command(), *args], cwd=self.out_dir, env=self._environment(profile, history),
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            [*locust_command(), *args],
+            cwd=self.out_dir,
+            env=self._environment(profile, history),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         _LIVE.add(self)
         try:
             self._wait_started()
@@ -206,42 +228,75 @@ class LoadRun:
             raise
         return self
 
-    def _arguments(self, host_url: str, profile: LoadProfile, run_time_s: Optional[float]) -> list[str]:
+    def _arguments(self, host_url: str, profile: LoadProfile, run_time_s: float | None) -> list[str]:
         prefix = str(self.out_dir / STATS_PREFIX)
-        args = ["-f", str(self.locustfile), "--headless", "-u", str(profile.users), "-r", str(profile.spawn_rate),
-                "--host", host_url, "--only-summary", "--exit-code-on-error", "0", "--csv", prefix,
-                "--json-file", prefix, "--loglevel", "INFO"]
+        args = [
+            "-f",
+            str(self.locustfile),
+            "--headless",
+            "-u",
+            str(profile.users),
+            "-r",
+            str(profile.spawn_rate),
+            "--host",
+            host_url,
+            "--only-summary",
+            "--exit-code-on-error",
+            "0",
+            "--csv",
+            prefix,
+            "--json-file",
+            prefix,
+            "--loglevel",
+            "INFO",
+        ]
         if run_time_s is not None:
             args += ["-t", f"{max(1, math.ceil(run_time_s))}s"]
         return args
 
     def _environment(self, profile: LoadProfile, history: Path) -> dict[str, str]:
-        return {**os.environ, "PYTHONUNBUFFERED": "1", "HARNESS_PARENT_PID": str(os.getpid()),
-                "HARNESS_HISTORY": str(history), "HARNESS_PATH": profile.path,
-                "HARNESS_WAIT_MIN": str(profile.wait_s[0]), "HARNESS_WAIT_MAX": str(profile.wait_s[1]),
-                "HARNESS_TIMEOUT_S": str(self.request_timeout_s), "HARNESS_USER_PREFIX": self.user_prefix,
-                **self.extra_env}
+        return {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "HARNESS_PARENT_PID": str(os.getpid()),
+            "HARNESS_HISTORY": str(history),
+            "HARNESS_PATH": profile.path,
+            "HARNESS_WAIT_MIN": str(profile.wait_s[0]),
+            "HARNESS_WAIT_MAX": str(profile.wait_s[1]),
+            "HARNESS_TIMEOUT_S": str(self.request_timeout_s),
+            "HARNESS_USER_PREFIX": self.user_prefix,
+            **self.extra_env,
+        }
 
     def _wait_started(self) -> None:
         """Until Locust starts spawning users; LoadError naming the locustfile when it exits first or finds
         no User class in it ("Starting Locust" alone is logged before the User classes are looked for)."""
         process = self._require_process()
-        wait_until(lambda: process.poll() is not None or self._no_users() or USERS_MARKER in self.log_text(),
-                   timeout=self.start_timeout_s, what=f"Locust to load {self.locustfile.name} and start its users",
-                   interval=0.05, describe=lambda: self._log_tail(10), transient=())
+        wait_until(
+            lambda: process.poll() is not None or self._no_users() or USERS_MARKER in self.log_text(),
+            timeout=self.start_timeout_s,
+            what=f"Locust to load {self.locustfile.name} and start its users",
+            interval=0.05,
+            describe=lambda: self._log_tail(10),
+            transient=(),
+        )
         complaint = self._no_users()
         if complaint:
-            raise LoadError(f"locustfile {self.locustfile} defines no User class Locust can run (Locust: "
-                            f"{complaint!r}; log {self.out_dir / LOG_FILE}):\n{self._log_tail(10)}")
+            raise LoadError(
+                f"locustfile {self.locustfile} defines no User class Locust can run (Locust: "
+                f"{complaint!r}; log {self.out_dir / LOG_FILE}):\n{self._log_tail(10)}"
+            )
         if process.poll() is not None and USERS_MARKER not in self.log_text():
-            raise LoadError(f"locust exited with code {process.returncode} before starting load with "
-                            f"locustfile {self.locustfile} (log {self.out_dir / LOG_FILE}):\n{self._problem_text()}")
+            raise LoadError(
+                f"locust exited with code {process.returncode} before starting load with "
+                f"locustfile {self.locustfile} (log {self.out_dir / LOG_FILE}):\n{self._problem_text()}"
+            )
 
     def _no_users(self) -> str:
         """Locust's complaint that the locustfile has no (selected) User class, or ""."""
         return next((line.strip() for line in self.log_text().splitlines() if any(m in line for m in _NO_USERS)), "")
 
-    def __enter__(self) -> "LoadRun":
+    def __enter__(self) -> LoadRun:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -271,16 +326,20 @@ class LoadRun:
 
     def wait_for_records(self, count: int, timeout: float) -> list[RequestRecord]:
         """Block until at least `count` requests were recorded."""
-        return self._wait(lambda: len(self._recent()) >= count, timeout,
-                          f"{count} recorded requests in {self.out_dir / HISTORY_FILE}")
+        return self._wait(
+            lambda: len(self._recent()) >= count, timeout, f"{count} recorded requests in {self.out_dir / HISTORY_FILE}"
+        )
 
-    def wait_for_steady_state(self, timeout: float, *, window_s: float = 2.0, min_rps: float = 1.0,
-                              max_error_rate: float = 0.0) -> list[RequestRecord]:
+    def wait_for_steady_state(
+        self, timeout: float, *, window_s: float = 2.0, min_rps: float = 1.0, max_error_rate: float = 0.0
+    ) -> list[RequestRecord]:
         """Block until, over the last `window_s` seconds up to now, at least `min_rps` requests per second
         started and at most `max_error_rate` of them failed (`harness.history.steady_state`)."""
+
         def steady() -> bool:
-            return steady_state(self._recent(), window_s=window_s, min_rps=min_rps, max_error_rate=max_error_rate,
-                                now=time.time())
+            return steady_state(
+                self._recent(), window_s=window_s, min_rps=min_rps, max_error_rate=max_error_rate, now=time.time()
+            )
 
         what = f"steady load (>= {min_rps} req/s, <= {max_error_rate:.0%} errors over {window_s}s)"
         return self._wait(steady, timeout, what, lambda: self._window_text(window_s))
@@ -291,11 +350,19 @@ class LoadRun:
 
     def _wait(self, predicate: Any, timeout: float, what: str, describe: Any = None) -> list[RequestRecord]:
         process = self._require_process()
-        wait_until(lambda: process.poll() is not None or predicate(), timeout=timeout, what=what,
-                   interval=0.1, describe=lambda: self._describe(describe), transient=())
+        wait_until(
+            lambda: process.poll() is not None or predicate(),
+            timeout=timeout,
+            what=what,
+            interval=0.1,
+            describe=lambda: self._describe(describe),
+            transient=(),
+        )
         if process.poll() is not None and not predicate():
-            raise LoadError(f"locust exited with code {process.returncode} while waiting for {what} "
-                            f"(log {self.out_dir / LOG_FILE}):\n{self._problem_text()}")
+            raise LoadError(
+                f"locust exited with code {process.returncode} while waiting for {what} "
+                f"(log {self.out_dir / LOG_FILE}):\n{self._problem_text()}"
+            )
         return self.records()
 
     def _describe(self, extra: Any) -> str:
@@ -310,7 +377,7 @@ class LoadRun:
         return f"last {window_s}s: {len(recent) / window_s:.1f} req/s, {failed}/{len(recent)} failed"
 
     # -- ending ----------------------------------------------------------------------------------------------
-    def stop(self, timeout: Optional[float] = None) -> LoadResult:
+    def stop(self, timeout: float | None = None) -> LoadResult:
         """SIGTERM (Locust writes its statistics and exits), SIGKILL past the deadline; idempotent."""
         if self._result is not None:
             return self._result
@@ -330,9 +397,11 @@ class LoadRun:
         process = self._require_process()
         try:
             process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as exc:
             self.kill()
-            raise LoadError(f"locust still running after {timeout:.1f}s (killed); log tail:\n{self._log_tail(20)}")
+            raise LoadError(
+                f"locust still running after {timeout:.1f}s (killed); log tail:\n{self._log_tail(20)}"
+            ) from exc
         return self._finish("ended")
 
     def kill(self) -> None:
@@ -357,23 +426,42 @@ class LoadRun:
         stats = tuple(p for p in sorted(self.out_dir.glob(f"{STATS_PREFIX}*")) if p.suffix in (".csv", ".json"))
         code = process.returncode
         self._result = LoadResult(
-            history=History(records), out_dir=self.out_dir, history_path=history_path,
-            log_path=self.out_dir / LOG_FILE, stats_paths=stats, exit_code=code if code >= 0 else None,
-            how=how, duration_s=time.time() - self._started, locust_requests=requests, locust_failures=failures,
-            per_node=dict(Counter(r.node for r in records if r.node is not None)))
+            history=History(records),
+            out_dir=self.out_dir,
+            history_path=history_path,
+            log_path=self.out_dir / LOG_FILE,
+            stats_paths=stats,
+            exit_code=code if code >= 0 else None,
+            how=how,
+            duration_s=time.time() - self._started,
+            locust_requests=requests,
+            locust_failures=failures,
+            per_node=dict(Counter(r.node for r in records if r.node is not None)),
+        )
         if how != "killed" and code != 0:
-            raise LoadError(f"locust exited with code {code} (log {self._result.log_path}):\n"
-                            f"{self._problem_text()}", self._result)
+            raise LoadError(
+                f"locust exited with code {code} (log {self._result.log_path}):\n{self._problem_text()}", self._result
+            )
         if not records and requests:
-            raise LoadError(f"locust made {requests} requests but {self.locustfile.name} wrote no history to "
-                            f"{history_path} (does it append to $HARNESS_HISTORY?)", self._result)
+            raise LoadError(
+                f"locust made {requests} requests but {self.locustfile.name} wrote no history to "
+                f"{history_path} (does it append to $HARNESS_HISTORY?)",
+                self._result,
+            )
         return self._result
 
     def evidence_files(self) -> dict[str, Path]:
         """Every file this run wrote (history, Locust log and statistics), by name, for an evidence folder."""
         names = (HISTORY_FILE, LOG_FILE)
-        return {p.name: p for p in sorted(self.out_dir.glob("*"))
-                if p.is_file() and (p.name in names or p.name.startswith(STATS_PREFIX))} if self._process else {}
+        return (
+            {
+                p.name: p
+                for p in sorted(self.out_dir.glob("*"))
+                if p.is_file() and (p.name in names or p.name.startswith(STATS_PREFIX))
+            }
+            if self._process
+            else {}
+        )
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _require_process(self) -> subprocess.Popen[bytes]:
@@ -397,7 +485,7 @@ class LoadRun:
         return text[start:].strip()[-8000:] if start >= 0 else self._log_tail(40)
 
 
-def _locust_totals(json_path: Path) -> tuple[Optional[int], Optional[int]]:
+def _locust_totals(json_path: Path) -> tuple[int | None, int | None]:
     try:
         entries = json.loads(json_path.read_text(encoding="utf-8"))
         return (sum(int(e["num_requests"]) for e in entries), sum(int(e["num_failures"]) for e in entries))

@@ -12,9 +12,10 @@ import ipaddress
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 import docker
 import docker.errors
@@ -72,7 +73,7 @@ def _log_tail(container: DockerContainer, lines: int = 40) -> str:
     try:
         wrapped = container.get_wrapped_container()
         return wrapped.logs(tail=lines).decode(errors="replace") if wrapped is not None else "(not created)"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"(no log: {exc})"
 
 
@@ -99,8 +100,9 @@ class Resources:
             subnet = _free_subnet(self.client, skip=attempt - 1)
             ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet), gateway=str(next(subnet.hosts())))])
             try:
-                net = self.client.networks.create(name, driver="bridge", ipam=ipam,
-                                                  labels=self._labels("network", hint))
+                net = self.client.networks.create(
+                    name, driver="bridge", ipam=ipam, labels=self._labels("network", hint)
+                )
                 break
             except docker.errors.APIError as exc:
                 if "overlaps" not in str(exc) or attempt == 5:
@@ -114,13 +116,13 @@ class Resources:
         *,
         name: str,
         role: str,
-        network: Optional[Network] = None,
-        alias: Optional[str | Sequence[str]] = None,
-        ipv4: Optional[str] = None,
-        env: Optional[dict[str, str]] = None,
-        command: Optional[str | list[str]] = None,
+        network: Network | None = None,
+        alias: str | Sequence[str] | None = None,
+        ipv4: str | None = None,
+        env: dict[str, str] | None = None,
+        command: str | list[str] | None = None,
         wait: Any = None,
-        files: Optional[dict[str, bytes]] = None,
+        files: dict[str, bytes] | None = None,
         **kwargs: Any,
     ) -> DockerContainer:
         """Start a labelled container (testcontainers), attached to `network` under `alias` (one or several).
@@ -147,8 +149,9 @@ class Resources:
         try:
             container.start()
         except Exception as exc:
-            raise ContainerStartError(f"container {name} ({image}) did not start: {exc}\n--- its log ---\n"
-                                      f"{_log_tail(container)}") from exc
+            raise ContainerStartError(
+                f"container {name} ({image}) did not start: {exc}\n--- its log ---\n{_log_tail(container)}"
+            ) from exc
         return container
 
     def temp_dir(self, hint: str) -> Path:
@@ -158,19 +161,19 @@ class Resources:
 
     def close(self) -> None:
         """Undo in reverse order; every undo runs; the first error is raised at the end."""
-        first: Optional[BaseException] = None
+        first: BaseException | None = None
         while self._undo:
             description, undo = self._undo.pop()
             try:
                 undo()
-            except Exception as exc:  # noqa: BLE001 - keep going, keep the first
+            except Exception as exc:
                 if first is None:
                     first = TeardownError(f"teardown of {description} failed: {exc}")
                     first.__cause__ = exc
         if first is not None:
             raise first
 
-    def __enter__(self) -> "Resources":
+    def __enter__(self) -> Resources:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -228,11 +231,12 @@ class SweepReport:
     temp_dirs: list[str]
 
     def __str__(self) -> str:
-        return (f"removed {len(self.containers)} containers, {len(self.networks)} networks, "
-                f"{len(self.temp_dirs)} temp dirs")
+        return (
+            f"removed {len(self.containers)} containers, {len(self.networks)} networks, {len(self.temp_dirs)} temp dirs"
+        )
 
 
-def sweep(client: docker.DockerClient, *, everything: bool = False, run: Optional[str] = None) -> SweepReport:
+def sweep(client: docker.DockerClient, *, everything: bool = False, run: str | None = None) -> SweepReport:
     """Remove labelled objects whose creating process is gone (or all of them / one run's)."""
 
     def doomed(object_labels: dict[str, str]) -> bool:
@@ -265,7 +269,7 @@ def _remove_quietly(container: Container) -> None:
         pass
 
 
-def _sweep_temp_dirs(everything: bool, run: Optional[str]) -> list[str]:
+def _sweep_temp_dirs(everything: bool, run: str | None) -> list[str]:
     removed = []
     for path in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
         try:
@@ -283,5 +287,7 @@ def _sweep_temp_dirs(everything: bool, run: Optional[str]) -> list[str]:
 def leftovers(client: docker.DockerClient) -> tuple[list[str], list[str]]:
     """Names of every labelled container and network still present (for checks and `harness sweep --check`)."""
     flt = {"label": f"{settings.LABEL_MANAGED}=true"}
-    return ([c.name for c in client.containers.list(all=True, filters=flt)],
-            [n.name for n in client.networks.list(filters=flt)])
+    return (
+        [c.name for c in client.containers.list(all=True, filters=flt)],
+        [n.name for n in client.networks.list(filters=flt)],
+    )

@@ -13,7 +13,8 @@ container that exited while awaited fails with its exit code instead of waiting 
 from __future__ import annotations
 
 import time
-from typing import Callable, Optional, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import requests
 
@@ -40,15 +41,15 @@ class WaitTimeout(TimeoutError):
 
 
 def wait_until(
-    probe: Callable[[], Optional[T]],
+    probe: Callable[[], T | None],
     *,
     timeout: float,
     what: str,
     interval: float = 0.1,
-    describe: Optional[Callable[[], str]] = None,
+    describe: Callable[[], str] | None = None,
     hint: str = "",
     transient: Transient = DEFAULT_TRANSIENT,
-    abort: Optional[Callable[[], None]] = None,
+    abort: Callable[[], None] | None = None,
 ) -> T:
     """Call `probe` until it returns something truthy; return that value.
 
@@ -60,7 +61,7 @@ def wait_until(
     """
     deadline = time.monotonic() + timeout
     last = "nothing yet"
-    last_exc: Optional[BaseException] = None
+    last_exc: BaseException | None = None
     while True:
         if abort is not None:
             abort()
@@ -86,15 +87,16 @@ def _text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _timeout(what: str, timeout: float, last: str, last_exc: Optional[BaseException],
-             describe: Optional[Callable[[], str]], hint: str) -> WaitTimeout:
+def _timeout(
+    what: str, timeout: float, last: str, last_exc: BaseException | None, describe: Callable[[], str] | None, hint: str
+) -> WaitTimeout:
     if last_exc is not None and last != _text(last_exc):
         last = f"{last} (last exception: {_text(last_exc)})"
     if describe is not None:
         try:
             seen = describe()
             last = f"{seen} (probe: {last})" if last_exc is not None else seen
-        except Exception as exc:  # noqa: BLE001 - the timeout must not be hidden by its description
+        except Exception as exc:
             last = f"{last} (describe failed: {exc})"
     error = WaitTimeout(what, timeout, last, hint)
     error.__cause__ = last_exc

@@ -107,32 +107,53 @@ def parse_datagram(data: bytes) -> AdvertiseDatagram:
     if sequence_text is not None and not re.fullmatch(r"\d{1,19}", sequence_text):
         raise AdvertiseParseError(f"Sequence is not a number: {sequence_text[:30]!r}", data)
     return AdvertiseDatagram(
-        status=int(match.group(1)), reason=(match.group(2) or "").strip(),
-        date=headers.get("date"), sequence=None if sequence_text is None else int(sequence_text),
-        digest=headers.get("digest"), server=headers.get("server"),
-        manager_address=headers.get("x-manager-address"), manager_url=headers.get("x-manager-url"),
-        manager_protocol=headers.get("x-manager-protocol"), manager_host=headers.get("x-manager-host"),
+        status=int(match.group(1)),
+        reason=(match.group(2) or "").strip(),
+        date=headers.get("date"),
+        sequence=None if sequence_text is None else int(sequence_text),
+        digest=headers.get("digest"),
+        server=headers.get("server"),
+        manager_address=headers.get("x-manager-address"),
+        manager_url=headers.get("x-manager-url"),
+        manager_protocol=headers.get("x-manager-protocol"),
+        manager_host=headers.get("x-manager-host"),
         headers=headers,
     )
 
 
-def build_datagram(server: str, sequence: int, *, security_key: str | None = None,
-                   date: str | None = None, manager_address: str | None = None,
-                   manager_url: str | None = None, manager_protocol: str = "http",
-                   manager_host: str | None = None, status: int = 200, reason: str = "OK") -> bytes:
+def build_datagram(
+    server: str,
+    sequence: int,
+    *,
+    security_key: str | None = None,
+    date: str | None = None,
+    manager_address: str | None = None,
+    manager_url: str | None = None,
+    manager_protocol: str = "http",
+    manager_host: str | None = None,
+    status: int = 200,
+    reason: str = "OK",
+) -> bytes:
     """A datagram as mod_advertise sends it (for fake balancers and tests).
 
     `date` defaults to now (RFC 822, GMT). X-Manager-* lines are only written when
     `manager_address` is given; the shutdown datagrams (403 Forbidden, 410 Gone) have none.
     """
     date = date or formatdate(usegmt=True)
-    lines = [f"HTTP/1.0 {status} {reason}", f"Date: {date}", f"Sequence: {sequence}",
-             f"Digest: {compute_digest(security_key, date, sequence, server)}", f"Server: {server}"]
+    lines = [
+        f"HTTP/1.0 {status} {reason}",
+        f"Date: {date}",
+        f"Sequence: {sequence}",
+        f"Digest: {compute_digest(security_key, date, sequence, server)}",
+        f"Server: {server}",
+    ]
     if manager_address is not None:
-        lines += [f"X-Manager-Address: {manager_address}",
-                  f"X-Manager-Url: {manager_url if manager_url is not None else '/' + server}",
-                  f"X-Manager-Protocol: {manager_protocol}",
-                  f"X-Manager-Host: {manager_host or 'localhost'}"]
+        lines += [
+            f"X-Manager-Address: {manager_address}",
+            f"X-Manager-Url: {manager_url if manager_url is not None else '/' + server}",
+            f"X-Manager-Protocol: {manager_protocol}",
+            f"X-Manager-Host: {manager_host or 'localhost'}",
+        ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")
 
 
@@ -143,8 +164,9 @@ class AdvertiseListener:
     Unparsable datagrams are skipped, logged and counted in `unparsable`.
     """
 
-    def __init__(self, group: str = DEFAULT_GROUP, port: int = DEFAULT_PORT, *,
-                 interface_ip: str | None = None) -> None:
+    def __init__(
+        self, group: str = DEFAULT_GROUP, port: int = DEFAULT_PORT, *, interface_ip: str | None = None
+    ) -> None:
         self.group = group
         self.port = port
         self.interface_ip = interface_ip
@@ -175,8 +197,10 @@ class AdvertiseListener:
             self._join(sock)
         except OSError as exc:
             sock.close()
-            raise OSError(f"cannot listen for advertise on {self.group}:{self.port} "
-                          f"(interface {self.interface_ip or 'all'}): {exc}") from exc
+            raise OSError(
+                f"cannot listen for advertise on {self.group}:{self.port} "
+                f"(interface {self.interface_ip or 'all'}): {exc}"
+            ) from exc
         self._sock = sock
 
     def _join(self, sock: socket.socket) -> None:

@@ -135,11 +135,29 @@ def _int(text: str | None) -> int | None:
     return int(text) if re.fullmatch(r"-?[0-9]{1,19}", text) else None
 
 
-_NODE_KEYS = {"name": "name", "jvmroute": "name", "balancer": "balancer", "lbgroup": "lbgroup",
-              "host": "host", "type": "type", "flushpackets": "flushpackets"}
-_NODE_INTS = {"port": "port", "flushwait": "flushwait", "ping": "ping", "smax": "smax", "ttl": "ttl",
-              "timeout": "timeout", "elected": "elected", "read": "read", "transfered": "transferred",
-              "transferred": "transferred", "connected": "connected", "load": "load"}
+_NODE_KEYS = {
+    "name": "name",
+    "jvmroute": "name",
+    "balancer": "balancer",
+    "lbgroup": "lbgroup",
+    "host": "host",
+    "type": "type",
+    "flushpackets": "flushpackets",
+}
+_NODE_INTS = {
+    "port": "port",
+    "flushwait": "flushwait",
+    "ping": "ping",
+    "smax": "smax",
+    "ttl": "ttl",
+    "timeout": "timeout",
+    "elected": "elected",
+    "read": "read",
+    "transfered": "transferred",
+    "transferred": "transferred",
+    "connected": "connected",
+    "load": "load",
+}
 
 
 def _node(node_id: int, fields: dict[str, str], slot: int | None = None) -> InfoNode:
@@ -167,7 +185,8 @@ _INFO_VHOST = re.compile(r"Vhost: \[(-?\d+):(-?\d+):(-?\d+)\], Alias: (.*)")
 _INFO_CONTEXT = re.compile(r"Context: \[(-?\d+):(-?\d+):(-?\d+)\], Context: (.*), Status: (\S*)")
 _DUMP_BALANCER = re.compile(
     r"balancer: \[(-?\d+)\] Name: (.*) Sticky: (-?\d+) \[(.*)\]/\[(.*)\] remove: (-?\d+) "
-    r"force: (-?\d+) Timeout: (-?\d+) maxAttempts: (-?\d+)")
+    r"force: (-?\d+) Timeout: (-?\d+) maxAttempts: (-?\d+)"
+)
 _DUMP_NODE = re.compile(r"node: \[(-?\d+):(-?\d+)\],(.*)")
 _DUMP_HOST = re.compile(r"host: (-?\d+) \[(.*)\] vhost: (-?\d+) node: (-?\d+)")
 _DUMP_CONTEXT = re.compile(r"context: (-?\d+) \[(.*)\] vhost: (-?\d+) node: (-?\d+) status: (-?\d+)")
@@ -189,19 +208,33 @@ def _text_line(line: str, out: dict[str, list[Any]]) -> bool:
         out["hosts"].append(InfoHost(m[4], vhost=int(m[2]), node=int(m[1]), id=int(m[3])))
     elif m := _INFO_CONTEXT.fullmatch(line):
         code = next((c for c, s in _STATUS_BY_CODE.items() if s == m[5].upper()), None)
-        out["contexts"].append(InfoContext(m[4], normalise_status(m[5]), vhost=int(m[2]), node=int(m[1]),
-                                           id=int(m[3]), status_code=code))
+        out["contexts"].append(
+            InfoContext(m[4], normalise_status(m[5]), vhost=int(m[2]), node=int(m[1]), id=int(m[3]), status_code=code)
+        )
     elif m := _DUMP_BALANCER.fullmatch(line):
-        out["balancers"].append(DumpBalancer(
-            int(m[1]), m[2], sticky=m[3] != "0", cookie=m[4], path=m[5], remove=m[6] != "0",
-            force=m[7] != "0", timeout=int(m[8]), max_attempts=int(m[9])))
+        out["balancers"].append(
+            DumpBalancer(
+                int(m[1]),
+                m[2],
+                sticky=m[3] != "0",
+                cookie=m[4],
+                path=m[5],
+                remove=m[6] != "0",
+                force=m[7] != "0",
+                timeout=int(m[8]),
+                max_attempts=int(m[9]),
+            )
+        )
     elif m := _DUMP_NODE.fullmatch(line):
         out["nodes"].append(_node(int(m[2]), _key_values(m[3]), slot=int(m[1])))
     elif m := _DUMP_HOST.fullmatch(line):
         out["hosts"].append(InfoHost(m[2], vhost=int(m[3]), node=int(m[4]), id=int(m[1])))
     elif m := _DUMP_CONTEXT.fullmatch(line):
-        out["contexts"].append(InfoContext(m[2], normalise_status(m[5]), vhost=int(m[3]), node=int(m[4]),
-                                           id=int(m[1]), status_code=_int(m[5])))
+        out["contexts"].append(
+            InfoContext(
+                m[2], normalise_status(m[5]), vhost=int(m[3]), node=int(m[4]), id=int(m[1]), status_code=_int(m[5])
+            )
+        )
     else:
         return False
     return True
@@ -296,10 +329,16 @@ def _xml_balancer(el: ET.Element) -> DumpBalancer | None:
         return None
     sticky = el.find("StickySession")
     return DumpBalancer(
-        balancer_id, el.get("name") or "", sticky=_text(sticky, "Enabled") not in ("", "0"),
-        cookie=_text(sticky, "Cookie"), path=_text(sticky, "Path"),
-        remove=_text(sticky, "Remove") not in ("", "0"), force=_text(sticky, "Force") not in ("", "0"),
-        timeout=_int(_text(el, "Timeout")) or 0, max_attempts=_int(_text(el, "MaxAttempts")) or 0)
+        balancer_id,
+        el.get("name") or "",
+        sticky=_text(sticky, "Enabled") not in ("", "0"),
+        cookie=_text(sticky, "Cookie"),
+        path=_text(sticky, "Path"),
+        remove=_text(sticky, "Remove") not in ("", "0"),
+        force=_text(sticky, "Force") not in ("", "0"),
+        timeout=_int(_text(el, "Timeout")) or 0,
+        max_attempts=_int(_text(el, "MaxAttempts")) or 0,
+    )
 
 
 def _parse_xml(body: str) -> BalancerInfo:
@@ -307,10 +346,12 @@ def _parse_xml(body: str) -> BalancerInfo:
     info = root.tag == "Info"
     parsed: dict[str, list[Any]] = {"nodes": [], "hosts": [], "contexts": [], "balancers": []}
     unparsed: list[str] = []
-    sections = [("nodes", "Nodes/Node", _xml_node),
-                ("hosts", "Vhosts/Vhost" if info else "Hosts/Host", lambda e: _xml_host(e, info)),
-                ("contexts", "Contexts/Context", lambda e: _xml_context(e, info)),
-                ("balancers", "Balancers/Balancer", _xml_balancer)]
+    sections = [
+        ("nodes", "Nodes/Node", _xml_node),
+        ("hosts", "Vhosts/Vhost" if info else "Hosts/Host", lambda e: _xml_host(e, info)),
+        ("contexts", "Contexts/Context", lambda e: _xml_context(e, info)),
+        ("balancers", "Balancers/Balancer", _xml_balancer),
+    ]
     for key, path, convert in sections:
         for element in _children(root, path):
             item = convert(element)

@@ -87,15 +87,30 @@ class ManagerPage:
         return command_url(cmd, range_, nonce=self.nonce, path=path, **params)
 
 
-def command_url(cmd: str, range_: str, *, nonce: str | None = None, path: str = DEFAULT_PATH,
-                jvmroute: str | None = None, alias: str | None = None, context: str | None = None,
-                domain: str | None = None) -> str:
+def command_url(
+    cmd: str,
+    range_: str,
+    *,
+    nonce: str | None = None,
+    path: str = DEFAULT_PATH,
+    jvmroute: str | None = None,
+    alias: str | None = None,
+    context: str | None = None,
+    domain: str | None = None,
+) -> str:
     """A manager command link: `path?nonce=..&Cmd=..&Range=..&JVMRoute=..&Alias=..&Context=..`.
 
     cmd: ENABLE-APP | DISABLE-APP | STOP-APP (or INFO / DUMP with Range=ALL);
     range_: NODE | CONTEXT | DOMAIN | ALL. Without the right nonce httpd silently ignores it.
     """
-    items = [("nonce", nonce), ("Cmd", cmd), ("Range", range_), ("JVMRoute", jvmroute),
-             ("Alias", alias), ("Context", context), ("Domain", domain)]
+    items = [
+        ("nonce", nonce),
+        ("Cmd", cmd),
+        ("Range", range_),
+        ("JVMRoute", jvmroute),
+        ("Alias", alias),
+        ("Context", context),
+        ("Domain", domain),
+    ]
     query = "&".join(f"{k}={quote(v, safe='/,:@-._~')}" for k, v in items if v is not None)
     return f"{path}?{query}"

@@ -38,8 +38,14 @@ _FIELD_SPLIT = re.compile(r",(?=[A-Za-z][A-Za-z ]*:)")
 _NONCE = re.compile(r"[?&]nonce=([^&\"]*)")
 _FAILED = " Command failed: "
 _CONFIG_START, _CONFIG_END = 'start of "httpd.conf" configuration', 'end of "httpd.conf" configuration'
-_INT_FIELDS = {"Elected": "elected", "Read": "read", "Transferred": "transferred",
-               "Connected": "connected", "Load": "load", "Num sessions": "num_sessions"}
+_INT_FIELDS = {
+    "Elected": "elected",
+    "Read": "read",
+    "Transferred": "transferred",
+    "Connected": "connected",
+    "Load": "load",
+    "Num sessions": "num_sessions",
+}
 _Line = tuple[str, tuple[CommandLink, ...]]  # the text of one line of a <pre> (without link labels), its links
 
 
@@ -63,7 +69,7 @@ def _node_head(text: str) -> tuple[str, str, str, str] | None:
     head = _NODE_HEAD.match(text)
     if head is None or "\n" in text or not text.endswith("): "):
         return None
-    host, colon, port = text[head.end():-3].rpartition(":")
+    host, colon, port = text[head.end() : -3].rpartition(":")
     return (head[1], head[2], host, port) if colon and "(" not in port and ")" not in port else None
 
 
@@ -114,10 +120,19 @@ class _Node:
         scheme, host, port = self.address or (None, None, None)
         ints = {attr: _int(fields.get(key)) for key, attr in _INT_FIELDS.items()}
         return ManagerNode(
-            name=self.name, status=fields.get("Status", self.status), scheme=scheme, host=host, port=_int(port),
-            balancer=fields.get("Balancer"), lbgroup=fields.get("LBGroup", self.lbgroup), fields=fields,
-            contexts=tuple(contexts), aliases=tuple(dict.fromkeys(aliases)),
-            commands=tuple(self.links) if self.links_done else (), **ints)
+            name=self.name,
+            status=fields.get("Status", self.status),
+            scheme=scheme,
+            host=host,
+            port=_int(port),
+            balancer=fields.get("Balancer"),
+            lbgroup=fields.get("LBGroup", self.lbgroup),
+            fields=fields,
+            contexts=tuple(contexts),
+            aliases=tuple(dict.fromkeys(aliases)),
+            commands=tuple(self.links) if self.links_done else (),
+            **ints,
+        )
 
 
 class _Walker:
@@ -258,7 +273,7 @@ class _Walker:
             self.version = text.strip()
         self.version_slot = 0
         if text.startswith(_FAILED) and self.error is None:
-            self.error = text[len(_FAILED):].strip()
+            self.error = text[len(_FAILED) :].strip()
         if text in ("SessionIDs:", "LBGroup:"):
             self._end_page()
             self.closed = "h1 " + text
@@ -319,9 +334,16 @@ class _Walker:
         if self.config_state == "on":
             self._config_flush()
         self._close_node()
-        return ManagerPage(version=self.version, nonce=self.nonce, nodes=tuple(self.nodes),
-                           config_lines=tuple(self.config), error=self.error, session_ids=tuple(self.sessions),
-                           preamble=preamble, links=tuple(self.links))
+        return ManagerPage(
+            version=self.version,
+            nonce=self.nonce,
+            nodes=tuple(self.nodes),
+            config_lines=tuple(self.config),
+            error=self.error,
+            session_ids=tuple(self.sessions),
+            preamble=preamble,
+            links=tuple(self.links),
+        )
 
 
 def parse_manager_page(page: str | bytes) -> ManagerPage:
@@ -335,5 +357,12 @@ def parse_manager_page(page: str | bytes) -> ManagerPage:
     return walker.page(preamble)
 
 
-__all__ = ["DEFAULT_PATH", "CommandLink", "ManagerContext", "ManagerNode", "ManagerPage", "command_url",
-           "parse_manager_page"]
+__all__ = [
+    "DEFAULT_PATH",
+    "CommandLink",
+    "ManagerContext",
+    "ManagerNode",
+    "ManagerPage",
+    "command_url",
+    "parse_manager_page",
+]

@@ -16,8 +16,16 @@ from typing import Union
 from urllib.parse import quote_plus
 
 COMMANDS: tuple[str, ...] = (
-    "CONFIG", "ENABLE-APP", "DISABLE-APP", "STOP-APP", "REMOVE-APP",
-    "STATUS", "INFO", "DUMP", "PING", "VERSION",
+    "CONFIG",
+    "ENABLE-APP",
+    "DISABLE-APP",
+    "STOP-APP",
+    "REMOVE-APP",
+    "STATUS",
+    "INFO",
+    "DUMP",
+    "PING",
+    "VERSION",
 )
 USER_AGENT = "ClusterListener/1.0"
 
@@ -34,6 +42,7 @@ class McmpProtocolError(ValueError):
 
 # ----------------------------------------------------------------------------------------- requests
 
+
 def _java_urlencode(text: str) -> str:
     # java.net.URLEncoder: keeps A-Z a-z 0-9 . - * _ ; space -> '+'; everything else %XX (UTF-8).
     return quote_plus(text, safe="*").replace("~", "%7E")
@@ -49,8 +58,9 @@ def encode_body(params: Params) -> str:
     return "&".join(f"{_java_urlencode(k)}={_java_urlencode(v)}" for k, v in _pairs(params))
 
 
-def build_request(command: str, params: Params = (), *, wildcard: bool = False,
-                  host: str = "localhost", accept_xml: bool = False) -> bytes:
+def build_request(
+    command: str, params: Params = (), *, wildcard: bool = False, host: str = "localhost", accept_xml: bool = False
+) -> bytes:
     """The full HTTP/1.1 request the Java node sends for `command`.
 
     Target is "/" or "/*" (`wildcard`, node-wide app commands and DUMP). `host` is the Host header
@@ -71,6 +81,7 @@ def build_request(command: str, params: Params = (), *, wildcard: bool = False,
 
 
 # ------------------------------------------------------------------------------------------ replies
+
 
 @dataclass(frozen=True)
 class McmpResponse:
@@ -182,10 +193,10 @@ def _dechunk(raw: bytes, pos: int) -> tuple[bytes, int] | None:
             return _skip_trailers(raw, pos, bytes(body))
         if len(raw) < pos + size:
             return None
-        body += raw[pos:pos + size]
+        body += raw[pos : pos + size]
         pos += size
-        if raw[pos:pos + 2] == b"\r\n" or raw[pos:pos + 1] == b"\n":
-            pos += 2 if raw[pos:pos + 1] == b"\r" else 1
+        if raw[pos : pos + 2] == b"\r\n" or raw[pos : pos + 1] == b"\n":
+            pos += 2 if raw[pos : pos + 1] == b"\r" else 1
         elif len(raw) < pos + 2:
             return None
         else:
@@ -222,7 +233,7 @@ def _extent(raw: bytes, eof: bool) -> tuple[_Head, bytes, int] | None:
             raise McmpProtocolError(f"bad Content-Length {length_text!r}", raw) from None
         if length < 0:
             raise McmpProtocolError(f"bad Content-Length {length_text!r}", raw)
-        return (head, raw[start:start + length], start + length) if len(raw) >= start + length else None
+        return (head, raw[start : start + length], start + length) if len(raw) >= start + length else None
     return (head, raw[start:], len(raw)) if eof else None
 
 
@@ -262,16 +273,26 @@ def decode_reply(raw: bytes, *, closed: bool) -> tuple[McmpResponse, bool] | Non
 
 # ------------------------------------------------------------------------- Java-like CONFIG params
 
+
 def _java_host(host: str) -> str:
     host = host.lower()  # the Java node sends the address text lower-cased, IPv6 in brackets
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
-def java_config_params(route: str, *, host: str, port: int, type: str = "http",
-                       balancer: str | None = None, lbgroup: str | None = None,
-                       sticky_session: bool = True, sticky_session_force: bool = False,
-                       sticky_session_remove: bool = False, include_force: bool = True,
-                       **extra: str | int) -> list[tuple[str, str]]:
+def java_config_params(
+    route: str,
+    *,
+    host: str,
+    port: int,
+    type: str = "http",
+    balancer: str | None = None,
+    lbgroup: str | None = None,
+    sticky_session: bool = True,
+    sticky_session_force: bool = False,
+    sticky_session_remove: bool = False,
+    include_force: bool = True,
+    **extra: str | int,
+) -> list[tuple[str, str]]:
     """CONFIG parameters as the Java node (mod_cluster core) sends them.
 
     JVMRoute first, then the other keys in the Java node's sorted-map order (ASCII order: upper case
@@ -305,6 +326,7 @@ def java_config_params(route: str, *, host: str, port: int, type: str = "http",
 
 # ------------------------------------------------------------------------------ typed reply helpers
 
+
 @dataclass(frozen=True)
 class StatusReply:
     """STATUS-RSP or PING-RSP: `route` is None when the reply names no node (PING by Scheme/Host/Port)."""
@@ -329,8 +351,9 @@ def parse_status_reply(resp: McmpResponse) -> StatusReply:
     """Typed STATUS/PING reply; McmpProtocolError when the reply carries no State."""
     state = resp.field("State")
     if state is None:
-        raise McmpProtocolError(f"no State in reply {resp.status} {resp.body[:120]!r}",
-                                resp.body.encode("utf-8", "replace"))
+        raise McmpProtocolError(
+            f"no State in reply {resp.status} {resp.body[:120]!r}", resp.body.encode("utf-8", "replace")
+        )
     route = resp.field("JVMRoute") or None  # 2.x pre answers a STATUS without JVMRoute with "JVMRoute="
     return StatusReply(route, state, resp.field("id") or "", resp.field("Type") or "")
 
@@ -352,8 +375,9 @@ def parse_version(resp: McmpResponse) -> VersionReply:
     """`release: X, protocol: Y` (or its XML form); McmpProtocolError otherwise."""
     match = _VERSION_TEXT.search(resp.body) or _VERSION_XML.search(resp.body)
     if not resp.ok or match is None:
-        raise McmpProtocolError(f"not a VERSION reply: {resp.status} {resp.body[:120]!r}",
-                                resp.body.encode("utf-8", "replace"))
+        raise McmpProtocolError(
+            f"not a VERSION reply: {resp.status} {resp.body[:120]!r}", resp.body.encode("utf-8", "replace")
+        )
     return VersionReply(match.group("release").strip(), match.group("protocol").strip())
 
 
@@ -376,7 +400,21 @@ def app_reply_contexts(resp: McmpResponse) -> dict[str, tuple[str, ...]]:
 
 
 __all__ = [
-    "COMMANDS", "USER_AGENT", "Params", "McmpProtocolError", "encode_body", "build_request", "McmpResponse",
-    "parse_response", "reply_complete", "decode_reply", "StatusReply", "VersionReply", "app_reply_contexts",
-    "java_config_params", "parse_status_reply", "parse_stop_app_requests", "parse_version",
+    "COMMANDS",
+    "USER_AGENT",
+    "McmpProtocolError",
+    "McmpResponse",
+    "Params",
+    "StatusReply",
+    "VersionReply",
+    "app_reply_contexts",
+    "build_request",
+    "decode_reply",
+    "encode_body",
+    "java_config_params",
+    "parse_response",
+    "parse_status_reply",
+    "parse_stop_app_requests",
+    "parse_version",
+    "reply_complete",
 ]

@@ -75,11 +75,11 @@ class McmpConnection:
             except OSError:
                 pass
 
-    def send(self, command: str, params: Params = (), *, wildcard: bool = False,
-             accept_xml: bool = False) -> McmpResponse:
+    def send(
+        self, command: str, params: Params = (), *, wildcard: bool = False, accept_xml: bool = False
+    ) -> McmpResponse:
         """Send one MCMP request and return the reply (any status)."""
-        request = build_request(command, params, wildcard=wildcard, host=self.host_header,
-                                accept_xml=accept_xml)
+        request = build_request(command, params, wildcard=wildcard, host=self.host_header, accept_xml=accept_xml)
         with self._lock:
             return self._exchange(command, request)
 
@@ -153,8 +153,7 @@ class McmpClient(McmpConnection):
         return self.send("CONFIG", [("JVMRoute", route)] + [(k, str(v)) for k, v in params.items()])
 
     def _app(self, command: str, route: str, context: str, aliases: str | Sequence[str]) -> McmpResponse:
-        return self.send(command, [("JVMRoute", route), ("Alias", _aliases(aliases)),
-                                   ("Context", _context(context))])
+        return self.send(command, [("JVMRoute", route), ("Alias", _aliases(aliases)), ("Context", _context(context))])
 
     def enable_app(self, route: str, context: str, aliases: str | Sequence[str]) -> McmpResponse:
         return self._app("ENABLE-APP", route, context, aliases)
@@ -183,8 +182,9 @@ class McmpClient(McmpConnection):
     def status(self, route: str, load: int | str) -> McmpResponse:
         return self.send("STATUS", [("JVMRoute", route), ("Load", str(load))])
 
-    def ping(self, route: str | None = None, *, scheme: str | None = None, host: str | None = None,
-             port: int | None = None) -> McmpResponse:
+    def ping(
+        self, route: str | None = None, *, scheme: str | None = None, host: str | None = None, port: int | None = None
+    ) -> McmpResponse:
         params = [("JVMRoute", route)] if route is not None else []
         extra = {"Host": host, "Port": None if port is None else str(port), "Scheme": scheme}
         params += [(k, v) for k, v in sorted(extra.items()) if v is not None]
@@ -200,4 +200,4 @@ class McmpClient(McmpConnection):
         return self.send("VERSION")
 
 
-__all__ = ["McmpTransportError", "McmpExchange", "McmpConnection", "McmpClient"]
+__all__ = ["McmpClient", "McmpConnection", "McmpExchange", "McmpTransportError"]

@@ -8,21 +8,23 @@ every node registered, up, its contexts ENABLED, and a request through the proxy
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import requests
 
+from harness.descriptions.node import Discovery, NodeSpec
+from harness.descriptions.options import HarnessOptions
+from harness.descriptions.topology import Topology
 from harness.flavors import registry
 from harness.flavors.base import ClusterContext
-from harness.machinery.contracts import Balancer, BalancerState, Node
 from harness.judge.history import FaultWindow
-from harness.descriptions.node import Discovery, NodeSpec
 from harness.machinery.containers import container_ip
-from harness.descriptions.options import HarnessOptions
+from harness.machinery.contracts import Balancer, BalancerState, Node
 from harness.machinery.resources import Resources
-from harness.descriptions.topology import Topology
 from harness.machinery.waiting import WaitTimeout, wait_until
+
 
 class ClusterUnhealthy(AssertionError):
     pass
@@ -34,7 +36,7 @@ class Cluster:
     scope: Resources
     options: HarnessOptions
     network: Any = None
-    balancer: Optional[Balancer] = None
+    balancer: Balancer | None = None
     nodes: dict[str, Node] = field(default_factory=dict)
     addresses: dict[str, str] = field(default_factory=dict)
     windows: list[FaultWindow] = field(default_factory=list)
@@ -43,7 +45,7 @@ class Cluster:
     nodes_per_container: int = 1  # >1: consecutive nodes share a container (flavors that can, e.g. sim)
 
     # --- life cycle ------------------------------------------------------------------------------------
-    def start(self, ready_timeout: float = 120.0) -> "Cluster":
+    def start(self, ready_timeout: float = 120.0) -> Cluster:
         started = time.monotonic()
         self.topology = registry.resolve(self.topology, self.options)  # refuses before anything exists
         self.network = self.scope.network(self.topology.name)
@@ -51,7 +53,7 @@ class Cluster:
         self.balancer = registry.start_balancer(context)
         self.timings["balancer_ready_s"] = time.monotonic() - started
         specs, per = self.topology.nodes, self.nodes_per_container
-        for chunk in (specs[i:i + per] for i in range(0, len(specs), max(per, 1))):
+        for chunk in (specs[i : i + per] for i in range(0, len(specs), max(per, 1))):
             if len(chunk) == 1:
                 self.start_node(chunk[0])
             else:
@@ -60,7 +62,7 @@ class Cluster:
         self.timings["cluster_ready_s"] = time.monotonic() - started
         return self
 
-    def start_node(self, spec: NodeSpec, ipv4: Optional[str] = None) -> Node:
+    def start_node(self, spec: NodeSpec, ipv4: str | None = None) -> Node:
         context = ClusterContext(self.scope, self.network, self.options, self.topology)
         handle = registry.start_node(context, spec, ipv4)
         self.nodes[spec.name] = handle
@@ -76,14 +78,19 @@ class Cluster:
             self.addresses[spec.name] = container_ip(handle.container, self.network.name)
         return handles
 
-    def add_node(self, spec: NodeSpec, *, discovery: Optional[Discovery] = None, wait: bool = True,
-                 timeout: float = 60.0) -> Node:
+    def add_node(
+        self, spec: NodeSpec, *, discovery: Discovery | None = None, wait: bool = True, timeout: float = 60.0
+    ) -> Node:
         """A node started after the cluster is up; it joins the topology (evidence, health, faults).
         `discovery`: this node's own (e.g. a wrong advertise key), else the topology's. `wait`: until it
         is healthy like the others; without, the test waits for what it expects of this node."""
         self.topology = self.topology.with_added_node(spec)
-        context = ClusterContext(self.scope, self.network, self.options,
-                                 self.topology if discovery is None else self.topology.with_discovery(discovery))
+        context = ClusterContext(
+            self.scope,
+            self.network,
+            self.options,
+            self.topology if discovery is None else self.topology.with_discovery(discovery),
+        )
         handle: Node = registry.start_node(context, spec, None)
         self.nodes[spec.name] = handle
         self.addresses[spec.name] = container_ip(handle.container, self.network.name)
@@ -92,7 +99,7 @@ class Cluster:
         self.record_state(f"added {spec.name}")
         return handle
 
-    def wait_ready(self, timeout: float = 120.0, nodes: Optional[list[str]] = None) -> BalancerState:
+    def wait_ready(self, timeout: float = 120.0, nodes: list[str] | None = None) -> BalancerState:
         """Gate: the nodes registered, up, contexts ENABLED, and the proxy answers each context."""
         names = list(self.nodes) if nodes is None else nodes
         self.get_balancer().wait_for_nodes_registered(names, timeout)
@@ -101,15 +108,20 @@ class Cluster:
     def _wait_healthy(self, names: list[str], timeout: float) -> BalancerState:
         seen: list[str] = []
 
-        def healthy() -> Optional[BalancerState]:
+        def healthy() -> BalancerState | None:
             state = self.get_balancer().snapshot()
             problems = self.health_problems(state, names)
             seen[:] = [state.summary() + ("; " + "; ".join(problems) if problems else "")]
             return None if problems else state
 
-        return wait_until(healthy, timeout=timeout, interval=0.25, what=f"cluster {self.topology.name} healthy",
-                          describe=lambda: seen[0] if seen else "no snapshot",
-                          transient=self.get_balancer().snapshot_transient)
+        return wait_until(
+            healthy,
+            timeout=timeout,
+            interval=0.25,
+            what=f"cluster {self.topology.name} healthy",
+            describe=lambda: seen[0] if seen else "no snapshot",
+            transient=self.get_balancer().snapshot_transient,
+        )
 
     def health_problems(self, state: BalancerState, names: list[str]) -> list[str]:
         problems = []
@@ -145,7 +157,7 @@ class Cluster:
     def record_state(self, label: str) -> None:
         try:
             self.states.append((label, self.get_balancer().snapshot()))
-        except Exception as exc:  # noqa: BLE001 - a snapshot is evidence, not a verdict
+        except Exception as exc:
             self.states.append((label, BalancerState(nodes={}, raw={"error": str(exc)})))
 
     def close(self) -> None:
@@ -175,4 +187,3 @@ class Cluster:
         closed = replace(window, end=time.time())
         self.windows[self.windows.index(window)] = closed
         return closed
-

@@ -13,18 +13,15 @@ Faults that only some flavors take (a sim node's own, NODE_PROGRAM_FAULTS) go to
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
-from harness.flavors import registry
-from harness.machinery.contracts import Heal
-from harness.run.cluster import Cluster
 from harness.descriptions.faults import (
     BALANCER,
+    NODE_PROGRAM_FAULTS,
     AdvertiseBlocked,
     BalancerRestart,
     FaultSpec,
-    NODE_PROGRAM_FAULTS,
     Kill,
     NodeFault,
     Partition,
@@ -32,16 +29,21 @@ from harness.descriptions.faults import (
     Remove,
     Stop,
 )
+from harness.flavors import registry
 from harness.judge.history import FaultWindow
 from harness.machinery.containers import exec_in, wrapped
+from harness.machinery.contracts import Heal
+from harness.run.cluster import Cluster
 
 
 class FaultFailed(RuntimeError):
     """Applying or healing a fault failed (the message says which command and why)."""
 
+
 @contextmanager
-def inject(cluster: Cluster, fault: FaultSpec, *, wait_for_healthy: bool = True,
-           heal_timeout: float = 90.0) -> Iterator[FaultWindow]:
+def inject(
+    cluster: Cluster, fault: FaultSpec, *, wait_for_healthy: bool = True, heal_timeout: float = 90.0
+) -> Iterator[FaultWindow]:
     """Apply `fault`, yield its open window, heal it on exit (also on error), close the window."""
     registry.validate_fault(cluster.topology, fault)
     if wait_for_healthy:
@@ -135,8 +137,10 @@ def _disconnect(cluster: Cluster, name: str) -> Heal:
 def _iptables(container: object, action: str, rule: list[str]) -> None:
     code, output = exec_in(container, ["iptables", action, *rule])
     if code != 0:
-        raise FaultFailed(f"iptables {action} {' '.join(rule)} failed ({code}): {output.strip()} "
-                               "(the image needs iptables and the container NET_ADMIN)")
+        raise FaultFailed(
+            f"iptables {action} {' '.join(rule)} failed ({code}): {output.strip()} "
+            "(the image needs iptables and the container NET_ADMIN)"
+        )
 
 
 def _iptables_drop(cluster: Cluster, name: str, peer_ip: str) -> Heal:
@@ -161,6 +165,7 @@ def _advertise_blocked(cluster: Cluster, fault: AdvertiseBlocked) -> Heal:
 
 def _balancer_restart(cluster: Cluster, fault: BalancerRestart) -> Heal:
     cluster.get_balancer().restart(graceful=fault.graceful)
+
     def nodes_back() -> None:
         """The window lasts until every node is back in the balancer's table (a hard restart loses it)."""
         cluster.wait_ready(timeout=90)
@@ -168,9 +173,12 @@ def _balancer_restart(cluster: Cluster, fault: BalancerRestart) -> Heal:
     return nodes_back
 
 
-
-
 _HANDLERS: list[tuple[type, Callable[..., Heal]]] = [
-    (Kill, _kill), (Stop, _stop), (Pause, _pause), (Remove, _remove), (Partition, _partition),
-    (AdvertiseBlocked, _advertise_blocked), (BalancerRestart, _balancer_restart),
+    (Kill, _kill),
+    (Stop, _stop),
+    (Pause, _pause),
+    (Remove, _remove),
+    (Partition, _partition),
+    (AdvertiseBlocked, _advertise_blocked),
+    (BalancerRestart, _balancer_restart),
 ]

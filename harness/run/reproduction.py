@@ -19,14 +19,21 @@ the verdict is unknown, which fails the reproduction):
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from harness.judge.checks import (Verdict, check_error_budget, check_every_node_served, check_failover_within,
-                                  check_no_status_after, check_sticky_sessions)
-from harness.judge.history import History
-from harness.machinery.waiting import hold
 from harness.descriptions.faults import BALANCER
 from harness.descriptions.topology import Reproduction
+from harness.judge.checks import (
+    Verdict,
+    check_error_budget,
+    check_every_node_served,
+    check_failover_within,
+    check_no_status_after,
+    check_sticky_sessions,
+)
+from harness.judge.history import History
+from harness.machinery.waiting import hold
 
 GRACE_S = 2.0
 
@@ -58,8 +65,13 @@ def _status(text: str) -> int:
 
 # name -> (argument converter or None, an example of the argument)
 ARGUMENTS: dict[str, tuple[Callable[[str], Any] | None, str]] = {
-    "sticky": (None, ""), "moved": (_count, "1"), "failover_within": (_seconds, "10"), "no_errors": (None, ""),
-    "no_errors_outside_windows": (None, ""), "every_node_served": (None, ""), "serves_after_faults": (None, ""),
+    "sticky": (None, ""),
+    "moved": (_count, "1"),
+    "failover_within": (_seconds, "10"),
+    "no_errors": (None, ""),
+    "no_errors_outside_windows": (None, ""),
+    "every_node_served": (None, ""),
+    "serves_after_faults": (None, ""),
     "no_status": (_status, "503"),
 }
 
@@ -77,8 +89,9 @@ def parse_expectation(name: str) -> tuple[str, Any]:
     try:
         return kind, convert(text)
     except ValueError as exc:
-        raise UnknownExpectation(f"expectation {name!r}: {kind} needs an argument as in {kind}:{example} "
-                                 f"({exc})") from None
+        raise UnknownExpectation(
+            f"expectation {name!r}: {kind} needs an argument as in {kind}:{example} ({exc})"
+        ) from None
 
 
 def validate_reproduction(repro: Reproduction) -> Reproduction:
@@ -104,11 +117,14 @@ def _expectation(name: str, history: History, repro: Reproduction) -> list[Verdi
     builders: dict[str, Callable[[], list[Verdict]]] = {
         "sticky": lambda: [check_sticky_sessions(history, faulted_nodes_grace_s=GRACE_S)],
         "moved": lambda: [check_sticky_sessions(history, faulted_nodes_grace_s=GRACE_S, min_moved=argument)],
-        "failover_within": lambda: [check_failover_within(history, w, argument) for w in node_windows]
-        or [Verdict("failover_within", "unknown", {"windows": len(windows)}, "no fault window on a node")],
+        "failover_within": lambda: (
+            [check_failover_within(history, w, argument) for w in node_windows]
+            or [Verdict("failover_within", "unknown", {"windows": len(windows)}, "no fault window on a node")]
+        ),
         "no_errors": lambda: [check_error_budget(history, outside_windows=0, inside_windows=0, grace_s=0)],
-        "no_errors_outside_windows": lambda: [check_error_budget(history, outside_windows=0,
-                                                                 inside_windows=1.0, grace_s=GRACE_S)],
+        "no_errors_outside_windows": lambda: [
+            check_error_budget(history, outside_windows=0, inside_windows=1.0, grace_s=GRACE_S)
+        ],
         "every_node_served": lambda: [check_every_node_served(history, nodes)],
         "serves_after_faults": lambda: [check_every_node_served(history, nodes, after=last_end)],
         "no_status": lambda: [check_no_status_after(history, argument, last_end)],
@@ -124,8 +140,9 @@ def check_expectations(repro: Reproduction, history: History) -> list[Verdict]:
     return verdicts
 
 
-def run_reproduction(scenario: Any, repro: Reproduction, *, hold_s: float = 5.0,
-                     settle_requests: int = 50) -> list[Verdict]:
+def run_reproduction(
+    scenario: Any, repro: Reproduction, *, hold_s: float = 5.0, settle_requests: int = 50
+) -> list[Verdict]:
     """Run `repro` in a ScenarioRun and return the verdicts (recorded for the evidence)."""
     validate_reproduction(repro)  # fail fast on a typo, before any container starts
     cluster = scenario.cluster(repro.topology, faults=repro.faults)

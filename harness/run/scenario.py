@@ -8,26 +8,28 @@ clusters are torn down in reverse order keeping the first error.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any
 
-from harness.judge.checks import Verdict
+from harness.descriptions.faults import FaultSpec
+from harness.descriptions.options import HarnessOptions
+from harness.descriptions.topology import LoadProfile, Topology
 from harness.flavors import registry
 from harness.flavors.base import FlavorRefused, FlavorUnavailable
+from harness.judge.checks import Verdict
+from harness.judge.history import FaultWindow, History
 from harness.machinery.load import LoadRun
+from harness.machinery.resources import Resources
 from harness.run.cluster import Cluster
 from harness.run.faults import inject
-from harness.descriptions.faults import FaultSpec
-from harness.judge.history import FaultWindow, History
-from harness.descriptions.options import HarnessOptions
-from harness.machinery.resources import Resources
-from harness.descriptions.topology import LoadProfile, Topology
 
 
 class ScenarioRun:
-    def __init__(self, client: Any, options: HarnessOptions, nodeid: str,
-                 on_unavailable: Optional[Callable[[str], Any]] = None) -> None:
+    def __init__(
+        self, client: Any, options: HarnessOptions, nodeid: str, on_unavailable: Callable[[str], Any] | None = None
+    ) -> None:
         """`on_unavailable(reason)` is called when a flavor cannot run here or refuses what the test asks
         (pytest: skip with the reason); without it the error is raised."""
         self.client, self.options, self.nodeid = client, options, nodeid
@@ -38,15 +40,27 @@ class ScenarioRun:
         self.started = time.time()
 
     # --- building blocks --------------------------------------------------------------------------------
-    def topology(self, name: str, nodes: int = 2, *, discovery: Any = None,
-                 balancer: Optional[dict[str, Any]] = None, **node_fields: Any) -> Topology:
+    def topology(
+        self,
+        name: str,
+        nodes: int = 2,
+        *,
+        discovery: Any = None,
+        balancer: dict[str, Any] | None = None,
+        **node_fields: Any,
+    ) -> Topology:
         """A topology of the selected flavors (--balancer, --node-flavor): node1..nodeN with what those
         flavors need (registry.topology_for: default discovery, node fields, fast status ticks)."""
-        return registry.topology_for(self.options, name, nodes, discovery=discovery, balancer=balancer,
-                                     **node_fields)
+        return registry.topology_for(self.options, name, nodes, discovery=discovery, balancer=balancer, **node_fields)
 
-    def cluster(self, topology: Topology, *, ready_timeout: float = 180.0, faults: Sequence[FaultSpec] = (),
-                nodes_per_container: int = 1) -> Cluster:
+    def cluster(
+        self,
+        topology: Topology,
+        *,
+        ready_timeout: float = 180.0,
+        faults: Sequence[FaultSpec] = (),
+        nodes_per_container: int = 1,
+    ) -> Cluster:
         """Start `topology` and wait until it is healthy. Torn down after the test. `faults` the test will
         inject are checked against the flavors first, so a fault nobody can take is refused before start.
         `nodes_per_container` > 1 packs consecutive nodes into shared containers (flavors that can; others
@@ -56,8 +70,7 @@ class ScenarioRun:
                 registry.validate_fault(topology, fault)
         except FlavorRefused as exc:
             self._unavailable(exc)
-        scope = Resources(self.client, scope=f"{topology.name}-{len(self.clusters)}",
-                          keep=self.options.keep_on_failure)
+        scope = Resources(self.client, scope=f"{topology.name}-{len(self.clusters)}", keep=self.options.keep_on_failure)
         cluster = Cluster(topology, scope, self.options, nodes_per_container=nodes_per_container)
         self.clusters.append(cluster)
         try:
@@ -100,24 +113,24 @@ class ScenarioRun:
         return History(tuple(load.records()), tuple(windows))
 
     # --- the end ----------------------------------------------------------------------------------------
-    def finish(self, failed: bool) -> Optional[Path]:
-        first: Optional[BaseException] = None
+    def finish(self, failed: bool) -> Path | None:
+        first: BaseException | None = None
         for load in reversed(self.loads):
             try:
                 load.stop()
-            except Exception as exc:  # noqa: BLE001 - keep the first, go on
+            except Exception as exc:
                 first = first or exc
         folder = None
         if failed or self.options.collect_evidence:
             try:
                 folder = self.collect_evidence(failed)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 first = first or exc
         if not (failed and self.options.keep_on_failure):
             for cluster in reversed(self.clusters):
                 try:
                     cluster.close()
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     first = first or exc
         if first is not None:
             raise first
@@ -127,8 +140,9 @@ class ScenarioRun:
         from harness.machinery.evidence import Evidence, evidence_folder
 
         evidence = Evidence(evidence_folder(self.options.evidence_dir, self.nodeid))
-        evidence.add_json("run.json", {"test": self.nodeid, "failed": failed, "started": self.started,
-                                       "finished": time.time()})
+        evidence.add_json(
+            "run.json", {"test": self.nodeid, "failed": failed, "started": self.started, "finished": time.time()}
+        )
         for index, cluster in enumerate(self.clusters):
             _cluster_evidence(evidence, cluster, prefix="" if index == 0 else f"cluster{index}/")
         for index, load in enumerate(self.loads):
@@ -153,17 +167,17 @@ def _cluster_evidence(evidence: Any, cluster: Cluster, prefix: str) -> None:
         evidence.add_text(f"{prefix}balancer/container.log", container_logs(balancer.container))
         try:
             evidence.add_text(f"{prefix}balancer/version.txt", balancer.version())
-        except Exception as exc:  # noqa: BLE001 - a dead balancer still leaves the rest
+        except Exception as exc:
             evidence.add_text(f"{prefix}balancer/version.txt", f"(unavailable: {exc})")
         try:
             for file_name, text in balancer.evidence_files().items():
                 evidence.add_text(f"{prefix}balancer/{file_name}", text)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             evidence.add_text(f"{prefix}balancer/evidence-error.txt", str(exc))
     for name, node in cluster.nodes.items():
         evidence.add_text(f"{prefix}{name}/container.log", container_logs(node.container))
         try:
             for file_name, text in node.evidence_files().items():
                 evidence.add_text(f"{prefix}{name}/{file_name}", text)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             evidence.add_text(f"{prefix}{name}/evidence-error.txt", str(exc))

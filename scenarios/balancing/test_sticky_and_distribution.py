@@ -14,10 +14,17 @@ from typing import Any
 
 import pytest
 
-from harness.judge.checks import (all_valid, check_distribution, check_every_node_served, check_sticky_sessions,
-                                  distribution_sessions_needed, first_nodes, format_verdicts)
-from harness.machinery.waiting import wait_until
 from harness.descriptions.topology import LoadProfile
+from harness.judge.checks import (
+    all_valid,
+    check_distribution,
+    check_every_node_served,
+    check_sticky_sessions,
+    distribution_sessions_needed,
+    first_nodes,
+    format_verdicts,
+)
+from harness.machinery.waiting import wait_until
 
 pytestmark = pytest.mark.docker
 
@@ -33,8 +40,12 @@ def test_sessions_stick_and_spread_by_load_factor(scenario: Any) -> None:
     cluster = scenario.cluster(topology)
     cluster.get_balancer().wait_for_load("node3", 50, timeout=30)
     load = scenario.load(cluster, LoadProfile(users=USERS, spawn_rate=30, wait_s=(1.0, 2.0)))
-    wait_until(lambda: len(first_nodes(load.history())) >= USERS, timeout=90, what=f"{USERS} sessions recorded",
-               describe=lambda: f"{len(first_nodes(load.history()))} sessions")
+    wait_until(
+        lambda: len(first_nodes(load.history())) >= USERS,
+        timeout=90,
+        what=f"{USERS} sessions recorded",
+        describe=lambda: f"{len(first_nodes(load.history()))} sessions",
+    )
     load.wait_for_records(len(load.records()) + 2 * USERS, timeout=60)  # every session served again
 
     history = scenario.history(load)

@@ -18,11 +18,15 @@ from harness.descriptions.topology import Advertise, StaticProxies
 pytestmark = pytest.mark.docker
 
 
-@pytest.mark.parametrize("discovery", [
-    pytest.param(Advertise(group="224.0.1.177", port=23377, security_key="topology-secret", frequency_s=1.0),
-                 id="advertise"),
-    pytest.param(StaticProxies(), id="static"),
-])
+@pytest.mark.parametrize(
+    "discovery",
+    [
+        pytest.param(
+            Advertise(group="224.0.1.177", port=23377, security_key="topology-secret", frequency_s=1.0), id="advertise"
+        ),
+        pytest.param(StaticProxies(), id="static"),
+    ],
+)
 def test_nodes_register_and_serve(scenario: Any, discovery: Any) -> None:
     cluster = scenario.cluster(scenario.topology("discovery", 2, discovery=discovery))
     state = cluster.get_balancer().snapshot()

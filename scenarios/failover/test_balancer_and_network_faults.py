@@ -20,9 +20,14 @@ from typing import Any
 
 import pytest
 
-from harness.judge.checks import (all_valid, check_error_budget, check_every_node_served, check_sticky_sessions,
-                                  format_verdicts)
 from harness.descriptions.topology import BalancerRestart, LoadProfile, Partition
+from harness.judge.checks import (
+    all_valid,
+    check_error_budget,
+    check_every_node_served,
+    check_sticky_sessions,
+    format_verdicts,
+)
 from harness.machinery.waiting import hold
 
 pytestmark = pytest.mark.docker
@@ -31,11 +36,14 @@ GRACE_S = 3.0
 USERS = 4
 
 
-@pytest.mark.parametrize("fault, moves", [
-    pytest.param(BalancerRestart(graceful=True), 0, id="graceful-restart"),
-    pytest.param(BalancerRestart(graceful=False), 0, id="hard-restart"),
-    pytest.param(Partition("node1", mode="disconnect"), 0, id="partition-node1"),
-])
+@pytest.mark.parametrize(
+    "fault, moves",
+    [
+        pytest.param(BalancerRestart(graceful=True), 0, id="graceful-restart"),
+        pytest.param(BalancerRestart(graceful=False), 0, id="hard-restart"),
+        pytest.param(Partition("node1", mode="disconnect"), 0, id="partition-node1"),
+    ],
+)
 def test_cluster_recovers_and_sessions_hold(scenario: Any, fault: Any, moves: int) -> None:
     cluster = scenario.cluster(scenario.topology("recover", 2))
     load = scenario.load(cluster, LoadProfile(users=USERS, spawn_rate=USERS, wait_s=(0.05, 0.1)))

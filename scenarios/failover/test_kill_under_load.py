@@ -16,9 +16,15 @@ from typing import Any
 
 import pytest
 
-from harness.judge.checks import (all_valid, check_error_budget, check_every_node_served, check_failover_within,
-                                  check_sticky_sessions, format_verdicts)
 from harness.descriptions.topology import Kill, LoadProfile
+from harness.judge.checks import (
+    all_valid,
+    check_error_budget,
+    check_every_node_served,
+    check_failover_within,
+    check_sticky_sessions,
+    format_verdicts,
+)
 from harness.machinery.waiting import hold
 
 pytestmark = pytest.mark.docker
@@ -41,8 +47,9 @@ def test_sessions_fail_over_once_when_a_node_is_killed(scenario: Any) -> None:
         check_every_node_served(history, ["node1", "node2"]),
         check_sticky_sessions(history, faulted_nodes_grace_s=2.0, min_sessions=USERS, min_moved=1),
         check_failover_within(history, cluster.windows[0], FAILOVER_BOUND_S, min_sessions=1),
-        check_error_budget(history, outside_windows=0, inside_windows=0.5, grace_s=FAILOVER_BOUND_S,
-                           min_per_window=USERS),
+        check_error_budget(
+            history, outside_windows=0, inside_windows=0.5, grace_s=FAILOVER_BOUND_S, min_per_window=USERS
+        ),
     )
     assert all_valid(verdicts), format_verdicts(verdicts)
     assert window.targets == ("node1",)

@@ -20,13 +20,13 @@ import requests
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
 from harness.descriptions import settings
-from harness.flavors.httpd_modcluster.balancer import HttpdBalancer
 from harness.descriptions.balancer import BalancerSpec
 from harness.descriptions.topology import Topology
-from harness.protocol.mcmp import parse_status_reply, parse_version
+from harness.flavors.httpd_modcluster.balancer import HttpdBalancer
 from harness.machinery.containers import container_ip, exec_in
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import wait_until
+from harness.protocol.mcmp import parse_status_reply, parse_version
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source]
 PORT_OPEN = "import socket; socket.create_connection(('127.0.0.1', 8080), 1)"
@@ -43,17 +43,32 @@ def _record(source: Any, name: str, text: str) -> None:
 
 
 def _backend(scope: Resources, image: str, network: Any) -> Any:
-    container = scope.container(image, name="backend", role="probe", network=network,
-                                wait=LogMessageWaitStrategy('"event": "ready"').with_startup_timeout(30))
-    exec_in(container, ["sh", "-c", "echo backend-ok > /tmp/index.html && cd / && "
-                        "nohup python3 -m http.server 8080 >/tmp/http.log 2>&1 &"])
-    wait_until(lambda: exec_in(container, ["python3", "-c", PORT_OPEN])[0] == 0 or None,
-               timeout=10, what="backend http.server listening on 8080")
+    container = scope.container(
+        image,
+        name="backend",
+        role="probe",
+        network=network,
+        wait=LogMessageWaitStrategy('"event": "ready"').with_startup_timeout(30),
+    )
+    exec_in(
+        container,
+        [
+            "sh",
+            "-c",
+            "echo backend-ok > /tmp/index.html && cd / && nohup python3 -m http.server 8080 >/tmp/http.log 2>&1 &",
+        ],
+    )
+    wait_until(
+        lambda: exec_in(container, ["python3", "-c", PORT_OPEN])[0] == 0 or None,
+        timeout=10,
+        what="backend http.server listening on 8080",
+    )
     return container
 
 
-def test_registration_shows_in_info_dump_and_manager_page(scenario: Any, build_image: Any,
-                                                           modcluster_source: Any) -> None:
+def test_registration_shows_in_info_dump_and_manager_page(
+    scenario: Any, build_image: Any, modcluster_source: Any
+) -> None:
     cluster = scenario.cluster(Topology("toolkit", BalancerSpec(flavor="httpd-modcluster"), ()))
     balancer = cluster.get_balancer()
     assert isinstance(balancer, HttpdBalancer)
@@ -82,8 +97,12 @@ def test_registration_shows_in_info_dump_and_manager_page(scenario: Any, build_i
     reply = requests.get(balancer.proxy_url("/tmp/index.html"), timeout=10)
     assert reply.status_code == 200 and "backend-ok" in reply.text
     with balancer.mcmp() as mcmp:
-        for name, text in (("info.txt", mcmp.info().body), ("info.xml", mcmp.info(xml=True).body),
-                           ("dump.txt", mcmp.dump().body), ("dump.xml", mcmp.dump(xml=True).body)):
+        for name, text in (
+            ("info.txt", mcmp.info().body),
+            ("info.xml", mcmp.info(xml=True).body),
+            ("dump.txt", mcmp.dump().body),
+            ("dump.xml", mcmp.dump(xml=True).body),
+        ):
             _record(modcluster_source, name, text)
     _record(modcluster_source, "manager-ok.html", balancer._manager_html())
 
@@ -94,8 +113,13 @@ def test_registration_shows_in_info_dump_and_manager_page(scenario: Any, build_i
         node = balancer.manager_page().node("node1")
         return node is not None and not node.is_ok
 
-    wait_until(notok_after_a_request, timeout=20, interval=0.5, what="manager page to show node1 NOTOK",
-               describe=lambda: balancer.snapshot().summary())
+    wait_until(
+        notok_after_a_request,
+        timeout=20,
+        interval=0.5,
+        what="manager page to show node1 NOTOK",
+        describe=lambda: balancer.snapshot().summary(),
+    )
     assert balancer.snapshot().nodes["node1"].up is False
     _record(modcluster_source, "manager-notok.html", balancer._manager_html())
 
@@ -103,15 +127,16 @@ def test_registration_shows_in_info_dump_and_manager_page(scenario: Any, build_i
 def test_lbmethod_mode_is_refused_for_13_sources(modcluster_source: Any) -> None:
     """A 1.3 tree has no mod_lbmethod_cluster: the options are refused naming --modcluster-mode before anything
     starts, and the configuration renderer refuses it too."""
+    from harness.descriptions.options import HarnessOptions, OptionError
     from harness.flavors import registry
     from harness.flavors.httpd_modcluster.balancer import render_for
     from harness.flavors.httpd_modcluster.source import SourceError
-    from harness.descriptions.options import HarnessOptions, OptionError
 
     if modcluster_source.line != "1.3":
         pytest.skip(f"applies to 1.3.x sources only; this is {modcluster_source.release}")
-    options = HarnessOptions(balancer="httpd-modcluster", modcluster_source=str(modcluster_source.root),
-                             modcluster_mode="lbmethod_cluster")
+    options = HarnessOptions(
+        balancer="httpd-modcluster", modcluster_source=str(modcluster_source.root), modcluster_mode="lbmethod_cluster"
+    )
     with pytest.raises(OptionError, match="--modcluster-mode"):
         registry.validate_options(options)
     with pytest.raises(SourceError, match="lbmethod_cluster"):

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from harness.judge.checks import all_valid, check_error_budget, check_sticky_sessions, format_verdicts
 from harness.descriptions.topology import LoadProfile, Stop
+from harness.judge.checks import all_valid, check_error_budget, check_sticky_sessions, format_verdicts
 from harness.machinery.waiting import wait_until
 from scenarios.reproductions.catalogue import known_broken
 
@@ -35,9 +35,12 @@ def test_graceful_stop_drains_without_errors(scenario: Any, request: pytest.Fixt
 
     balancer = cluster.get_balancer()
     with scenario.fault(cluster, Stop("node1", timeout_s=10.0)):
-        wait_until(lambda: (n := balancer.snapshot().node("node1")) is None or n.contexts.get("/app") != "ENABLED",
-                   timeout=30, what="node1's /app no longer ENABLED at the balancer",
-                   describe=lambda: balancer.snapshot().summary())
+        wait_until(
+            lambda: (n := balancer.snapshot().node("node1")) is None or n.contexts.get("/app") != "ENABLED",
+            timeout=30,
+            what="node1's /app no longer ENABLED at the balancer",
+            describe=lambda: balancer.snapshot().summary(),
+        )
         load.wait_for_records(len(load.records()) + 50, timeout=30)
     load.wait_for_records(len(load.records()) + 50, timeout=30)
 

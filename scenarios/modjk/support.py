@@ -14,11 +14,11 @@ from typing import Any
 
 import requests
 
-from harness.judge.history import FaultWindow, RequestRecord
-from harness.machinery.waiting import WaitTimeout, wait_until
 from harness.descriptions import settings
 from harness.descriptions.jk import JkBalancer, JkWorker
 from harness.descriptions.topology import BalancerSpec, NodeSpec, StaticWorkers, Topology
+from harness.judge.history import FaultWindow, RequestRecord
+from harness.machinery.waiting import WaitTimeout, wait_until
 
 # mod_jk's globals for fast reactions: maintenance every second (JkWatchdogInterval + worker.maintain) and
 # a worker in error retried after a second (recover_time), so a healed node is back within a few seconds.
@@ -37,8 +37,13 @@ def probed_tomcat(name: str, ping_mode: str) -> NodeSpec:
     connections probed after 2 s (I), the TCP connect bounded by 1000 ms (without it a reconnect to a cut
     node hangs in connect whatever the ping_mode)."""
     setting = {} if ping_mode == "none" else {"ping_mode": ping_mode}
-    return tomcat(name, ping_timeout=PING_TIMEOUT_MS, connection_ping_interval=2,
-                  socket_connect_timeout=PING_TIMEOUT_MS, **setting)
+    return tomcat(
+        name,
+        ping_timeout=PING_TIMEOUT_MS,
+        connection_ping_interval=2,
+        socket_connect_timeout=PING_TIMEOUT_MS,
+        **setting,
+    )
 
 
 def modjk_topology(name: str, nodes: Sequence[NodeSpec], jk: JkBalancer = FAST_JK) -> Topology:
@@ -73,15 +78,22 @@ def detection_s(records: Sequence[RequestRecord], window: FaultWindow, target: s
     for record in records:
         if record.t < window.start and record.session is not None and record.node is not None:
             last[record.session] = record.node
-    moved = [r.t_end - window.start for r in records
-             if r.t_end >= window.start and r.ok and r.session is not None and last.get(r.session) == target
-             and r.node not in (None, target)]
+    moved = [
+        r.t_end - window.start
+        for r in records
+        if r.t_end >= window.start
+        and r.ok
+        and r.session is not None
+        and last.get(r.session) == target
+        and r.node not in (None, target)
+    ]
     return round(min(moved), 3) if moved else None
 
 
 def wait_detected(load: Any, window: FaultWindow, target: str, cap_s: float) -> float | None:
     """The detection time once a request was routed away from `target`, or None when none was within
     `cap_s` seconds (the setting does not detect this fault: requests wait on the faulted worker)."""
+
     def probe() -> list[float]:
         found = detection_s(load.records(), window, target)
         return [] if found is None else [found]  # a list: a detection time of 0.0 is found too
@@ -107,10 +119,15 @@ def record_detections(options: Any, rows: Sequence[Detection]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     table: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
     for row in rows:
-        table[f"{row.ping_mode}/{row.fault}"] = {"ping_mode": row.ping_mode, "fault": row.fault,
-                                                 "detection_s": row.detection_s, "cap_s": row.cap_s}
+        table[f"{row.ping_mode}/{row.fault}"] = {
+            "ping_mode": row.ping_mode,
+            "fault": row.fault,
+            "detection_s": row.detection_s,
+            "cap_s": row.cap_s,
+        }
         shown = "not detected" if row.detection_s is None else f"{row.detection_s:.3f} s"
-        settings.progress(f"mod_jk detection: ping_mode={row.ping_mode:<4} {row.fault:<9} {shown} "
-                          f"(cap {row.cap_s:.0f} s)")
+        settings.progress(
+            f"mod_jk detection: ping_mode={row.ping_mode:<4} {row.fault:<9} {shown} (cap {row.cap_s:.0f} s)"
+        )
     path.write_text(json.dumps(table, indent=1, sort_keys=True))
     return path

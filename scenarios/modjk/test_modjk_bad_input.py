@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from harness.flavors.tomcat.node import TomcatNodeError
 from harness.descriptions.jk import AjpConnector
 from harness.descriptions.topology import NodeSpec
+from harness.flavors.tomcat.node import TomcatNodeError
 from scenarios.modjk.support import modjk_topology
 
 pytestmark = pytest.mark.docker

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from harness.descriptions.jk import JkBalancer
+from harness.descriptions.topology import LoadProfile
 from harness.flavors.httpd_modjk.balancer import ModjkBalancer
 from harness.judge.checks import (
     check_distribution,
@@ -27,14 +29,15 @@ from harness.judge.checks import (
 )
 from harness.judge.history import History
 from harness.machinery.waiting import hold
-from harness.descriptions.jk import JkBalancer
-from harness.descriptions.topology import LoadProfile
 from scenarios.modjk.support import FAST_JK, modjk_topology, served_by, tomcat
 
 pytestmark = pytest.mark.docker
 
-WEIGHTED = modjk_topology("jk-weighted", [tomcat("node1", lbfactor=3), tomcat("node2", lbfactor=1)],
-                          JkBalancer(method="S", maintain=1, watchdog_interval=1, recover_time=1))
+WEIGHTED = modjk_topology(
+    "jk-weighted",
+    [tomcat("node1", lbfactor=3), tomcat("node2", lbfactor=1)],
+    JkBalancer(method="S", maintain=1, watchdog_interval=1, recover_time=1),
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +50,9 @@ def test_sessions_stick_under_load(module_scenario: Any, weighted: Any) -> None:
     load.wait_for_steady_state(timeout=30, window_s=2.0, min_rps=5, max_error_rate=0.0)
     load.wait_for_records(len(load.records()) + 300, timeout=60)
     history = load.stop().history
-    verdicts = module_scenario.judge(check_sticky_sessions(history),
-                                     check_every_node_served(history, ["node1", "node2"]))
+    verdicts = module_scenario.judge(
+        check_sticky_sessions(history), check_every_node_served(history, ["node1", "node2"])
+    )
     assert all(v.valid for v in verdicts), format_verdicts(verdicts)
     assert verdicts[0].details["excused_moves"] == 0 and verdicts[0].details["sessions_judged"] >= 8
 
@@ -64,8 +68,13 @@ def test_lbfactor_3_to_1_balances_new_sessions(module_scenario: Any, weighted: A
 
 
 def test_sticky_session_0_spreads_one_clients_requests(scenario: Any) -> None:
-    cluster = scenario.cluster(modjk_topology("jk-nosticky", [tomcat("node1"), tomcat("node2")],
-                                              JkBalancer(sticky_session=False, maintain=1, recover_time=1)))
+    cluster = scenario.cluster(
+        modjk_topology(
+            "jk-nosticky",
+            [tomcat("node1"), tomcat("node2")],
+            JkBalancer(sticky_session=False, maintain=1, recover_time=1),
+        )
+    )
     nodes = served_by(cluster.url("/app/"), 12, keep_cookies=True)
     assert set(nodes) == {"node1", "node2"}, nodes
     assert max(nodes.count("node1"), nodes.count("node2")) <= 9, nodes  # round robin by requests, not sessions

@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-from harness.judge.checks import check_error_budget, format_verdicts
-from harness.judge.history import History
 from harness.descriptions.faults import FaultSpec
 from harness.descriptions.topology import Kill, LoadProfile, Partition, Pause
+from harness.judge.checks import check_error_budget, format_verdicts
+from harness.judge.history import History
 from scenarios.modjk.support import Detection, modjk_topology, probed_tomcat, record_detections, tomcat, wait_detected
 
 pytestmark = pytest.mark.docker
@@ -34,10 +34,18 @@ pytestmark = pytest.mark.docker
 PING_MODES = ("none", "C", "P", "I", "A")
 CAP_S = 8.0
 FAULTS: tuple[tuple[str, FaultSpec], ...] = (
-    ("kill", Kill("node1")), ("freeze", Pause("node1")), ("cut", Partition("node1", mode="iptables")))
+    ("kill", Kill("node1")),
+    ("freeze", Pause("node1")),
+    ("cut", Partition("node1", mode="iptables")),
+)
 # The faults each setting must detect, and within how long (ping_timeout plus request and probe latency).
-MUST_DETECT: dict[str, tuple[str, ...]] = {"none": ("kill",), "C": ("kill",), "P": ("kill", "freeze", "cut"),
-                                           "I": ("kill",), "A": ("kill", "freeze", "cut")}
+MUST_DETECT: dict[str, tuple[str, ...]] = {
+    "none": ("kill",),
+    "C": ("kill",),
+    "P": ("kill", "freeze", "cut"),
+    "I": ("kill",),
+    "A": ("kill", "freeze", "cut"),
+}
 DETECT_BOUND_S = {"kill": 3.0, "freeze": 5.0, "cut": 5.0}
 
 
@@ -48,8 +56,9 @@ def measure(scenario: Any, cluster: Any, name: str, fault: FaultSpec) -> float |
         detected = wait_detected(load, window, "node1", CAP_S)
     history = load.stop().history
     # this load run saw only this fault's window (the last one closed: earlier faults had their own load)
-    outside = check_error_budget(History(history.records, (cluster.windows[-1],)), outside_windows=0,
-                                 inside_windows=1.0, grace_s=2.0)
+    outside = check_error_budget(
+        History(history.records, (cluster.windows[-1],)), outside_windows=0, inside_windows=1.0, grace_s=2.0
+    )
     assert scenario.judge(outside)[0].valid, f"{name}: {format_verdicts([outside])}"
     return detected
 
@@ -57,13 +66,15 @@ def measure(scenario: Any, cluster: Any, name: str, fault: FaultSpec) -> float |
 @pytest.mark.parametrize("ping_mode", PING_MODES)
 def test_failover_detection_per_ping_mode(scenario: Any, ping_mode: str) -> None:
     node1 = probed_tomcat("node1", ping_mode)
-    cluster = scenario.cluster(modjk_topology(f"jk-ping-{ping_mode.lower()}", [node1, tomcat("node2")]),
-                               faults=[fault for _, fault in FAULTS])
+    cluster = scenario.cluster(
+        modjk_topology(f"jk-ping-{ping_mode.lower()}", [node1, tomcat("node2")]), faults=[fault for _, fault in FAULTS]
+    )
     rows = [Detection(ping_mode, name, measure(scenario, cluster, name, fault), CAP_S) for name, fault in FAULTS]
     record_detections(scenario.options, rows)
     for row in rows:
         if row.fault in MUST_DETECT[ping_mode]:
-            assert row.detection_s is not None and row.detection_s <= DETECT_BOUND_S[row.fault], \
-                f"ping_mode {ping_mode}: {row.fault} detected after {row.detection_s} s (bound " \
+            assert row.detection_s is not None and row.detection_s <= DETECT_BOUND_S[row.fault], (
+                f"ping_mode {ping_mode}: {row.fault} detected after {row.detection_s} s (bound "
                 f"{DETECT_BOUND_S[row.fault]} s)"
+            )
     cluster.wait_for_healthy(label="after every fault")

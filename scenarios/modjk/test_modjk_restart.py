@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from harness.descriptions.topology import BalancerRestart, LoadProfile
 from harness.judge.checks import check_sticky_sessions, format_verdicts
 from harness.machinery.containers import container_alive
 from harness.machinery.waiting import hold
-from harness.descriptions.topology import BalancerRestart, LoadProfile
 from scenarios.modjk.support import modjk_topology, tomcat
 
 pytestmark = pytest.mark.docker

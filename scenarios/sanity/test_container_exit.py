@@ -17,8 +17,7 @@ from typing import Any
 import docker.errors
 import pytest
 
-from harness.machinery.containers import (ContainerExited, container_alive, container_ip, exec_in,
-                                          read_container_file)
+from harness.machinery.containers import ContainerExited, container_alive, container_ip, exec_in, read_container_file
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import wait_until
 
@@ -37,12 +36,18 @@ def _exited(container: Any) -> bool:
     return sdk.status == "exited"
 
 
-def test_wait_on_a_container_that_exits_fails_fast_with_exit_code_and_log(resources: Resources,
-                                                                          build_image: Any) -> None:
+def test_wait_on_a_container_that_exits_fails_fast_with_exit_code_and_log(
+    resources: Resources, build_image: Any
+) -> None:
     image = build_image("probe")
     net = resources.network("exit")
-    container = _shell(resources, image, "exits3", "echo 'probe: bad option --frobnicate'; "
-                       "echo 'probe: giving up'; sleep 1; exit 3", net)
+    container = _shell(
+        resources,
+        image,
+        "exits3",
+        "echo 'probe: bad option --frobnicate'; echo 'probe: giving up'; sleep 1; exit 3",
+        net,
+    )
     address = container_ip(container, net.name)
 
     def port_open() -> bool:
@@ -51,8 +56,13 @@ def test_wait_on_a_container_that_exits_fails_fast_with_exit_code_and_log(resour
 
     started = time.monotonic()
     with pytest.raises(ContainerExited) as err:
-        wait_until(port_open, timeout=WAIT_TIMEOUT_S, interval=0.1, what="port 7777 on the probe to open",
-                   abort=lambda: container_alive(container))
+        wait_until(
+            port_open,
+            timeout=WAIT_TIMEOUT_S,
+            interval=0.1,
+            what="port 7777 on the probe to open",
+            abort=lambda: container_alive(container),
+        )
     elapsed = time.monotonic() - started
     print(f"\n[sanity] exited container reported after {elapsed:.2f}s (wait timeout {WAIT_TIMEOUT_S:.0f}s)")
     message = str(err.value)
@@ -63,8 +73,12 @@ def test_wait_on_a_container_that_exits_fails_fast_with_exit_code_and_log(resour
 
 def test_files_are_read_from_a_stopped_container(resources: Resources, build_image: Any) -> None:
     image = build_image("probe")
-    container = _shell(resources, image, "wrote-and-exited", "mkdir -p /var/log/x && "
-                       "echo 'AH00526: Invalid command EnableMCMPReceive' > /var/log/x/error_log; exit 3")
+    container = _shell(
+        resources,
+        image,
+        "wrote-and-exited",
+        "mkdir -p /var/log/x && echo 'AH00526: Invalid command EnableMCMPReceive' > /var/log/x/error_log; exit 3",
+    )
     wait_until(lambda: _exited(container), timeout=30, interval=0.1, what="the probe container to exit")
     with pytest.raises(docker.errors.APIError, match="not running"):
         exec_in(container, ["cat", "/var/log/x/error_log"])  # what reading files with `docker exec` did

@@ -39,7 +39,10 @@ def _exec_json(container: Any, *args: str) -> dict[str, Any]:
 
 def _probe(scope: Resources, image: str, name: str, network: Any) -> Any:
     return scope.container(
-        image, name=name, role="probe", network=network,
+        image,
+        name=name,
+        role="probe",
+        network=network,
         command=["python3", "/usr/local/bin/probe.py", "serve", "--group", GROUP, "--port", str(PORT)],
         wait=LogMessageWaitStrategy('"event": "ready"').with_startup_timeout(30),
     )
@@ -63,8 +66,13 @@ def test_alias_tcp_and_multicast_between_containers(docker_client: Any, build_im
             _exec_json(beta, "send", "--group", GROUP, "--port", str(PORT), "--message", message)
             return any(e.get("data") == message and e.get("sender") == sender_ip for e in _events(alpha))
 
-        wait_until(alpha_got_it, timeout=15, interval=0.5, what=f"multicast {GROUP}:{PORT} from beta to reach alpha",
-                   describe=lambda: f"alpha events: {_events(alpha)[-5:]}")
+        wait_until(
+            alpha_got_it,
+            timeout=15,
+            interval=0.5,
+            what=f"multicast {GROUP}:{PORT} from beta to reach alpha",
+            describe=lambda: f"alpha events: {_events(alpha)[-5:]}",
+        )
         assert not any(e.get("data") == message for e in _events(outsider)), "multicast crossed into another network"
     finally:
         scope.close()

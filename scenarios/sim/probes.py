@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import requests
 
 from harness.run.cluster import Cluster
 
 # Every scenario of this folder: a real httpd + mod_cluster (built from --modcluster-source) and sim nodes.
-SIM_BEHIND_HTTPD = {"balancer": "httpd-modcluster", "node": "sim",
-                    "reason": "sim-node faults and MCMP exchanges against a real httpd + mod_cluster"}
+SIM_BEHIND_HTTPD = {
+    "balancer": "httpd-modcluster",
+    "node": "sim",
+    "reason": "sim-node faults and MCMP exchanges against a real httpd + mod_cluster",
+}
 
 
 def build_label(source: Any) -> str:
@@ -35,8 +38,15 @@ def recorded_transcripts(label: str, root: Path) -> tuple[Path | None, str]:
     when there is none, what is missing). The build's own folder first; a 1.3.x release without one takes the
     nearest recorded 1.3.x release (the newer of two as near). 2.x-pre and 2.x-head never stand in for each other:
     the MCMP rework between them changed the replies."""
-    complete = {p.name: p for p in sorted(root.iterdir()) if p.is_dir()
-                and all((p / name).is_file() for name in TRANSCRIPT_FILES)} if root.is_dir() else {}
+    complete = (
+        {
+            p.name: p
+            for p in sorted(root.iterdir())
+            if p.is_dir() and all((p / name).is_file() for name in TRANSCRIPT_FILES)
+        }
+        if root.is_dir()
+        else {}
+    )
     if label in complete:
         return complete[label], f"the recording of {label}"
     wanted = _release(label)
@@ -45,15 +55,17 @@ def recorded_transcripts(label: str, root: Path) -> tuple[Path | None, str]:
         _, nearest = min(same_line, key=lambda rn: (abs(rn[0][2] - wanted[2]), -rn[0][2]))
         return complete[nearest], f"the recording of {nearest}, nearest to {label}"
     missing = [name for name in TRANSCRIPT_FILES if not (root / label / name).is_file()]
-    return None, (f"no transcripts recorded for {label}: {root / label} lacks {', '.join(missing)}"
-                  f" (record them with HARNESS_RECORD_TRANSCRIPTS=1)")
+    return None, (
+        f"no transcripts recorded for {label}: {root / label} lacks {', '.join(missing)}"
+        f" (record them with HARNESS_RECORD_TRANSCRIPTS=1)"
+    )
 
 
-def served_by(reply: requests.Response) -> Optional[str]:
+def served_by(reply: requests.Response) -> str | None:
     return reply.headers.get("X-Harness-Node")
 
 
-def cookie_route(reply: requests.Response) -> Optional[str]:
+def cookie_route(reply: requests.Response) -> str | None:
     value = reply.cookies.get("JSESSIONID")
     return value.rpartition(".")[2] if value else None
 

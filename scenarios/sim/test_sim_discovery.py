@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from harness.flavors.httpd_modcluster.balancer import CONF_PATH, wait_ready
-from harness.machinery.waiting import wait_until
 from harness.descriptions.faults import BALANCER
 from harness.descriptions.node import Advertise, NodeSpec
+from harness.flavors.httpd_modcluster.balancer import CONF_PATH, wait_ready
+from harness.machinery.waiting import wait_until
 from scenarios.sim.probes import SIM_BEHIND_HTTPD, routed, served_by
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source, pytest.mark.flavors(**SIM_BEHIND_HTTPD)]
@@ -50,16 +50,21 @@ def test_advertise_with_security_key_registers_once_and_a_wrong_key_never(scenar
 
     wrong = _advertise(advertise.group, advertise.port, "wrong-key")
     stranger = cluster.add_node(NodeSpec("nodex", status_interval_s=1.0), discovery=wrong, wait=False)
-    wait_until(lambda: _discovery(stranger)["digest_failures"] >= 2, timeout=15,
-               what="the wrong-key node to drop datagrams", describe=lambda: str(_discovery(stranger)))
+    wait_until(
+        lambda: _discovery(stranger)["digest_failures"] >= 2,
+        timeout=15,
+        what="the wrong-key node to drop datagrams",
+        describe=lambda: str(_discovery(stranger)),
+    )
     assert stranger.state()["mcmp"]["proxies"] == []
     assert cluster.get_balancer().snapshot().node("nodex") is None
 
 
 def test_advertise_shutdown_datagrams_and_reregistration_after_httpd_restart(scenario: Any) -> None:
     advertise = _advertise("224.0.1.162", 23462, "sim-secret-2")
-    cluster = scenario.cluster(scenario.topology("adv-restart", 1, discovery=advertise,
-                                                 balancer={"server_advertise": True}))
+    cluster = scenario.cluster(
+        scenario.topology("adv-restart", 1, discovery=advertise, balancer={"server_advertise": True})
+    )
     balancer, node = cluster.get_balancer(), cluster.get_node("node1")
     first_uuid = _discovery(node)["servers"][0]["server"]
 
@@ -68,8 +73,12 @@ def test_advertise_shutdown_datagrams_and_reregistration_after_httpd_restart(sce
     try:
         code, output = balancer.exec(["apache2", "-f", CONF_PATH, "-k", "stop"])
         assert code == 0, output
-        wait_until(lambda: _discovery(node)["servers"][0]["status"] in (403, 410), timeout=15,
-                   what="the shutdown datagram recorded", describe=lambda: str(_discovery(node)))
+        wait_until(
+            lambda: _discovery(node)["servers"][0]["status"] in (403, 410),
+            timeout=15,
+            what="the shutdown datagram recorded",
+            describe=lambda: str(_discovery(node)),
+        )
         code, output = balancer.exec(["/usr/local/bin/start-httpd.sh", "start"])
         assert code == 0, output
         wait_ready(balancer, 30)

@@ -15,10 +15,20 @@ from typing import Any
 import pytest
 import requests
 
-from harness.machinery.waiting import wait_until
-from harness.descriptions.faults import (ErrorReplies, Exit, Flap, Freeze, Kill, NoStatus, NoStickyForce, Reregister,
-                                 ReportLoad, Slowness)
+from harness.descriptions.faults import (
+    ErrorReplies,
+    Exit,
+    Flap,
+    Freeze,
+    Kill,
+    NoStatus,
+    NoStickyForce,
+    ReportLoad,
+    Reregister,
+    Slowness,
+)
 from harness.descriptions.node import NodeSpec
+from harness.machinery.waiting import wait_until
 from scenarios.sim.probes import SIM_BEHIND_HTTPD, build_label, fresh_requests, routed, served_by
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source, pytest.mark.flavors(**SIM_BEHIND_HTTPD)]
@@ -33,12 +43,18 @@ def test_load_zero_and_minus_one_take_no_new_sessions_but_keep_sticky_ones(scena
         with scenario.fault(cluster, ReportLoad("node2", load)):
             balancer.wait_for_load("node2", load, timeout=15)
             # every httpd child applies a new load at its next maintenance pass: poll, never assert once
-            wait_until(lambda: {served_by(r) for r in fresh_requests(cluster, 12)} == {"node1"}, timeout=10,
-                       what=f"fresh clients only on node1 with node2 at Load {load}")
+            wait_until(
+                lambda: {served_by(r) for r in fresh_requests(cluster, 12)} == {"node1"},
+                timeout=10,
+                what=f"fresh clients only on node1 with node2 at Load {load}",
+            )
             assert served_by(routed(cluster, "node2")) == "node2"
     balancer.wait_for_load("node2", 50, timeout=15)
-    wait_until(lambda: "node2" in {served_by(r) for r in fresh_requests(cluster, 12)}, timeout=10,
-               what="node2 taking new sessions again")
+    wait_until(
+        lambda: "node2" in {served_by(r) for r in fresh_requests(cluster, 12)},
+        timeout=10,
+        what="node2 taking new sessions again",
+    )
 
 
 def test_freeze_delay_and_server_errors(scenario: Any) -> None:
@@ -103,8 +119,11 @@ def test_no_status_from_start_means_no_new_sessions(scenario: Any) -> None:
     assert served_by(routed(cluster, "node2")) == "node2"
     node2.heal_fault(NoStatus("node2"))
     balancer.wait_for_load("node2", 50, timeout=15)
-    wait_until(lambda: "node2" in {served_by(r) for r in fresh_requests(cluster, 12)}, timeout=10,
-               what="node2 taking new sessions once it reports a load")
+    wait_until(
+        lambda: "node2" in {served_by(r) for r in fresh_requests(cluster, 12)},
+        timeout=10,
+        what="node2 taking new sessions once it reports a load",
+    )
 
 
 def test_flapping_node_never_costs_a_request(scenario: Any) -> None:
@@ -146,8 +165,12 @@ def test_reregistering_from_another_port(scenario: Any, modcluster_source: Any) 
 
     def errors() -> list[str]:
         exchanges = node1.control.transcript("node1")["node1"][0]["errors"]
-        return [line.partition(": ")[2] for ex in exchanges for line in ex["reply"].split("\r\n")
-                if line.startswith("Mess: ")]
+        return [
+            line.partition(": ")[2]
+            for ex in exchanges
+            for line in ex["reply"].split("\r\n")
+            if line.startswith("Mess: ")
+        ]
 
     with scenario.fault(cluster, Reregister("node1", port=8181)):
         if label == "2.x-head":
@@ -155,8 +178,11 @@ def test_reregistering_from_another_port(scenario: Any, modcluster_source: Any) 
             assert balancer.info().nodes[0].port == 8080
             assert node1.state()["mcmp"]["proxies"][0]["state"] == "ERROR"
         else:
-            wait_until(lambda: any(n.name == "node1" and n.port == 8181 for n in balancer.info().nodes), timeout=40,
-                       what="node1 registered on port 8181", describe=lambda: str(errors()))
-            wait_until(lambda: served_by(routed(cluster, "node1")) == "node1", timeout=20,
-                       what="node1 on 8181 serving")
+            wait_until(
+                lambda: any(n.name == "node1" and n.port == 8181 for n in balancer.info().nodes),
+                timeout=40,
+                what="node1 registered on port 8181",
+                describe=lambda: str(errors()),
+            )
+            wait_until(lambda: served_by(routed(cluster, "node1")) == "node1", timeout=20, what="node1 on 8181 serving")
         print(f"{label}: error replies seen: {errors()}")

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import requests
 
-from harness.machinery.waiting import wait_until
 from harness.descriptions.faults import Slowness, Stop
+from harness.machinery.waiting import wait_until
 from scenarios.sim.probes import SIM_BEHIND_HTTPD, cookie_route, fresh_requests, routed, served_by
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source, pytest.mark.flavors(**SIM_BEHIND_HTTPD)]
@@ -62,11 +62,15 @@ def test_static_nodes_register_route_stick_and_leave_gracefully(scenario: Any) -
         # no health check between: the held request must still be in progress when the stop begins
         with scenario.fault(cluster, Stop("node2", timeout_s=20.0), wait_for_healthy=False):
             slow.join(15)
-            assert in_flight["reply"].status_code == 200 and served_by(in_flight["reply"]) == "node2", \
+            assert in_flight["reply"].status_code == 200 and served_by(in_flight["reply"]) == "node2", (
                 "drained, not cut"
+            )
             wait_until(
                 lambda: (n := balancer.snapshot().node("node2")) is None or n.contexts.get("/app") != "ENABLED",
-                timeout=30, what="node2's /app gone from the balancer", describe=lambda: balancer.snapshot().summary())
+                timeout=30,
+                what="node2's /app gone from the balancer",
+                describe=lambda: balancer.snapshot().summary(),
+            )
             goodbye = [ex["request"].split(" ")[0] for ex in node2.control.transcript("node2")["node2"][0]["goodbye"]]
             assert goodbye[0] == "DISABLE-APP" and goodbye[-1] == "REMOVE-APP" and "STOP-APP" in goodbye, goodbye
 
@@ -81,5 +85,9 @@ def test_static_nodes_register_route_stick_and_leave_gracefully(scenario: Any) -
     sdk.reload()
     assert sdk.attrs["State"]["ExitCode"] == 0, node3.logs()[-2000:]
     assert "node3: left the balancer(s) gracefully" in node3.logs()
-    wait_until(lambda: (n := balancer.snapshot().node("node3")) is None or n.contexts.get("/app") != "ENABLED",
-               timeout=30, what="node3's /app gone after SIGTERM", describe=lambda: balancer.snapshot().summary())
+    wait_until(
+        lambda: (n := balancer.snapshot().node("node3")) is None or n.contexts.get("/app") != "ENABLED",
+        timeout=30,
+        what="node3's /app gone after SIGTERM",
+        describe=lambda: balancer.snapshot().summary(),
+    )

@@ -23,12 +23,12 @@ from typing import Any
 
 import pytest
 
-from harness.machinery.waiting import wait_until
-from harness.protocol.mcmp import parse_response, parse_status_reply
-from harness.protocol.mcmp_client import McmpExchange
 from harness.descriptions import settings
 from harness.descriptions.faults import Reregister, Slowness, Stop
 from harness.descriptions.node import NodeSpec
+from harness.machinery.waiting import wait_until
+from harness.protocol.mcmp import parse_response, parse_status_reply
+from harness.protocol.mcmp_client import McmpExchange
 from scenarios.sim.probes import SIM_BEHIND_HTTPD, build_label, recorded_transcripts, routed
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source, pytest.mark.flavors(**SIM_BEHIND_HTTPD)]
@@ -67,8 +67,7 @@ def test_registration_goodbye_and_error_transcripts(scenario: Any, modcluster_so
     recorded_folder, which = recorded_transcripts(label, DATA)
     if recorded_folder is None and not RECORD:
         pytest.skip(which)
-    cluster = scenario.cluster(scenario.topology("transcripts", 1, status_interval_s=30.0,
-                                                 stop_context_timeout_s=5.0))
+    cluster = scenario.cluster(scenario.topology("transcripts", 1, status_interval_s=30.0, stop_context_timeout_s=5.0))
     node1 = cluster.get_node("node1")
     with scenario.fault(cluster, Slowness("node1", delay_ms=1000)):
         held = threading.Thread(target=lambda: routed(cluster, "node1", "HELD"))
@@ -82,8 +81,11 @@ def test_registration_goodbye_and_error_transcripts(scenario: Any, modcluster_so
 
     node2 = cluster.add_node(NodeSpec("node2", status_interval_s=1.0))
     with scenario.fault(cluster, Reregister("node2", port=8181)):
-        wait_until(lambda: node2.control.transcript("node2")["node2"][0]["errors"], timeout=15,
-                   what="an error reply to node2's CONFIG from port 8181")
+        wait_until(
+            lambda: node2.control.transcript("node2")["node2"][0]["errors"],
+            timeout=15,
+            what="an error reply to node2's CONFIG from port 8181",
+        )
         errors = _exchanges(node2.control.transcript("node2")["node2"][0]["errors"])[:1]
 
     assert _commands(registration) == ["INFO", "CONFIG", "STOP-APP", "ENABLE-APP", "STATUS"]
@@ -99,9 +101,13 @@ def test_registration_goodbye_and_error_transcripts(scenario: Any, modcluster_so
         _write(folder, "sim-registration", registration, f"{modcluster_source.release} node1 registration")
         _write(folder, "sim-goodbye", goodbye, f"{modcluster_source.release} node1 graceful stop, one request held 1 s")
         _write(folder, "sim-errors", errors, f"{modcluster_source.release} node2 CONFIG again from port 8181")
-        meta = {"release": modcluster_source.release, "host": host1, "proxy": "balancer:6666",
-                "node": NodeSpec("node1", status_interval_s=30.0, stop_context_timeout_s=5.0).to_dict(),
-                "error_node": {"name": "node2", "host": node2.ip, "port": 8181}}
+        meta = {
+            "release": modcluster_source.release,
+            "host": host1,
+            "proxy": "balancer:6666",
+            "node": NodeSpec("node1", status_interval_s=30.0, stop_context_timeout_s=5.0).to_dict(),
+            "error_node": {"name": "node2", "host": node2.ip, "port": 8181},
+        }
         (folder / "sim-meta.json").write_text(json.dumps(meta, indent=1) + "\n")
         return
     assert recorded_folder is not None
@@ -109,8 +115,9 @@ def test_registration_goodbye_and_error_transcripts(scenario: Any, modcluster_so
     meta = json.loads((folder / "sim-meta.json").read_text())
     recorded = _read(folder, "sim-registration")
     assert [_normalised(ex, meta["host"]) for ex in recorded] == [_normalised(ex, host1) for ex in registration], which
-    assert [parse_response(ex.reply).fields() for ex in recorded[2:4]] == \
-        [parse_response(ex.reply).fields() for ex in registration[2:4]], f"STOP/ENABLE-APP replies differ from {which}"
+    assert [parse_response(ex.reply).fields() for ex in recorded[2:4]] == [
+        parse_response(ex.reply).fields() for ex in registration[2:4]
+    ], f"STOP/ENABLE-APP replies differ from {which}"
     recorded_goodbye = {ex.command: ex.request for ex in _read(folder, "sim-goodbye")}
     assert {ex.command: ex.request for ex in goodbye} == recorded_goodbye, which
     recorded_error = parse_response(_read(folder, "sim-errors")[0].reply)

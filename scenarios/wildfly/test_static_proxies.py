@@ -16,17 +16,20 @@ from typing import Any
 import pytest
 import requests
 
+from harness.descriptions.topology import BalancerSpec, NodeSpec, StaticProxies, Topology
 from harness.flavors.wildfly.node import WildflyNode
 from harness.machinery.waiting import wait_until
-from harness.descriptions.topology import BalancerSpec, NodeSpec, StaticProxies, Topology
 
 pytestmark = pytest.mark.docker
 
 
 def test_node_registers_with_static_proxy_list(scenario: Any) -> None:
-    topology = Topology("undertow-static", BalancerSpec(flavor="undertow"),
-                        (NodeSpec("node1", flavor="wildfly", connector="ajp", load=30, status_interval_s=1.0),),
-                        StaticProxies(("balancer:6666",)))
+    topology = Topology(
+        "undertow-static",
+        BalancerSpec(flavor="undertow"),
+        (NodeSpec("node1", flavor="wildfly", connector="ajp", load=30, status_interval_s=1.0),),
+        StaticProxies(("balancer:6666",)),
+    )
     cluster = scenario.cluster(topology)
     balancer, node = cluster.get_balancer(), cluster.get_node("node1")
     assert isinstance(node, WildflyNode)
@@ -55,5 +58,10 @@ def test_node_registers_with_static_proxy_list(scenario: Any) -> None:
     assert reply.status_code == 200 and reply.json()["path"] == "/shop/cart", reply.text[:200]
     assert reply.json()["counter"] == 1  # a new session: one per context (cookie Path=/shop)
     node.undeploy("/shop")
-    wait_until(lambda: "/shop" not in balancer.snapshot().nodes["node1"].contexts, timeout=30, interval=0.25,
-               what="/shop of node1 removed from Undertow", describe=lambda: balancer.snapshot().summary())
+    wait_until(
+        lambda: "/shop" not in balancer.snapshot().nodes["node1"].contexts,
+        timeout=30,
+        interval=0.25,
+        what="/shop of node1 removed from Undertow",
+        describe=lambda: balancer.snapshot().summary(),
+    )

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 import requests
 
+from harness.descriptions.topology import Advertise, BalancerSpec, Kill, Stop, Topology
 from harness.flavors.undertow.balancer import UndertowBalancer
 from harness.flavors.wildfly.node import WildflyNode
 from harness.machinery.waiting import wait_until
 from harness.run.cluster import Cluster
-from harness.descriptions.topology import Advertise, BalancerSpec, Kill, Stop, Topology
 
 pytestmark = pytest.mark.docker
 
@@ -28,8 +28,15 @@ NODES = ("node1", "node2")
 
 @pytest.fixture(scope="module")
 def cluster(module_scenario: Any, run_advertise: Advertise) -> Cluster:
-    topology = Topology.simple("undertow-adv", 2, flavor="wildfly", balancer=BalancerSpec(flavor="undertow"),
-                               discovery=run_advertise, status_interval_s=1.0, load=50)
+    topology = Topology.simple(
+        "undertow-adv",
+        2,
+        flavor="wildfly",
+        balancer=BalancerSpec(flavor="undertow"),
+        discovery=run_advertise,
+        status_interval_s=1.0,
+        load=50,
+    )
     cluster: Cluster = module_scenario.cluster(topology)
     return cluster
 
@@ -130,5 +137,10 @@ def test_graceful_stop_unregisters_the_node(module_scenario: Any, cluster: Clust
     with module_scenario.fault(cluster, Stop("node1", timeout_s=2)):
         cluster.get_balancer().wait_for_node_gone("node1", timeout=30)
         assert {_get(_client(), cluster)[0] for _ in range(6)} == {"node2"}
-    wait_until(lambda: "node1" in {_get(_client(), cluster)[0] for _ in range(4)}, timeout=20, interval=0.5,
-               what="new sessions to reach node1 again", describe=lambda: cluster.get_balancer().snapshot().summary())
+    wait_until(
+        lambda: "node1" in {_get(_client(), cluster)[0] for _ in range(4)},
+        timeout=20,
+        interval=0.5,
+        what="new sessions to reach node1 again",
+        describe=lambda: cluster.get_balancer().snapshot().summary(),
+    )

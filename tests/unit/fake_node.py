@@ -64,8 +64,7 @@ class FakeNode(ThreadingHTTPServer):
     def __enter__(self) -> FakeNode:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -98,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body are two writes: avoid 40 ms delayed-ACK stalls
     server: FakeNode
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         node = self.server
         if self.path in (FAIL_ON, FAIL_OFF):
             node.failing = self.path == FAIL_ON
@@ -118,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

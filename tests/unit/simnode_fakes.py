@@ -10,9 +10,9 @@ import socketserver
 import sys
 import threading
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
 from urllib.parse import parse_qsl
 
 SIM_ROOT = Path(__file__).resolve().parents[2] / "images" / "sim-node"
@@ -34,8 +34,10 @@ def ok_reply(body: str = "", *, content_type: bool = True) -> bytes:
 def error_reply(kind: str, message: str) -> bytes:
     """An MCMP error: 500 with the class in headers, then httpd closes the connection."""
     body = "<html><body>error</body></html>"
-    return (f"HTTP/1.1 500 Internal Server Error\r\nVersion: 0.2.1\r\nType: {kind}\r\nMess: {message}\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n{body}").encode()
+    return (
+        f"HTTP/1.1 500 Internal Server Error\r\nVersion: 0.2.1\r\nType: {kind}\r\nMess: {message}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n{body}"
+    ).encode()
 
 
 def default_reply(command: str, params: dict[str, str]) -> bytes:
@@ -43,8 +45,10 @@ def default_reply(command: str, params: dict[str, str]) -> bytes:
     if command == "STATUS":
         return ok_reply(f"Type=STATUS-RSP&JVMRoute={route}&State=OK&id=42\n")
     if command == "STOP-APP":
-        return ok_reply(f"Type=STOP-APP-RSP&JvmRoute={route}&Alias={params.get('Alias', '')[:-1]}"
-                        f"&Context={params.get('Context', '')}&Requests=0")
+        return ok_reply(
+            f"Type=STOP-APP-RSP&JvmRoute={route}&Alias={params.get('Alias', '')[:-1]}"
+            f"&Context={params.get('Context', '')}&Requests=0"
+        )
     return ok_reply()
 
 
@@ -57,7 +61,7 @@ class Seen:
     connection: int
 
 
-Reply = Callable[[str, dict[str, str]], Optional[bytes]]
+Reply = Callable[[str, dict[str, str]], bytes | None]
 
 
 class FakeBalancer:
@@ -81,7 +85,7 @@ class FakeBalancer:
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
 
-    def __enter__(self) -> "FakeBalancer":
+    def __enter__(self) -> FakeBalancer:
         self._thread.start()
         return self
 

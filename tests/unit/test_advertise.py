@@ -25,7 +25,8 @@ from harness.protocol.advertise import (
 
 DATA = Path(__file__).parent / "data" / "advertise"
 RECORDED: list[dict[str, Any]] = [
-    d for f in sorted(DATA.glob("*.json")) for d in json.loads(f.read_text())["datagrams"]]
+    d for f in sorted(DATA.glob("*.json")) for d in json.loads(f.read_text())["datagrams"]
+]
 
 
 def test_defaults_match_mod_advertise() -> None:
@@ -35,8 +36,10 @@ def test_defaults_match_mod_advertise() -> None:
 def test_digest_without_and_with_key() -> None:
     date, server = "Mon, 23 Nov 2026 02:44:18 GMT", "f2ba7b02-8b8c-41c1-afc9-838a89dcd23c"
     assert compute_digest(None, date, 1, server) == "72659b7a420a71df6c10ec2c5aaee96f"
-    assert compute_digest("secret123", "Mon, 23 Nov 2026 02:44:37 GMT", 1,
-                          "0b08d47b-2264-4871-9040-4371459c629f") == "5930a11b510ba6f5803198ef318c856b"
+    assert (
+        compute_digest("secret123", "Mon, 23 Nov 2026 02:44:37 GMT", 1, "0b08d47b-2264-4871-9040-4371459c629f")
+        == "5930a11b510ba6f5803198ef318c856b"
+    )
     assert compute_digest("", date, 1, server) != compute_digest(None, date, 1, server)
 
 
@@ -69,8 +72,14 @@ def test_parse_fields() -> None:
 
 
 def test_build_then_parse_round_trip_and_verify() -> None:
-    raw = build_datagram("uuid-1", 7, security_key="k", date="Tue, 01 Dec 2026 10:00:00 GMT",
-                         manager_address="[fd00::1]:6666", manager_host="mgr")
+    raw = build_datagram(
+        "uuid-1",
+        7,
+        security_key="k",
+        date="Tue, 01 Dec 2026 10:00:00 GMT",
+        manager_address="[fd00::1]:6666",
+        manager_host="mgr",
+    )
     datagram = parse_datagram(raw)
     assert raw.endswith(b"\r\n\r\n") and datagram.sequence == 7
     assert datagram.verify("k") and not datagram.verify(None) and not datagram.verify("K")
@@ -79,8 +88,16 @@ def test_build_then_parse_round_trip_and_verify() -> None:
     assert gone.is_shutdown and gone.manager_address is None and gone.verify(None)
 
 
-@pytest.mark.parametrize("raw", [b"", b"hello", b"HTTP/1.0 OK\r\n\r\n", b"HTTP/1.0 200 OK\r\nbroken\r\n\r\n",
-                                 b"HTTP/1.0 200 OK\r\nSequence: one\r\n\r\n"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"hello",
+        b"HTTP/1.0 OK\r\n\r\n",
+        b"HTTP/1.0 200 OK\r\nbroken\r\n\r\n",
+        b"HTTP/1.0 200 OK\r\nSequence: one\r\n\r\n",
+    ],
+)
 def test_parse_rejects_non_datagrams(raw: bytes) -> None:
     with pytest.raises(AdvertiseParseError) as info:
         parse_datagram(raw)
@@ -100,14 +117,18 @@ def test_parse_only_raises_parse_error(raw: bytes) -> None:
     datagram.verify(None), datagram.verify("k"), datagram.manager_host_port(), datagram.is_shutdown
 
 
-@given(st.text(min_size=1, max_size=40).filter(lambda s: "\r" not in s and "\n" not in s and s.strip() == s),
-       st.integers(0, 2**40), st.one_of(st.none(), st.text(max_size=20)))
+@given(
+    st.text(min_size=1, max_size=40).filter(lambda s: "\r" not in s and "\n" not in s and s.strip() == s),
+    st.integers(0, 2**40),
+    st.one_of(st.none(), st.text(max_size=20)),
+)
 def test_built_datagrams_verify(server: str, sequence: int, key: str | None) -> None:
     datagram = parse_datagram(build_datagram(server, sequence, security_key=key, manager_address="h:1"))
     assert datagram.server == server and datagram.verify(key)
 
 
 # ---------------------------------------------------------------------------------------- listener
+
 
 def _send_multicast(group: str, port: int, payloads: list[bytes]) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
@@ -150,6 +171,7 @@ def test_listener_receive_needs_open() -> None:
 
 # ---------------------------------------------------------------------------------------- details
 
+
 def _parse_error(raw: bytes) -> str:
     with pytest.raises(AdvertiseParseError) as caught:
         parse_datagram(raw)
@@ -159,12 +181,15 @@ def _parse_error(raw: bytes) -> str:
 
 def test_parse_errors_say_what_is_wrong() -> None:
     long = "y" * 100
-    assert _parse_error(f"HTTP/1.0 2000 {long}\r\n\r\n".encode()) == \
-        f"bad status line {('HTTP/1.0 2000 ' + long)[:60]!r}"
+    assert (
+        _parse_error(f"HTTP/1.0 2000 {long}\r\n\r\n".encode()) == f"bad status line {('HTTP/1.0 2000 ' + long)[:60]!r}"
+    )
     assert _parse_error(f"HTTP/1.0 200 OK\r\n{long}\r\n\r\n".encode()) == f"bad header line {long[:60]!r}"
     assert _parse_error(b"HTTP/1.0 200 OK\r\n : x\r\n\r\n") == "bad header line ' : x'"
-    assert _parse_error(f"HTTP/1.0 200 OK\r\nSequence: {long}\r\n\r\n".encode()) == \
-        f"Sequence is not a number: {long[:30]!r}"
+    assert (
+        _parse_error(f"HTTP/1.0 200 OK\r\nSequence: {long}\r\n\r\n".encode())
+        == f"Sequence is not a number: {long[:30]!r}"
+    )
     assert AdvertiseParseError("m").data == b"" and str(AdvertiseParseError("m")) == "m (datagram, 0 bytes: b'')"
 
 
@@ -184,10 +209,18 @@ def test_verify_needs_every_signed_field(missing: str) -> None:
     assert not parse_datagram(partial.encode()).verify(None)
 
 
-@pytest.mark.parametrize("address, expected", [
-    ("h:65535", ("h", 65535)), ("h:65536", None), (":6666", None), ("[::1]:1", ("::1", 1)), (" h:1 ", ("h", 1)),
-    ("h", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "address, expected",
+    [
+        ("h:65535", ("h", 65535)),
+        ("h:65536", None),
+        (":6666", None),
+        ("[::1]:1", ("::1", 1)),
+        (" h:1 ", ("h", 1)),
+        ("h", None),
+        (None, None),
+    ],
+)
 def test_manager_host_port(address: str | None, expected: tuple[str, int] | None) -> None:
     header = f"X-Manager-Address: {address}\r\n" if address is not None else ""
     assert parse_datagram(f"HTTP/1.0 200 OK\r\n{header}\r\n".encode()).manager_host_port() == expected
@@ -204,8 +237,13 @@ def test_bytes_that_are_not_utf8_round_trip_through_the_digest() -> None:
 
 def test_build_defaults() -> None:
     datagram = parse_datagram(build_datagram("s1", 3, manager_address="h:1"))
-    assert (datagram.status, datagram.reason, datagram.manager_protocol, datagram.manager_host,
-            datagram.manager_url) == (200, "OK", "http", "localhost", "/s1")
+    assert (
+        datagram.status,
+        datagram.reason,
+        datagram.manager_protocol,
+        datagram.manager_host,
+        datagram.manager_url,
+    ) == (200, "OK", "http", "localhost", "/s1")
     assert datagram.date is not None and datagram.date.endswith(" GMT") and datagram.verify(None)
     assert parse_datagram(build_datagram("s1", 3, manager_address="h:1", manager_url="")).manager_url == ""
     assert b"HTTP/1.0 200 OK\r\n" in build_datagram("s1", 3)
@@ -214,7 +252,11 @@ def test_build_defaults() -> None:
 def test_listener_defaults_and_open_failure() -> None:
     listener = AdvertiseListener(interface_ip="127.0.0.1")
     assert (listener.group, listener.port, listener.interface_ip, listener.joined) == (
-        "224.0.1.105", 23364, "127.0.0.1", [])
+        "224.0.1.105",
+        23364,
+        "127.0.0.1",
+        [],
+    )
     listener.close()  # closing an unopened listener is fine
     port = _free_udp_port()
     with pytest.raises(OSError, match=rf"^cannot listen for advertise on 300\.0\.0\.1:{port} \(interface all\): "):
@@ -239,5 +281,8 @@ def test_listener_counts_and_logs_what_it_skips(interface_ip: str | None, caplog
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2
     for message, junk in zip(messages, ("junk one", "junk two")):
-        assert re.fullmatch(rf"advertise: skipped datagram from 127\.0\.0\.1:\d+: bad status line '{junk}' "
-                            rf"\(datagram, 8 bytes: b'{junk}'\)", message), message
+        assert re.fullmatch(
+            rf"advertise: skipped datagram from 127\.0\.0\.1:\d+: bad status line '{junk}' "
+            rf"\(datagram, 8 bytes: b'{junk}'\)",
+            message,
+        ), message

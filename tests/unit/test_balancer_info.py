@@ -39,9 +39,11 @@ def _parse(path: Path) -> BalancerInfo:
 
 def _state(info: BalancerInfo) -> tuple[object, ...]:
     """What INFO and DUMP, text and XML, all show: nodes, aliases and contexts (without local ids)."""
-    return (sorted((n.id, n.name, n.host, n.port, n.type, n.balancer, n.lbgroup) for n in info.nodes),
-            sorted((h.alias, h.vhost, h.node) for h in info.hosts),
-            sorted((c.path, c.vhost, c.node, c.status) for c in info.contexts))
+    return (
+        sorted((n.id, n.name, n.host, n.port, n.type, n.balancer, n.lbgroup) for n in info.nodes),
+        sorted((h.alias, h.vhost, h.node) for h in info.hosts),
+        sorted((c.path, c.vhost, c.node, c.status) for c in info.contexts),
+    )
 
 
 @pytest.mark.parametrize("path", BODIES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -72,12 +74,12 @@ def _node(info: BalancerInfo, name: str) -> InfoNode:
 
 
 def _same_state_groups() -> list[tuple[Path, list[str]]]:
-    return [(d, group) for d in sorted(DATA.iterdir()) if d.is_dir()
-            for group in _table(d).get("same_state", [])]
+    return [(d, group) for d in sorted(DATA.iterdir()) if d.is_dir() for group in _table(d).get("same_state", [])]
 
 
-@pytest.mark.parametrize("build_dir,group", _same_state_groups(),
-                         ids=lambda v: v.name if isinstance(v, Path) else "+".join(v))
+@pytest.mark.parametrize(
+    "build_dir,group", _same_state_groups(), ids=lambda v: v.name if isinstance(v, Path) else "+".join(v)
+)
 def test_text_xml_info_and_dump_agree(build_dir: Path, group: list[str]) -> None:
     states = {name: _state(_parse(build_dir / name)) for name in group}
     first = states[group[0]]
@@ -96,9 +98,11 @@ def test_one_based_ids_and_removed_placeholder_on_1_3() -> None:
 
 
 def test_dump_text_fields() -> None:
-    info = parse_dump_text("node: [3:7],Balancer: b,JVMRoute: n,LBGroup: [dom],Host: h,Port: 8009,Type: ajp,"
-                           "flushpackets: 2,flushwait: 10,ping: 10,smax: -1,ttl: 60,timeout: 5\n"
-                           "context: 9 [/x] vhost: 1 node: 7 status: 4\ncontext: 10 [/y] vhost: 1 node: 7 status: 9\n")
+    info = parse_dump_text(
+        "node: [3:7],Balancer: b,JVMRoute: n,LBGroup: [dom],Host: h,Port: 8009,Type: ajp,"
+        "flushpackets: 2,flushwait: 10,ping: 10,smax: -1,ttl: 60,timeout: 5\n"
+        "context: 9 [/x] vhost: 1 node: 7 status: 4\ncontext: 10 [/y] vhost: 1 node: 7 status: 9\n"
+    )
     node = _node(info, "n")
     assert (node.slot, node.id, node.lbgroup, node.flushpackets) == (3, 7, "dom", "Auto")
     assert (node.timeout, node.smax, node.port, node.type) == (5, -1, 8009, "ajp")
@@ -106,8 +110,10 @@ def test_dump_text_fields() -> None:
 
 
 def test_info_text_tolerates_odd_values_and_keeps_unknown_lines() -> None:
-    body = ("Node: [0],Name: a,Balancer: ,LBGroup: ,Host: ,Port: ,Type: ,Flushpackets: Off,Load: x\n"
-            "Context: [0:1:0], Context: /a, b, Status: DISABLED\nsomething else\n")
+    body = (
+        "Node: [0],Name: a,Balancer: ,LBGroup: ,Host: ,Port: ,Type: ,Flushpackets: Off,Load: x\n"
+        "Context: [0:1:0], Context: /a, b, Status: DISABLED\nsomething else\n"
+    )
     info = parse_info_text(body)
     node = _node(info, "a")
     assert (node.port, node.load, node.host, node.fields["Load"]) == (None, None, "", "x")
@@ -115,9 +121,11 @@ def test_info_text_tolerates_odd_values_and_keeps_unknown_lines() -> None:
 
 
 def test_xml_with_unescaped_ampersand_in_a_name_still_parses() -> None:
-    body = ('<?xml version="1.0" standalone="yes" ?>\n<Info><Nodes><Node id="0" name="a&b"><Load>5</Load></Node>'
-            '</Nodes><Vhosts></Vhosts><Contexts><Context id="0"><Status id="2">DISABLED</Status><Context>/x</Context>'
-            '<Node id="0"/><Vhost id="1"/></Context><Context><Status/></Context></Contexts></Info>')
+    body = (
+        '<?xml version="1.0" standalone="yes" ?>\n<Info><Nodes><Node id="0" name="a&b"><Load>5</Load></Node>'
+        '</Nodes><Vhosts></Vhosts><Contexts><Context id="0"><Status id="2">DISABLED</Status><Context>/x</Context>'
+        '<Node id="0"/><Vhost id="1"/></Context><Context><Status/></Context></Contexts></Info>'
+    )
     info = parse_info_xml(body)
     assert _node(info, "a&b").load == 5 and info.contexts_of("a&b")[0].status == "DISABLED"
     assert len(info.unparsed) == 1  # the context without node/vhost ids
@@ -134,8 +142,18 @@ def test_detection_and_empty_bodies() -> None:
     assert parse_info(b"  \n<Dump><Balancers/></Dump>") == BalancerInfo()
 
 
-@pytest.mark.parametrize("value,expected", [("enabled", "ENABLED"), (2, "DISABLED"), ("3", "STOPPED"),
-                                            (4, "REMOVED"), ("5", "UNKNOWN"), ("weird", "UNKNOWN"), (None, "UNKNOWN")])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("enabled", "ENABLED"),
+        (2, "DISABLED"),
+        ("3", "STOPPED"),
+        (4, "REMOVED"),
+        ("5", "UNKNOWN"),
+        ("weird", "UNKNOWN"),
+        (None, "UNKNOWN"),
+    ],
+)
 def test_normalise_status(value: str | int | None, expected: str) -> None:
     assert normalise_status(value) == expected
 
@@ -148,11 +166,17 @@ def test_text_parsers_never_raise(body: str) -> None:
     parse_dump_text(body)
 
 
-_LINES = st.sampled_from([
-    "Node: [{a}],Name: n{a},Balancer: b,Port: {b},Load: {b}", "Vhost: [{a}:{b}:{a}], Alias: x{b}",
-    "Context: [{a}:{b}:{a}], Context: /c{b}, Status: STOPPED", "node: [{a}:{b}],JVMRoute: n{b},LBGroup: [g]",
-    "host: {a} [h{a}] vhost: {b} node: {a}", "context: {a} [/p] vhost: {b} node: {a} status: {b}",
-    "balancer: [{a}] Name: m Sticky: 1 [C]/[p] remove: 0 force: {b} Timeout: 0 maxAttempts: 1"])
+_LINES = st.sampled_from(
+    [
+        "Node: [{a}],Name: n{a},Balancer: b,Port: {b},Load: {b}",
+        "Vhost: [{a}:{b}:{a}], Alias: x{b}",
+        "Context: [{a}:{b}:{a}], Context: /c{b}, Status: STOPPED",
+        "node: [{a}:{b}],JVMRoute: n{b},LBGroup: [g]",
+        "host: {a} [h{a}] vhost: {b} node: {a}",
+        "context: {a} [/p] vhost: {b} node: {a} status: {b}",
+        "balancer: [{a}] Name: m Sticky: 1 [C]/[p] remove: 0 force: {b} Timeout: 0 maxAttempts: 1",
+    ]
+)
 
 
 @given(st.lists(st.tuples(_LINES, st.integers(-5, 10**6), st.integers(-5, 10**6)), max_size=12))
@@ -172,13 +196,51 @@ def test_xml_parsers_only_raise_parse_error(body: str) -> None:
             pass
 
 
-_XML_PARTS = st.sampled_from([
-    "<Info>", "</Info>", "<Dump>", "</Dump>", "<Nodes>", "</Nodes>", '<Node id="1" name="a">', '<Node id="x">',
-    "</Node>", "<Node>0</Node>", '<Node id="0"/>', "<Load>", "7", "</Load>", "<Vhosts>", "</Vhosts>",
-    '<Vhost id="1" alias="h">', "</Vhost>", "<Vhost>2</Vhost>", "<Contexts>", "</Contexts>", '<Context id="3">',
-    '<Context id="4" path="/p">', "</Context>", "<Context>/c</Context>", '<Status id="2">', "DISABLED", "</Status>",
-    '<Vhost id="1"/>', "<Hosts>", "</Hosts>", '<Host id="5" alias="h">', "</Host>", "<Balancers>", "</Balancers>",
-    '<Balancer id="0" name="m">', "</Balancer>", "<StickySession>", "</StickySession>", "&", "<"])
+_XML_PARTS = st.sampled_from(
+    [
+        "<Info>",
+        "</Info>",
+        "<Dump>",
+        "</Dump>",
+        "<Nodes>",
+        "</Nodes>",
+        '<Node id="1" name="a">',
+        '<Node id="x">',
+        "</Node>",
+        "<Node>0</Node>",
+        '<Node id="0"/>',
+        "<Load>",
+        "7",
+        "</Load>",
+        "<Vhosts>",
+        "</Vhosts>",
+        '<Vhost id="1" alias="h">',
+        "</Vhost>",
+        "<Vhost>2</Vhost>",
+        "<Contexts>",
+        "</Contexts>",
+        '<Context id="3">',
+        '<Context id="4" path="/p">',
+        "</Context>",
+        "<Context>/c</Context>",
+        '<Status id="2">',
+        "DISABLED",
+        "</Status>",
+        '<Vhost id="1"/>',
+        "<Hosts>",
+        "</Hosts>",
+        '<Host id="5" alias="h">',
+        "</Host>",
+        "<Balancers>",
+        "</Balancers>",
+        '<Balancer id="0" name="m">',
+        "</Balancer>",
+        "<StickySession>",
+        "</StickySession>",
+        "&",
+        "<",
+    ]
+)
 
 
 @given(st.lists(_XML_PARTS, max_size=40))
@@ -210,10 +272,15 @@ def test_every_recorded_body_has_a_snapshot() -> None:
     assert set(PARSED) == {str(p.relative_to(DATA.parent)) for p in RECORDED_BODIES}
 
 
-@pytest.mark.parametrize("lbgroup, flush, expected", [
-    ("[dom1]", "0", ("dom1", "Off")), ("[dom1", "1", ("[dom1", "On")), ("dom1]", "2", ("dom1]", "Auto")),
-    ("[]", "7", ("", "7")),
-])
+@pytest.mark.parametrize(
+    "lbgroup, flush, expected",
+    [
+        ("[dom1]", "0", ("dom1", "Off")),
+        ("[dom1", "1", ("[dom1", "On")),
+        ("dom1]", "2", ("dom1]", "Auto")),
+        ("[]", "7", ("", "7")),
+    ],
+)
 def test_dump_node_lbgroup_brackets_and_flush_codes(lbgroup: str, flush: str, expected: tuple[str, str]) -> None:
     line = f"node: [1:2],Balancer: b,JVMRoute: n1,LBGroup: {lbgroup},Host: h,Port: 1,Type: http,flushpackets: {flush}"
     node = parse_dump(line).nodes[0]
@@ -221,17 +288,33 @@ def test_dump_node_lbgroup_brackets_and_flush_codes(lbgroup: str, flush: str, ex
     assert parse_dump("node: [1:2],Balancer: b,Host: h").nodes[0].name == ""
 
 
-@pytest.mark.parametrize("sticky, expected", [
-    ("<Enabled>0</Enabled><Cookie>C</Cookie><Path>p</Path><Remove>1</Remove><Force>1</Force>",
-     (False, "C", "p", True, True)),
-    ("<Enabled>1</Enabled><Remove></Remove><Force>0</Force>", (True, "", "", False, False)),
-    ("", (False, "", "", False, False)),
-])
+@pytest.mark.parametrize(
+    "sticky, expected",
+    [
+        (
+            "<Enabled>0</Enabled><Cookie>C</Cookie><Path>p</Path><Remove>1</Remove><Force>1</Force>",
+            (False, "C", "p", True, True),
+        ),
+        ("<Enabled>1</Enabled><Remove></Remove><Force>0</Force>", (True, "", "", False, False)),
+        ("", (False, "", "", False, False)),
+    ],
+)
 def test_xml_dump_balancer_flags(sticky: str, expected: tuple[bool, str, str, bool, bool]) -> None:
-    body = (f'<Dump><Balancers><Balancer id="3" name="b1"><StickySession>{sticky}</StickySession>'
-            "<Timeout>7</Timeout><MaxAttempts>2</MaxAttempts></Balancer>"
-            '<Balancer id="4"><Timeout>x</Timeout></Balancer><Balancer name="no-id"/></Balancers></Dump>')
+    body = (
+        f'<Dump><Balancers><Balancer id="3" name="b1"><StickySession>{sticky}</StickySession>'
+        "<Timeout>7</Timeout><MaxAttempts>2</MaxAttempts></Balancer>"
+        '<Balancer id="4"><Timeout>x</Timeout></Balancer><Balancer name="no-id"/></Balancers></Dump>'
+    )
     first, second = parse_dump(body).balancers
-    assert (first.id, first.name, first.sticky, first.cookie, first.path, first.remove, first.force,
-            first.timeout, first.max_attempts) == (3, "b1", *expected, 7, 2)
+    assert (
+        first.id,
+        first.name,
+        first.sticky,
+        first.cookie,
+        first.path,
+        first.remove,
+        first.force,
+        first.timeout,
+        first.max_attempts,
+    ) == (3, "b1", *expected, 7, 2)
     assert (second.id, second.name, second.timeout, second.max_attempts) == (4, "", 0, 0)

@@ -36,8 +36,9 @@ def saved(name: str) -> History:
     return load_history(DATA / f"{name}.jsonl", windows if windows.exists() else None)
 
 
-def served(t: float, node: str, session: str = "s1", route: str | None = "node1", status: int = 200,
-           error: str | None = None) -> RequestRecord:
+def served(
+    t: float, node: str, session: str = "s1", route: str | None = "node1", status: int = 200, error: str | None = None
+) -> RequestRecord:
     return RequestRecord(T0 + t, T0 + t + 0.01, "u1", session, route, node, node, status, 10.0, error, "/app/")
 
 
@@ -134,8 +135,19 @@ def test_a_partition_window_from_an_old_file_excuses_too() -> None:
 
 def test_moves_inside_a_balancer_window_are_excused_once() -> None:
     def rec(t: float, node: str) -> RequestRecord:
-        return RequestRecord(t=t, t_end=t + 0.01, user="u1", session="S1", route=node, new_route=node, node=node,
-                             status=200, latency_ms=10.0, error=None, path="/app/")
+        return RequestRecord(
+            t=t,
+            t_end=t + 0.01,
+            user="u1",
+            session="S1",
+            route=node,
+            new_route=node,
+            node=node,
+            status=200,
+            latency_ms=10.0,
+            error=None,
+            path="/app/",
+        )
 
     records = (rec(0, "node2"), rec(1, "node2"), rec(5, "node1"), rec(6, "node1"), rec(30, "node2"))
     restart = FaultWindow("balancer-restart", ("balancer",), 4.0, 5.5)
@@ -168,7 +180,7 @@ def test_failover_accepts_and_measures() -> None:
     assert verdict.details["per_session_s"] == {"SU4": 1.33, "SU1": 1.03}
     assert verdict.details["measured_max_s"] == 1.33
     assert check_failover_within(history, history.windows[0], max_s=1.33).valid  # the bound is inclusive
-    assert "2 sessions of node1 failed over in <= 1.330 s" == verdict.summary
+    assert verdict.summary == "2 sessions of node1 failed over in <= 1.330 s"
 
 
 def test_failover_rejects_when_slower_than_limit() -> None:
@@ -182,7 +194,7 @@ def test_failover_rejects_sessions_that_never_move() -> None:
     verdict = check_failover_within(history, history.windows[0], max_s=10.0)
     assert verdict.invalid
     assert sorted(s["session"] for s in verdict.details["not_failed_over"]) == ["SU1", "SU4"]
-    assert "2 session(s) of node1 never reached another node" == verdict.summary
+    assert verdict.summary == "2 session(s) of node1 never reached another node"
 
 
 def test_failover_without_sessions_of_the_node_is_unknown() -> None:
@@ -205,11 +217,14 @@ def test_failover_ignores_sessions_unobserved_after_the_start() -> None:
     assert verdict.details["per_session_s"] == {"b": 1.01}
 
 
-@pytest.mark.parametrize("reply", [
-    {"status": 503, "error": "HTTP 503"},
-    {"status": 500, "error": "HTTP 500"},
-    {"status": 200, "error": "ReadTimeout() after HTTP 200"},
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {"status": 503, "error": "HTTP 503"},
+        {"status": 500, "error": "HTTP 500"},
+        {"status": 200, "error": "ReadTimeout() after HTTP 200"},
+    ],
+)
 def test_a_failed_reply_from_another_node_is_no_failover(reply: dict[str, object]) -> None:
     records = [served(0, "node1"), served(6, "node2", **reply)]  # type: ignore[arg-type]
     verdict = check_failover_within(History(records), FaultWindow("kill", ("node1",), T0 + 5, T0 + 8), 10.0)
@@ -311,8 +326,13 @@ def test_error_budget_refuses_bad_grace_and_minimum(bad: float) -> None:
     with pytest.raises(ValueError, match=r"^grace_s: "):
         check_error_budget(None, outside_windows=0, inside_windows=0, grace_s=bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"^min_per_window: "):
-        check_error_budget(None, outside_windows=0, inside_windows=0, grace_s=0,  # type: ignore[arg-type]
-                           min_per_window=bad)  # type: ignore[arg-type]
+        check_error_budget(
+            None,
+            outside_windows=0,
+            inside_windows=0,
+            grace_s=0,  # type: ignore[arg-type]
+            min_per_window=bad,
+        )  # type: ignore[arg-type]
 
 
 def test_error_budget_boundaries_are_accepted() -> None:
@@ -337,15 +357,20 @@ def test_recover_checks_on_an_idle_partition_window_are_not_valid() -> None:
     assert not all_valid(verdicts)
     text = format_verdicts(verdicts)
     heads = [line for line in text.splitlines() if line.startswith("[")]
-    assert [h.split(":")[0] for h in heads] == ["[UNKNOWN] sticky_sessions", "[UNKNOWN] error_budget",
-                                                "[VALID] every_node_served"]
+    assert [h.split(":")[0] for h in heads] == [
+        "[UNKNOWN] sticky_sessions",
+        "[UNKNOWN] error_budget",
+        "[VALID] every_node_served",
+    ]
     # the same checks pass a partition that was felt: requests in the window, node1's sessions moved
     felt = saved("partition_moved")
-    assert all_valid([
-        check_sticky_sessions(felt, faulted_nodes_grace_s=3.0, min_sessions=4, min_moved=1),
-        check_every_node_served(felt, ["node1", "node2"]),
-        check_error_budget(felt, outside_windows=0, inside_windows=1.0, grace_s=3.0, min_per_window=4),
-    ])
+    assert all_valid(
+        [
+            check_sticky_sessions(felt, faulted_nodes_grace_s=3.0, min_sessions=4, min_moved=1),
+            check_every_node_served(felt, ["node1", "node2"]),
+            check_error_budget(felt, outside_windows=0, inside_windows=1.0, grace_s=3.0, min_per_window=4),
+        ]
+    )
 
 
 # --- every node served, status after, log ---------------------------------------------------------------
@@ -432,12 +457,15 @@ def test_checkers_never_raise_while_judging() -> None:
     assert "Traceback" in verdict.details["traceback"]
 
 
-@pytest.mark.parametrize("check", [
-    lambda h: check_failover_within(h, FaultWindow("kill", ("node1",), T0, None), 1.0),
-    lambda h: check_error_budget(h, outside_windows=0, inside_windows=0, grace_s=0),
-    lambda h: check_every_node_served(h, ["node1"]),
-    lambda h: check_no_status_after(h, 503, T0),
-])
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda h: check_failover_within(h, FaultWindow("kill", ("node1",), T0, None), 1.0),
+        lambda h: check_error_budget(h, outside_windows=0, inside_windows=0, grace_s=0),
+        lambda h: check_every_node_served(h, ["node1"]),
+        lambda h: check_no_status_after(h, 503, T0),
+    ],
+)
 def test_every_checker_turns_an_exception_into_an_invalid_verdict(check: object) -> None:
     verdict = check(object())  # type: ignore[operator]
     assert verdict.invalid and "checker failed" in verdict.summary and "exception" in verdict.details
@@ -456,8 +484,11 @@ def test_verdict_str_is_readable() -> None:
 
 
 def test_verdict_outcomes() -> None:
-    good, bad, unsure = Verdict("a", "valid", {}, "fine"), Verdict("b", "invalid", {}, "broken"), \
-        Verdict("c", "unknown", {}, "too few")
+    good, bad, unsure = (
+        Verdict("a", "valid", {}, "fine"),
+        Verdict("b", "invalid", {}, "broken"),
+        Verdict("c", "unknown", {}, "too few"),
+    )
     assert (good.valid, good.invalid, good.unknown) == (True, False, False)
     assert (bad.valid, bad.invalid, bad.unknown) == (False, True, False)
     assert (unsure.valid, unsure.invalid, unsure.unknown) == (False, False, True)
@@ -468,15 +499,21 @@ def test_verdict_outcomes() -> None:
 
 
 def test_all_valid_and_format() -> None:
-    good, bad, unsure = Verdict("a", "valid", {}, "fine"), Verdict("b", "invalid", {}, "broken"), \
-        Verdict("c", "unknown", {}, "too few")
+    good, bad, unsure = (
+        Verdict("a", "valid", {}, "fine"),
+        Verdict("b", "invalid", {}, "broken"),
+        Verdict("c", "unknown", {}, "too few"),
+    )
     assert all_valid([good, good]) and all_valid([])
     assert not all_valid([good, bad])
     assert not all_valid([good, unsure])  # unknown never counts as valid
     assert all_valid([good, unsure], unknown_ok=["c"])  # unless the test says so, by name
     assert not all_valid([bad], unknown_ok=["b"])
     assert [line.split("]")[0] for line in format_verdicts([good, unsure, bad]).splitlines()] == [
-        "[INVALID", "[UNKNOWN", "[VALID"]
+        "[INVALID",
+        "[UNKNOWN",
+        "[VALID",
+    ]
     assert bad.to_dict() == {"name": "b", "outcome": "invalid", "valid": False, "summary": "broken", "details": {}}
     assert unsure.to_dict()["outcome"] == "unknown" and unsure.to_dict()["valid"] is False
 
@@ -503,27 +540,52 @@ def test_error_budget_default_needs_one_request_per_window() -> None:
 def test_listed_records_carry_their_fields() -> None:
     record = RequestRecord(T0 + 0.12345, T0 + 0.2, "u7", "S7", "node2", "node2", None, 503, 1.0, "HTTP 503", "/app/")
     verdict = check_error_budget(History([record]), outside_windows=0, inside_windows=0, grace_s=0)
-    assert verdict.details["failed_outside"] == [{"t": round(T0 + 0.12345, 3), "user": "u7", "session": "S7",
-                                                  "route": "node2", "node": None, "status": 503,
-                                                  "error": "HTTP 503"}]
+    assert verdict.details["failed_outside"] == [
+        {
+            "t": round(T0 + 0.12345, 3),
+            "user": "u7",
+            "session": "S7",
+            "route": "node2",
+            "node": None,
+            "status": 503,
+            "error": "HTTP 503",
+        }
+    ]
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: check_failover_within(None, FaultWindow("kill", ("node1",), T0, None), 1.0, min_sessions=0),  # type: ignore[arg-type]
-     "min_sessions: expected an int in [1, inf), got 0"),
-    (lambda: check_sticky_sessions(None, faulted_nodes_grace_s=-1),  # type: ignore[arg-type]
-     "faulted_nodes_grace_s: expected a number in [0, inf), got -1"),
-    (lambda: check_sticky_sessions(None, min_moved=1.5),  # type: ignore[arg-type]
-     "min_moved: expected an int, got 1.5"),
-    (lambda: check_sticky_sessions(None, faulted_nodes_grace_s=math.nan),  # type: ignore[arg-type]
-     "faulted_nodes_grace_s: expected a finite number, got nan"),
-    (lambda: check_no_status_after(None, 600, T0),  # type: ignore[arg-type]
-     "status: expected an int in [0, 599], got 600"),
-    (lambda: check_error_budget(None, outside_windows=1.5, inside_windows=0, grace_s=0),  # type: ignore[arg-type]
-     "outside_windows: expected a number in [0, 1], got 1.5"),
-    (lambda: check_error_budget(None, outside_windows="1", inside_windows=0, grace_s=0),  # type: ignore[arg-type]
-     "outside_windows: a budget is an int count or a float ratio in [0, 1], got '1'"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: check_failover_within(None, FaultWindow("kill", ("node1",), T0, None), 1.0, min_sessions=0),  # type: ignore[arg-type]
+            "min_sessions: expected an int in [1, inf), got 0",
+        ),
+        (
+            lambda: check_sticky_sessions(None, faulted_nodes_grace_s=-1),  # type: ignore[arg-type]
+            "faulted_nodes_grace_s: expected a number in [0, inf), got -1",
+        ),
+        (
+            lambda: check_sticky_sessions(None, min_moved=1.5),  # type: ignore[arg-type]
+            "min_moved: expected an int, got 1.5",
+        ),
+        (
+            lambda: check_sticky_sessions(None, faulted_nodes_grace_s=math.nan),  # type: ignore[arg-type]
+            "faulted_nodes_grace_s: expected a finite number, got nan",
+        ),
+        (
+            lambda: check_no_status_after(None, 600, T0),  # type: ignore[arg-type]
+            "status: expected an int in [0, 599], got 600",
+        ),
+        (
+            lambda: check_error_budget(None, outside_windows=1.5, inside_windows=0, grace_s=0),  # type: ignore[arg-type]
+            "outside_windows: expected a number in [0, 1], got 1.5",
+        ),
+        (
+            lambda: check_error_budget(None, outside_windows="1", inside_windows=0, grace_s=0),  # type: ignore[arg-type]
+            "outside_windows: a budget is an int count or a float ratio in [0, 1], got '1'",
+        ),
+    ],
+)
 def test_argument_errors_read_well(call: object, message: str) -> None:
     with pytest.raises(ValueError) as err:
         call()  # type: ignore[operator]

@@ -11,19 +11,25 @@ import io
 import tarfile
 import time
 from pathlib import Path
-from typing import Any, Optional, cast
+from typing import Any, cast
 
 import docker.errors
 import pytest
 
+from harness.descriptions.balancer import BalancerSpec
 from harness.flavors.httpd_modcluster.balancer import BalancerStartError, HttpdBalancer, wait_ready
 from harness.flavors.httpd_modcluster.source import ModClusterSource
 from harness.flavors.sim.node import SimContainer, SimNodeControl, SimNodeError
 from harness.flavors.wildfly.dist import ServerConfig
 from harness.flavors.wildfly.node import WildflyServer, WildflyServerError
-from harness.machinery.containers import (ContainerExited, ContainerFileError, container_alive, container_file_text,
-                                          container_ip, read_container_file)
-from harness.descriptions.balancer import BalancerSpec
+from harness.machinery.containers import (
+    ContainerExited,
+    ContainerFileError,
+    container_alive,
+    container_file_text,
+    container_ip,
+    read_container_file,
+)
 
 EXIT_LOG = b"AH00526: Syntax error on line 12 of /etc/httpd-harness/httpd.conf:\nInvalid command 'EnableMCMPReceive'\n"
 
@@ -41,8 +47,14 @@ def _tar(path: str, data: bytes) -> list[bytes]:
 class FakeSdkContainer:
     """The parts of docker.models.containers.Container the harness uses; `exec_run` fails like a stopped one."""
 
-    def __init__(self, status: str = "running", exit_code: int = 0, logs: bytes = b"",
-                 files: Optional[dict[str, bytes]] = None, removed: bool = False) -> None:
+    def __init__(
+        self,
+        status: str = "running",
+        exit_code: int = 0,
+        logs: bytes = b"",
+        files: dict[str, bytes] | None = None,
+        removed: bool = False,
+    ) -> None:
         self.name = "mch-test-balancer"
         self.status, self.exit_code, self._logs = status, exit_code, logs
         self.files, self.removed = files or {}, removed
@@ -54,12 +66,14 @@ class FakeSdkContainer:
         if self.removed:
             raise docker.errors.NotFound("No such container: mch-test-balancer")
         networks = {} if self.status == "exited" else {"net": {"IPAddress": "10.0.0.2"}}
-        self.attrs = {"State": {"Status": self.status, "ExitCode": self.exit_code},
-                      "NetworkSettings": {"Networks": networks}}
+        self.attrs = {
+            "State": {"Status": self.status, "ExitCode": self.exit_code},
+            "NetworkSettings": {"Networks": networks},
+        }
 
     def logs(self, tail: Any = "all", **_: Any) -> bytes:
         lines = self._logs.splitlines(keepends=True)
-        return b"".join(lines if tail == "all" else lines[-int(tail):])
+        return b"".join(lines if tail == "all" else lines[-int(tail) :])
 
     def get_archive(self, path: str) -> tuple[list[bytes], dict[str, Any]]:
         if path not in self.files:
@@ -81,8 +95,14 @@ class FakeTestcontainer:
 
 
 def _exited(**files: bytes) -> FakeTestcontainer:
-    return FakeTestcontainer(FakeSdkContainer("exited", 3, b"start-httpd: checking\n" + EXIT_LOG,
-                                              {f"/var/log/httpd-harness/{k}": v for k, v in files.items()}))
+    return FakeTestcontainer(
+        FakeSdkContainer(
+            "exited",
+            3,
+            b"start-httpd: checking\n" + EXIT_LOG,
+            {f"/var/log/httpd-harness/{k}": v for k, v in files.items()},
+        )
+    )
 
 
 def test_a_running_container_is_alive() -> None:
@@ -118,11 +138,18 @@ def test_files_are_read_from_a_stopped_container() -> None:
 
 
 def test_httpd_start_wait_fails_at_once_with_exit_code_and_error_log() -> None:
-    container = _exited(error_log=b"[mpm_event:notice] AH00489: resuming normal operations\n"
-                                  b"[core:emerg] AH00020: Configuration Failed, exiting\n")
+    container = _exited(
+        error_log=b"[mpm_event:notice] AH00489: resuming normal operations\n"
+        b"[core:emerg] AH00020: Configuration Failed, exiting\n"
+    )
     source = ModClusterSource(Path("/nowhere"), "2.x", "mod_proxy_cluster/2.0.0.Dev", "test")
-    balancer = HttpdBalancer(container=container, spec=BalancerSpec(), source=source, ip="127.0.0.1",
-                             config="Listen 8000\nEnableMCMPReceive\n")
+    balancer = HttpdBalancer(
+        container=container,
+        spec=BalancerSpec(),
+        source=source,
+        ip="127.0.0.1",
+        config="Listen 8000\nEnableMCMPReceive\n",
+    )
     started = time.monotonic()
     with pytest.raises(BalancerStartError) as err:
         wait_ready(balancer, timeout=30)
@@ -143,8 +170,12 @@ def test_sim_start_wait_fails_at_once_with_exit_code() -> None:
 
 
 def test_wildfly_start_wait_fails_at_once_with_exit_code_and_console_log() -> None:
-    inner = FakeSdkContainer("exited", 3, b"wildfly-ctl: keep: no console log\n",
-                             {"/opt/harness/log/console.log": b"WFLYCTL0013: Operation failed\n"})
+    inner = FakeSdkContainer(
+        "exited",
+        3,
+        b"wildfly-ctl: keep: no console log\n",
+        {"/opt/harness/log/console.log": b"WFLYCTL0013: Operation failed\n"},
+    )
     server = WildflyServer("node1", FakeTestcontainer(inner), cast(ServerConfig, None), address="127.0.0.1")
     started = time.monotonic()
     with pytest.raises(WildflyServerError, match="exit code 3") as err:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.descriptions.options import HarnessOptions
 from harness.flavors.httpd_modcluster import source as modcluster_source
 from harness.flavors.httpd_modcluster.flavor import NO_DEFAULT_ENV, apply_default_source, source_for
 from harness.flavors.httpd_modcluster.source import PinnedRelease, SourceError, fetch_pinned
-from harness.descriptions.options import HarnessOptions
 
 TAG = "1.3.22.Final"
 
@@ -30,7 +30,9 @@ def upstream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PinnedRelease:
         (repo / folder).mkdir(parents=True)
         (repo / folder / "README").write_text("git keeps no empty folder\n")
     (repo / "native/CMakeLists.txt").write_text("project(mod_cluster)\n")
-    (repo / "native/include/mod_proxy_cluster.h").write_text(f'#define MOD_CLUSTER_EXPOSED_VERSION "mod_cluster/{TAG}"\n')
+    (repo / "native/include/mod_proxy_cluster.h").write_text(
+        f'#define MOD_CLUSTER_EXPOSED_VERSION "mod_cluster/{TAG}"\n'
+    )
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     _git(repo, "add", "-A")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "release")
@@ -59,8 +61,9 @@ def test_no_source_and_upstream_answering_gives_httpd_with_the_pinned_release(up
 
 
 def test_upstream_silent_falls_back_to_undertow_in_one_line_naming_the_option(upstream: PinnedRelease) -> None:
-    options, note = apply_default_source(HarnessOptions(), balancer_given=False, release=upstream,
-                                         probe=lambda url: False)
+    options, note = apply_default_source(
+        HarnessOptions(), balancer_given=False, release=upstream, probe=lambda url: False
+    )
     assert options == HarnessOptions()
     assert "\n" not in note and "does not answer, so the balancer is undertow" in note
     assert "--modcluster-source" in note
@@ -71,14 +74,18 @@ def test_the_real_probe_of_a_missing_file_url_fails(tmp_path: Path) -> None:
     assert modcluster_source.upstream_answers(f"file://{tmp_path}")
 
 
-@pytest.mark.parametrize("options, given, env", [
-    (HarnessOptions(modcluster_source="/my/checkout"), False, ""),  # a source given: used as is
-    (HarnessOptions(balancer="undertow"), True, ""),  # undertow chosen on purpose
-    (HarnessOptions(modcluster_mode="lbmethod_cluster"), False, ""),  # the pinned 1.3 has no lbmethod
-    (HarnessOptions(), False, "1"),  # opted out by environment
-])
-def test_no_probe_and_no_change_when_not_wanted(upstream: PinnedRelease, monkeypatch: pytest.MonkeyPatch,
-                                                options: HarnessOptions, given: bool, env: str) -> None:
+@pytest.mark.parametrize(
+    "options, given, env",
+    [
+        (HarnessOptions(modcluster_source="/my/checkout"), False, ""),  # a source given: used as is
+        (HarnessOptions(balancer="undertow"), True, ""),  # undertow chosen on purpose
+        (HarnessOptions(modcluster_mode="lbmethod_cluster"), False, ""),  # the pinned 1.3 has no lbmethod
+        (HarnessOptions(), False, "1"),  # opted out by environment
+    ],
+)
+def test_no_probe_and_no_change_when_not_wanted(
+    upstream: PinnedRelease, monkeypatch: pytest.MonkeyPatch, options: HarnessOptions, given: bool, env: str
+) -> None:
     if env:
         monkeypatch.setenv(NO_DEFAULT_ENV, env)
     probed: list[str] = []
@@ -87,6 +94,7 @@ def test_no_probe_and_no_change_when_not_wanted(upstream: PinnedRelease, monkeyp
 
 
 def test_source_none_opts_out_and_means_no_source(upstream: PinnedRelease) -> None:
-    options, note = apply_default_source(HarnessOptions(modcluster_source="none"), balancer_given=False,
-                                         release=upstream)
+    options, note = apply_default_source(
+        HarnessOptions(modcluster_source="none"), balancer_given=False, release=upstream
+    )
     assert options.modcluster_source is None and note == "" and options.balancer == "undertow"

@@ -47,8 +47,11 @@ def test_sessions_needed_grows_with_power_and_strictness() -> None:
 
 def _exact_rejection_2(n: int, shares: list[float], truth: list[float], alpha: float) -> float:
     critical = stats.chi2_isf(alpha, 1)
-    return sum(math.comb(n, a) * truth[0] ** a * truth[1] ** (n - a)
-               for a in range(n + 1) if stats.chi_square([a, n - a], shares) > critical)
+    return sum(
+        math.comb(n, a) * truth[0] ** a * truth[1] ** (n - a)
+        for a in range(n + 1)
+        if stats.chi_square([a, n - a], shares) > critical
+    )
 
 
 def _exact_rejection_3(n: int, shares: list[float], truth: list[float], alpha: float) -> float:
@@ -72,8 +75,9 @@ def test_the_rule_holds_by_exact_enumeration() -> None:
     assert _exact_rejection_3(94, [0.5, 0.3, 0.2], [1 / 3] * 3, 0.01) == pytest.approx(0.798, abs=0.001)
     assert _exact_rejection_3(94, [0.5, 0.3, 0.2], [0.5, 0.3, 0.2], 0.01) == pytest.approx(0.0101, abs=0.001)
     assert stats.power(21, [0.8, 0.2], [0.5, 0.5], 0.01) >= 0.8 > stats.power(20, [0.8, 0.2], [0.5, 0.5], 0.01)
-    assert stats.power(94, [0.5, 0.3, 0.2], [1 / 3] * 3, 0.01) >= 0.8 > stats.power(93, [0.5, 0.3, 0.2],
-                                                                                      [1 / 3] * 3, 0.01)
+    assert (
+        stats.power(94, [0.5, 0.3, 0.2], [1 / 3] * 3, 0.01) >= 0.8 > stats.power(93, [0.5, 0.3, 0.2], [1 / 3] * 3, 0.01)
+    )
 
 
 # --- two nodes, 80/20 ----------------------------------------------------------------------------------
@@ -143,8 +147,10 @@ def test_three_way_too_few_is_unknown() -> None:
 def test_sessions_not_requests_are_counted() -> None:
     # one busy session on node2 does not outweigh many sessions on node1
     records = [first(f"s{i}", "node1", i) for i in range(32)] + [first(f"t{i}", "node2", i) for i in range(8)]
-    records += [RequestRecord(T0 + 50 + i, T0 + 50.01 + i, "u", "t0", "node2", "node2", "node2", 200, 1.0, None,
-                              "/app/") for i in range(500)]
+    records += [
+        RequestRecord(T0 + 50 + i, T0 + 50.01 + i, "u", "t0", "node2", "node2", "node2", 200, 1.0, None, "/app/")
+        for i in range(500)
+    ]
     verdict = check_distribution(History(records), TWO)
     assert verdict.valid and verdict.details["sessions"] == 40, verdict
 
@@ -190,22 +196,36 @@ def test_bad_load_factors_are_refused_at_the_call(bad: object) -> None:
         check_distribution(None, {"node1": 1, "node2": bad})  # type: ignore[arg-type, dict-item]
 
 
-@pytest.mark.parametrize("expected, fragment", [
-    ({"node1": 1}, "two or more nodes"), ({"node1": 1, "node2": 0}, "two or more nodes"),
-    ({"node1": 0, "node2": 0}, "positive sum"), ([1, 2], "mapping"),
-    ({"node1": 1, "node2": 1}, "^alternative: equals the expected shares"),
-])
+@pytest.mark.parametrize(
+    "expected, fragment",
+    [
+        ({"node1": 1}, "two or more nodes"),
+        ({"node1": 1, "node2": 0}, "two or more nodes"),
+        ({"node1": 0, "node2": 0}, "positive sum"),
+        ([1, 2], "mapping"),
+        ({"node1": 1, "node2": 1}, "^alternative: equals the expected shares"),
+    ],
+)
 def test_bad_expectations_are_refused(expected: object, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         check_distribution(None, expected)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"alpha": math.nan}, "alpha"), ({"alpha": 0}, "alpha"), ({"alpha": 0.6}, "alpha"), ({"alpha": -0.1}, "alpha"),
-    ({"power": math.inf}, "power"), ({"power": 1.0}, "power"), ({"power": 0.005}, "power"),
-    ({"power": 0.01}, "power: expected a number in \\(0.01, 0.999\\]"),
-    ({"alternative": {"node1": 1}}, "alternative"), ({"alternative": {"node1": math.nan, "node2": 1}}, "alternative"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"alpha": math.nan}, "alpha"),
+        ({"alpha": 0}, "alpha"),
+        ({"alpha": 0.6}, "alpha"),
+        ({"alpha": -0.1}, "alpha"),
+        ({"power": math.inf}, "power"),
+        ({"power": 1.0}, "power"),
+        ({"power": 0.005}, "power"),
+        ({"power": 0.01}, "power: expected a number in \\(0.01, 0.999\\]"),
+        ({"alternative": {"node1": 1}}, "alternative"),
+        ({"alternative": {"node1": math.nan, "node2": 1}}, "alternative"),
+    ],
+)
 def test_bad_test_parameters_are_refused(kwargs: dict[str, object], name: str) -> None:
     with pytest.raises(ValueError, match=rf"^{name}"):
         check_distribution(None, TWO, **kwargs)  # type: ignore[arg-type]
@@ -215,7 +235,8 @@ def test_an_even_expectation_needs_an_explicit_alternative() -> None:
     even = {"node1": 1, "node2": 1, "node3": 1}
     assert check_distribution(saved("dist_even_3"), even, alternative=THREE).valid  # 102 >= needed
     assert distribution_sessions_needed(even, alternative=THREE) == distribution_sessions_needed(
-        even, alternative={"node1": 0.5, "node2": 0.3, "node3": 0.2})
+        even, alternative={"node1": 0.5, "node2": 0.3, "node3": 0.2}
+    )
 
 
 def test_checker_exception_is_an_invalid_verdict() -> None:
@@ -226,11 +247,20 @@ def test_checker_exception_is_an_invalid_verdict() -> None:
 # --- statistics ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("x, df, p", [
-    (3.841458820694124, 1, 0.05), (6.634896601021213, 1, 0.01), (9.21034037197618, 2, 0.01),
-    (11.344866730144373, 3, 0.01), (0.0, 4, 1.0), (2.0, 2, math.exp(-1.0)), (40.0, 2, math.exp(-20.0)),
-    (0.5, 5, 0.9921232932326296), (18.307038053275146, 10, 0.05),
-])
+@pytest.mark.parametrize(
+    "x, df, p",
+    [
+        (3.841458820694124, 1, 0.05),
+        (6.634896601021213, 1, 0.01),
+        (9.21034037197618, 2, 0.01),
+        (11.344866730144373, 3, 0.01),
+        (0.0, 4, 1.0),
+        (2.0, 2, math.exp(-1.0)),
+        (40.0, 2, math.exp(-20.0)),
+        (0.5, 5, 0.9921232932326296),
+        (18.307038053275146, 10, 0.05),
+    ],
+)
 def test_chi2_sf_matches_table_values(x: float, df: int, p: float) -> None:
     assert stats.chi2_sf(x, df) == pytest.approx(p, rel=1e-9)
 

@@ -16,13 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.machinery.contracts import BalancerState, NodeState
-from harness.judge.checks import check_failover_within, check_sticky_sessions
-from harness.machinery.evidence import MARKER, SUMMARY, Evidence, evidence_folder
-from harness.judge.report import session_moves, timeline_svg
-from harness.judge.history import History, load_history
-from harness.machinery.load import LoadResult
 from harness.descriptions.topology import Topology, topology_from_dict
+from harness.judge.checks import check_failover_within, check_sticky_sessions
+from harness.judge.history import History, load_history
+from harness.judge.report import session_moves, timeline_svg
+from harness.machinery.contracts import BalancerState, NodeState
+from harness.machinery.evidence import MARKER, SUMMARY, Evidence, evidence_folder
+from harness.machinery.load import LoadResult
 
 DATA = Path(__file__).parent / "data" / "histories"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -102,8 +102,11 @@ def test_history_and_windows_round_trip(tmp_path: Path) -> None:
 
 def test_state_topology_json_and_text(tmp_path: Path) -> None:
     evidence = Evidence(tmp_path)
-    state = BalancerState({"node1": NodeState("node1", True, 50, {"/app": "ENABLED"})}, "2.0",
-                          {"INFO": "Node: [1],Name: node1", "manager page": "<html/>"})
+    state = BalancerState(
+        {"node1": NodeState("node1", True, 50, {"/app": "ENABLED"})},
+        "2.0",
+        {"INFO": "Node: [1],Name: node1", "manager page": "<html/>"},
+    )
     evidence.add_state("before kill node1", state)
     saved_state = json.loads((tmp_path / "state" / "before_kill_node1.json").read_text())
     assert saved_state["nodes"]["node1"]["contexts"] == {"/app": "ENABLED"}
@@ -184,8 +187,19 @@ def test_load_result_copied_or_linked(tmp_path: Path) -> None:
     outside.mkdir()
     (outside / "locust_stats.csv").write_text("Type,Name\n")
     (outside / "locust.log").write_text("Starting Locust\n")
-    result = LoadResult(history, outside, outside / "history.jsonl", outside / "locust.log",
-                        (outside / "locust_stats.csv",), 0, "stopped", 8.5, 96, 0, {"node1": 32})
+    result = LoadResult(
+        history,
+        outside,
+        outside / "history.jsonl",
+        outside / "locust.log",
+        (outside / "locust_stats.csv",),
+        0,
+        "stopped",
+        8.5,
+        96,
+        0,
+        {"node1": 32},
+    )
     evidence = Evidence(tmp_path / "ev")
     evidence.add_load_result(result)
     assert (tmp_path / "ev" / "load" / "locust_stats.csv").read_text() == "Type,Name\n"
@@ -236,8 +250,10 @@ def test_summary_of_a_kill_shows_window_series_moves_and_verdicts(tmp_path: Path
 def test_moves_without_a_fault_are_flagged(tmp_path: Path) -> None:
     history = saved("moved_without_fault")
     moves = session_moves(history)
-    assert [(m.user, m.left, m.to, m.faulted) for m in moves] == [("u2", "node2", "node1", False),
-                                                                   ("u5", "node2", "node3", False)]
+    assert [(m.user, m.left, m.to, m.faulted) for m in moves] == [
+        ("u2", "node2", "node1", False),
+        ("u5", "node2", "node3", False),
+    ]
     evidence = Evidence(tmp_path)
     evidence.add_history(history)
     page = evidence.write_summary(verdicts=[check_sticky_sessions(history)]).read_text()
@@ -252,13 +268,19 @@ def test_moves_without_a_fault_are_flagged(tmp_path: Path) -> None:
 
 def test_unknown_verdicts_are_shown_as_unknown_after_invalid_ones(tmp_path: Path) -> None:
     history = saved("steady")
-    verdicts = [check_sticky_sessions(history), check_sticky_sessions(history, min_sessions=99),
-                check_sticky_sessions(saved("moved_without_fault"))]
+    verdicts = [
+        check_sticky_sessions(history),
+        check_sticky_sessions(history, min_sessions=99),
+        check_sticky_sessions(saved("moved_without_fault")),
+    ]
     page = Evidence(tmp_path).write_summary(verdicts=verdicts).read_text()
     listed = re.findall(r'<li class="(\w+)"><b>(\w+)</b>', page)
     assert listed == [("invalid", "INVALID"), ("unknown", "UNKNOWN"), ("valid", "VALID")]
     assert [v["outcome"] for v in json.loads((tmp_path / "verdicts.json").read_text())] == [
-        "valid", "unknown", "invalid"]
+        "valid",
+        "unknown",
+        "invalid",
+    ]
 
 
 def test_a_partition_window_is_labelled_with_its_targets(tmp_path: Path) -> None:

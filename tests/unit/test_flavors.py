@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.entry import cli
-from harness.flavors import registry
-from harness.flavors.base import FlavorRefused, FlavorUnavailable
-from harness.flavors.httpd_modcluster.flavor import source_for
 from harness.descriptions import settings
 from harness.descriptions.faults import BalancerRestart, Kill, Partition, Slowness
 from harness.descriptions.options import HarnessOptions, OptionError
 from harness.descriptions.topology import Advertise, BalancerSpec, StaticWorkers, Topology
+from harness.entry import cli
+from harness.flavors import registry
+from harness.flavors.base import FlavorRefused, FlavorUnavailable
+from harness.flavors.httpd_modcluster.flavor import source_for
 
 ROOT = settings.PROJECT_ROOT
 
@@ -51,8 +51,10 @@ def test_every_flavor_names_an_image_folder_and_declares_its_role() -> None:
 def test_readme_flavor_table_lists_every_registered_flavor() -> None:
     readme = (ROOT / "README.md").read_text()
     rows = [line for line in readme.splitlines() if re.match(r"^\| (balancer|node) \| `", line)]
-    expected = [f"| {role} | `{name}` | `images/{image}/` | {summary} |"
-                for role, name, image, summary in registry.flavor_table()]
+    expected = [
+        f"| {role} | `{name}` | `images/{image}/` | {summary} |"
+        for role, name, image, summary in registry.flavor_table()
+    ]
     assert rows == expected, "README's flavor table differs from the registry (harness flavors prints it)"
 
 
@@ -102,8 +104,15 @@ def test_wildfly_limits_are_refused_before_start(changes: dict[str, object], fie
 
 
 def test_the_sim_takes_what_wildfly_refuses() -> None:
-    topology = Topology.simple("t", 1, flavor="sim", balancer=BalancerSpec(flavor="undertow"),
-                               include_sticky_force=False, load=-1, status_interval_s=1.5)
+    topology = Topology.simple(
+        "t",
+        1,
+        flavor="sim",
+        balancer=BalancerSpec(flavor="undertow"),
+        include_sticky_force=False,
+        load=-1,
+        status_interval_s=1.5,
+    )
     assert registry.resolve(topology, options()).nodes[0].load == -1
 
 
@@ -116,16 +125,17 @@ def test_a_discovery_mode_the_flavor_does_not_speak_is_refused() -> None:
 
 def test_unknown_flavor_in_a_topology_names_the_field() -> None:
     with pytest.raises(FlavorRefused) as err:
-        registry.resolve(Topology.simple("t", 2, flavor="jetty", balancer=BalancerSpec(flavor="undertow")),
-                         options())
+        registry.resolve(Topology.simple("t", 2, flavor="jetty", balancer=BalancerSpec(flavor="undertow")), options())
     assert err.value.field == "nodes[0].flavor" and "sim, wildfly, tomcat" in str(err.value)
 
 
 # --- the mode is applied before checks, so the evidence says what ran --------------------------------------
 def test_modcluster_mode_is_applied_to_the_topology_that_runs(tmp_path: Path) -> None:
     source = str(fake_source(tmp_path, "2.x"))
-    resolved = registry.resolve(Topology.simple("t", 2, balancer=BalancerSpec()),
-                                options(modcluster_source=source, modcluster_mode="lbmethod_cluster"))
+    resolved = registry.resolve(
+        Topology.simple("t", 2, balancer=BalancerSpec()),
+        options(modcluster_source=source, modcluster_mode="lbmethod_cluster"),
+    )
     assert resolved.balancer.mode == "lbmethod_cluster"
     assert resolved.to_dict()["balancer"]["mode"] == "lbmethod_cluster"
 
@@ -134,8 +144,10 @@ def test_lbmethod_refusals_run_on_the_resolved_topology(tmp_path: Path) -> None:
     """lbmethod_growth must cover the nodes: checked on the topology the options produce."""
     source = str(fake_source(tmp_path, "2.x"))
     with pytest.raises(Exception) as err:
-        registry.resolve(Topology.simple("t", 3, balancer=BalancerSpec(lbmethod_growth=2)),
-                         options(modcluster_source=source, modcluster_mode="lbmethod_cluster"))
+        registry.resolve(
+            Topology.simple("t", 3, balancer=BalancerSpec(lbmethod_growth=2)),
+            options(modcluster_source=source, modcluster_mode="lbmethod_cluster"),
+        )
     assert "lbmethod_growth" in str(err.value)
 
 
@@ -143,8 +155,9 @@ def test_lbmethod_refusals_run_on_the_resolved_topology(tmp_path: Path) -> None:
 def test_lbmethod_with_a_13_source_names_the_option(tmp_path: Path) -> None:
     source = str(fake_source(tmp_path, "1.3"))
     with pytest.raises(OptionError) as err:
-        registry.validate_options(options(balancer="httpd-modcluster", modcluster_source=source,
-                                       modcluster_mode="lbmethod_cluster"))
+        registry.validate_options(
+            options(balancer="httpd-modcluster", modcluster_source=source, modcluster_mode="lbmethod_cluster")
+        )
     assert "--modcluster-mode" in str(err.value) and "1.3.22" in str(err.value)
 
 
@@ -189,8 +202,13 @@ def test_faults_are_checked_against_the_targets_flavor() -> None:
 # --- entry points: refusals before anything is created ---------------------------------------------------
 def test_pytest_refuses_a_bad_environment_value_without_internal_error(tmp_path: Path) -> None:
     env = {"HARNESS_BALANCER": "nginx", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/unit/test_war.py"],
-                            cwd=ROOT, capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/unit/test_war.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 4, output
     assert "INTERNALERROR" not in output and "HARNESS_BALANCER" in output and "'nginx'" in output
@@ -198,14 +216,20 @@ def test_pytest_refuses_a_bad_environment_value_without_internal_error(tmp_path:
 
 def test_pytest_refuses_a_mistyped_source_instead_of_skipping(tmp_path: Path) -> None:
     env = {"HARNESS_MODCLUSTER_SOURCE": str(tmp_path / "typo"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/unit/test_war.py"],
-                            cwd=ROOT, capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/unit/test_war.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 4 and "--modcluster-source" in output and "typo" in output, output
 
 
 def test_harness_up_refuses_a_bad_source_before_creating_anything(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from harness.machinery import engine
 
     def no_engine() -> None:
@@ -217,7 +241,8 @@ def test_harness_up_refuses_a_bad_source_before_creating_anything(
 
 
 def test_harness_up_refuses_an_unhonoured_field_before_creating_anything(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from harness.machinery import engine
 
     monkeypatch.setattr(engine, "client", lambda: (_ for _ in ()).throw(AssertionError("engine reached")))
@@ -230,7 +255,8 @@ def test_harness_up_refuses_an_unhonoured_field_before_creating_anything(
 
 
 def test_harness_status_names_a_truncated_state_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path))
     state = tmp_path / "up"
     state.mkdir()
@@ -246,17 +272,23 @@ def test_advertise_topology_with_every_flavor_resolves() -> None:
         if balancer == "httpd-modcluster" or Advertise not in balancer_flavor.discovery:
             continue  # needs a source; covered above
         for node in (name for name, flavor in registry.NODES.items() if Advertise in flavor.discovery):
-            topology = Topology.simple("t", 2, flavor=node, balancer=BalancerSpec(flavor=balancer),
-                                       discovery=Advertise(), status_interval_s=1.0)
+            topology = Topology.simple(
+                "t",
+                2,
+                flavor=node,
+                balancer=BalancerSpec(flavor=balancer),
+                discovery=Advertise(),
+                status_interval_s=1.0,
+            )
             assert registry.resolve(topology, options()).discovery == Advertise()
 
 
 def test_readme_layout_lists_every_module_of_the_tree() -> None:
     """Each harness folder has a line in the README's layout naming every module in it, and nothing else."""
     readme = (ROOT / "README.md").read_text()
-    block = readme[readme.index("## Layout"):]
-    block = block[block.index("```") + 3:]
-    block = block[:block.index("```")]
+    block = readme[readme.index("## Layout") :]
+    block = block[block.index("```") + 3 :]
+    block = block[: block.index("```")]
     listed: dict[str, set[str]] = {}
     folder = ""
     for line in block.splitlines():
@@ -264,7 +296,7 @@ def test_readme_layout_lists_every_module_of_the_tree() -> None:
         if head.startswith("harness/"):
             folder = head.rstrip("/")
             listed[folder] = set()
-            line = line[len(head):]
+            line = line[len(head) :]
         elif not line.startswith(" "):
             folder = ""
         if folder:

@@ -6,21 +6,17 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import requests
 
-from harness.machinery import images
-
-from harness.flavors.httpd_modcluster import source as modcluster_source
-
-from harness.machinery import resources
-
 from harness.descriptions import settings
-from harness.entry.cli import build_parser
 from harness.descriptions.options import HarnessOptions, OptionError
+from harness.entry.cli import build_parser
+from harness.flavors.httpd_modcluster import source as modcluster_source
+from harness.machinery import images, resources
 from harness.machinery.waiting import WaitTimeout, wait_until
 
 ROOT = settings.PROJECT_ROOT
@@ -43,8 +39,21 @@ def test_options_come_from_environment_when_not_given(monkeypatch: pytest.Monkey
 
 
 def test_pytest_rejects_unknown_flavor_naming_the_option() -> None:
-    result = subprocess.run([sys.executable, "-m", "pytest", "--balancer", "nginx", "--collect-only", "-q",
-                             "tests/unit/test_foundation.py"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--balancer",
+            "nginx",
+            "--collect-only",
+            "-q",
+            "tests/unit/test_foundation.py",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0
     assert "--balancer" in result.stderr and "invalid choice" in result.stderr
 
@@ -94,8 +103,13 @@ def _sequence(*outcomes: object) -> Callable[[], object]:
 
 
 def test_transient_errors_are_retried_and_declared_by_the_probe() -> None:
-    default = _sequence(ConnectionRefusedError("refused"), requests.ConnectionError("reset"),
-                        requests.ReadTimeout("slow"), TimeoutError("socket"), "ready")
+    default = _sequence(
+        ConnectionRefusedError("refused"),
+        requests.ConnectionError("reset"),
+        requests.ReadTimeout("slow"),
+        TimeoutError("socket"),
+        "ready",
+    )
     assert wait_until(default, timeout=5, interval=0.001, what="x") == "ready"
     declared = _sequence(LookupError("not listed yet"), "ready")
     assert wait_until(declared, timeout=5, interval=0.001, what="x", transient=(LookupError,)) == "ready"
@@ -197,7 +211,9 @@ def test_pid_reuse_is_detected_by_start_time() -> None:
 
 
 def test_objects_of_other_hosts_are_left_alone() -> None:
-    assert resources.owner_alive({**resources.labels(), settings.LABEL_HOST: "some-other-host", settings.LABEL_PID: "1"})
+    assert resources.owner_alive(
+        {**resources.labels(), settings.LABEL_HOST: "some-other-host", settings.LABEL_PID: "1"}
+    )
 
 
 def test_temp_dirs_of_dead_runs_are_swept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -282,19 +298,23 @@ def test_run_id_is_in_every_label() -> None:
 
 
 # --- tiers: skipped is never success ---------------------------------------------------------------------
-DOCKER_TEST = '''
+DOCKER_TEST = """
 import pytest
 
 @pytest.mark.docker
 def test_needs_engine(docker_client):
     assert docker_client.ping()
-'''
+"""
 
 
 def _pytest_in(folder: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:locust", "-p", "harness.entry.pytest_plugin",
-                           "-rs", "-q", *args], cwd=folder, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:locust", "-p", "harness.entry.pytest_plugin", "-rs", "-q", *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+    )
 
 
 def test_no_engine_skips_docker_tier_with_reason_and_is_not_success(tmp_path: Path) -> None:

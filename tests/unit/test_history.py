@@ -33,8 +33,17 @@ def rec(
     t: float, node: str | None = "node1", status: int = 200, session: str | None = "s1", **kw: object
 ) -> RequestRecord:
     fields: dict[str, object] = {
-        "t": T0 + t, "t_end": T0 + t + 0.01, "user": "u1", "session": session, "route": node,
-        "new_route": node, "node": node, "status": status, "latency_ms": 10.0, "error": None, "path": "/app/",
+        "t": T0 + t,
+        "t_end": T0 + t + 0.01,
+        "user": "u1",
+        "session": session,
+        "route": node,
+        "new_route": node,
+        "node": node,
+        "status": status,
+        "latency_ms": 10.0,
+        "error": None,
+        "path": "/app/",
     }
     fields.update(kw)
     return RequestRecord(**fields)  # type: ignore[arg-type]
@@ -69,8 +78,9 @@ def test_load_history_reads_records_and_windows() -> None:
 
 
 def test_round_trip(tmp_path: Path) -> None:
-    history = History([rec(1), rec(0, node=None, status=0, error="refused")],
-                      [FaultWindow("kill", ("node1",), T0, None)])
+    history = History(
+        [rec(1), rec(0, node=None, status=0, error="refused")], [FaultWindow("kill", ("node1",), T0, None)]
+    )
     save_history(history, tmp_path / "h.jsonl", tmp_path / "w.jsonl")
     assert load_history(tmp_path / "h.jsonl", tmp_path / "w.jsonl") == history
     assert read_windows_jsonl(tmp_path / "w.jsonl")[0].end is None
@@ -116,16 +126,35 @@ def test_partial_last_line_only_skipped_on_request(tmp_path: Path) -> None:
 
 def test_field_names_are_the_wire_format() -> None:
     assert record_field_names() == [
-        "t", "t_end", "user", "session", "route", "new_route", "node", "status", "latency_ms", "error", "path",
+        "t",
+        "t_end",
+        "user",
+        "session",
+        "route",
+        "new_route",
+        "node",
+        "status",
+        "latency_ms",
+        "error",
+        "path",
     ]
 
 
 _text = st.text(st.characters(codec="utf-8"), max_size=12)
 _times = st.floats(min_value=0, max_value=4e9, allow_nan=False)
 _records = st.builds(
-    RequestRecord, t=_times, t_end=_times, user=_text, session=st.none() | _text, route=st.none() | _text,
-    new_route=st.none() | _text, node=st.none() | _text, status=st.integers(0, 599),
-    latency_ms=st.floats(0, 1e6, allow_nan=False), error=st.none() | _text, path=_text,
+    RequestRecord,
+    t=_times,
+    t_end=_times,
+    user=_text,
+    session=st.none() | _text,
+    route=st.none() | _text,
+    new_route=st.none() | _text,
+    node=st.none() | _text,
+    status=st.integers(0, 599),
+    latency_ms=st.floats(0, 1e6, allow_nan=False),
+    error=st.none() | _text,
+    path=_text,
 )
 
 
@@ -223,19 +252,28 @@ def test_windows_file_has_a_list_of_targets_and_old_files_still_read(tmp_path: P
     assert json.loads((tmp_path / "w.jsonl").read_text())["targets"] == ["node1", "balancer"]
     assert read_windows_jsonl(tmp_path / "w.jsonl") == [window]
     old = tmp_path / "old.jsonl"
-    old.write_text(json.dumps({"kind": "partition", "target": "node1,balancer", "start": T0, "end": T0 + 1.0,
-                               "detail": "cut"}) + "\n", encoding="utf-8")
+    old.write_text(
+        json.dumps({"kind": "partition", "target": "node1,balancer", "start": T0, "end": T0 + 1.0, "detail": "cut"})
+        + "\n",
+        encoding="utf-8",
+    )
     assert read_windows_jsonl(old) == [window]
 
 
-@pytest.mark.parametrize(("bad", "expected"), [
-    ({"kind": "kill", "target": 3, "start": T0, "end": None}, "field 'target' has int"),
-    ({"kind": "kill", "targets": "node1", "start": T0, "end": None}, "field 'targets' has str"),
-    ({"kind": "kill", "targets": ["node1", 2], "start": T0, "end": None}, "field 'targets'"),
-    ({"kind": "kill", "targets": [], "start": T0, "end": None}, "targets"),
-    ({"kind": "kill", "start": T0, "end": None}, "missing field 'targets'"),
-    ({"kind": "kill", "targets": ["node1"], "target": "node1", "start": T0, "end": None}, "unknown field(s) target"),
-])
+@pytest.mark.parametrize(
+    ("bad", "expected"),
+    [
+        ({"kind": "kill", "target": 3, "start": T0, "end": None}, "field 'target' has int"),
+        ({"kind": "kill", "targets": "node1", "start": T0, "end": None}, "field 'targets' has str"),
+        ({"kind": "kill", "targets": ["node1", 2], "start": T0, "end": None}, "field 'targets'"),
+        ({"kind": "kill", "targets": [], "start": T0, "end": None}, "targets"),
+        ({"kind": "kill", "start": T0, "end": None}, "missing field 'targets'"),
+        (
+            {"kind": "kill", "targets": ["node1"], "target": "node1", "start": T0, "end": None},
+            "unknown field(s) target",
+        ),
+    ],
+)
 def test_bad_window_lines_name_the_field(tmp_path: Path, bad: dict[str, object], expected: str) -> None:
     path = tmp_path / "w.jsonl"
     path.write_text(json.dumps(bad) + "\n", encoding="utf-8")
@@ -249,9 +287,7 @@ def test_bad_window_lines_name_the_field(tmp_path: Path, bad: dict[str, object],
 
 def load(rps: int, seconds: int, fail_every: int = 0) -> list[RequestRecord]:
     step = 1 / rps
-    return [
-        rec(i * step, status=500 if fail_every and i % fail_every == 0 else 200) for i in range(rps * seconds)
-    ]
+    return [rec(i * step, status=500 if fail_every and i % fail_every == 0 else 200) for i in range(rps * seconds)]
 
 
 def test_steady_state_accepts_sustained_load() -> None:
@@ -290,17 +326,23 @@ def test_steady_state_bounds_are_inclusive() -> None:
     assert steady_state(records, window_s=2, min_rps=10, max_error_rate=0.1, now=end)
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [
-    ({"window_s": 0}, "window_s"), ({"window_s": float("nan")}, "window_s"), ({"window_s": float("inf")}, "window_s"),
-    ({"min_rps": -1}, "min_rps"), ({"min_rps": float("nan")}, "min_rps"),
-    ({"max_error_rate": 1.5}, "max_error_rate"), ({"max_error_rate": -0.1}, "max_error_rate"),
-    ({"now": float("nan")}, "now"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"window_s": 0}, "window_s"),
+        ({"window_s": float("nan")}, "window_s"),
+        ({"window_s": float("inf")}, "window_s"),
+        ({"min_rps": -1}, "min_rps"),
+        ({"min_rps": float("nan")}, "min_rps"),
+        ({"max_error_rate": 1.5}, "max_error_rate"),
+        ({"max_error_rate": -0.1}, "max_error_rate"),
+        ({"now": float("nan")}, "now"),
+    ],
+)
 def test_steady_state_refuses_bad_bounds(kwargs: dict[str, float], name: str) -> None:
     arguments = {"window_s": 2.0, "min_rps": 1.0, "max_error_rate": 0.0, **kwargs}
     with pytest.raises(ValueError, match=rf"^{name}: "):
         steady_state([], **arguments)  # type: ignore[arg-type]
-
 
 
 def test_steady_state_window_may_be_short() -> None:

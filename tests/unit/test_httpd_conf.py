@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.descriptions.topology import Advertise, BalancerSpec, HealthCheck, MpmSpec, SpecError
 from harness.flavors.httpd_modcluster.conf import (
     ACCESS_LOG_FORMAT,
     ConfigError,
@@ -16,7 +17,6 @@ from harness.flavors.httpd_modcluster.conf import (
     format_frequency,
     render_httpd_conf,
 )
-from harness.descriptions.topology import Advertise, BalancerSpec, HealthCheck, MpmSpec, SpecError
 
 B13_20 = ModClusterBuild("1.3", (1, 3, 20))
 B13_21 = ModClusterBuild("1.3", (1, 3, 21))
@@ -177,8 +177,20 @@ def test_global_only_directives_stay_at_top_level() -> None:
 
 def test_none_means_no_directive() -> None:
     text = render()
-    absent = ("Maxnode", "MaxMCMPMessSize", "PersistSlots", "CheckNonce", "UseAlias", "LBstatusRecalTime",
-              "WaitBeforeRemove", "UseNocanon", "EnableOptions", "ProxyTimeout", "Timeout", "MemManagerFile")
+    absent = (
+        "Maxnode",
+        "MaxMCMPMessSize",
+        "PersistSlots",
+        "CheckNonce",
+        "UseAlias",
+        "LBstatusRecalTime",
+        "WaitBeforeRemove",
+        "UseNocanon",
+        "EnableOptions",
+        "ProxyTimeout",
+        "Timeout",
+        "MemManagerFile",
+    )
     for name in absent:
         assert not re.search(rf"^\s*{name}\b", text, re.M), name
     assert "ManagerBalancerName mycluster" in directives(text)
@@ -200,8 +212,15 @@ def test_standalone_core_and_logs() -> None:
     text = render(server_root="/srv/h", log_dir="/logs", run_dir="/r")
     top = directives(text)
     assert top[0] == 'ServerRoot "/srv/h"'
-    expected = ('PidFile "/r/httpd.pid"', 'DefaultRuntimeDir "/r"', 'ErrorLog "/logs/error_log"',
-                'CustomLog "/logs/access_log" harness', "User www-data", "Group www-data", "LogLevel info")
+    expected = (
+        'PidFile "/r/httpd.pid"',
+        'DefaultRuntimeDir "/r"',
+        'ErrorLog "/logs/error_log"',
+        'CustomLog "/logs/access_log" harness',
+        "User www-data",
+        "Group www-data",
+        "LogLevel info",
+    )
     for line in expected:
         assert line in top
     for field in ("%P", "%r", "%>s", "%m"):

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.descriptions.topology import LoadProfile
 from harness.judge.history import History
 from harness.machinery.load import HISTORY_FILE, LOG_FILE, LoadError, LoadRun, run_for
-from harness.descriptions.topology import LoadProfile
 from harness.machinery.waiting import WaitTimeout
 from tests.unit.fake_node import FakeNode
 
@@ -100,7 +100,7 @@ def test_bad_locustfile_raises_with_traceback(node: FakeNode, tmp_path: Path) ->
     with pytest.raises(LoadError) as caught:
         run.start(node.url, LoadProfile(locustfile="broken.py"), tmp_path / "out")
     message = str(caught.value)
-    assert "Traceback (most recent call last)" in message and "broken.py\", line 2" in message
+    assert "Traceback (most recent call last)" in message and 'broken.py", line 2' in message
     assert "RuntimeError: no such thing as a free lunch" in message and "code 1" in message
     assert time.monotonic() - started < 10 and not run.running
 
@@ -122,8 +122,10 @@ def test_stuck_shutdown_is_killed_at_the_deadline(node: FakeNode, tmp_path: Path
     stuck = tmp_path / "files" / "stuck.py"
     stuck.parent.mkdir()
     source = (Path(__file__).resolve().parents[2] / "locustfiles" / "sticky_sessions.py").read_text()
-    stuck.write_text(source + "\n\n@events.quitting.add_listener\ndef _hang(**_kw: Any) -> None:\n"
-                     "    import time as _t\n    _t.sleep(60)\n")
+    stuck.write_text(
+        source + "\n\n@events.quitting.add_listener\ndef _hang(**_kw: Any) -> None:\n"
+        "    import time as _t\n    _t.sleep(60)\n"
+    )
     run = LoadRun(locustfiles_dir=stuck.parent, stop_timeout_s=1.0)
     run.start(node.url, LoadProfile(users=2, spawn_rate=20, wait_s=(0.02, 0.05), locustfile="stuck.py"), tmp_path)
     run.wait_for_records(3, timeout=10)
@@ -135,10 +137,9 @@ def test_stuck_shutdown_is_killed_at_the_deadline(node: FakeNode, tmp_path: Path
 
 
 def test_locust_dies_with_a_failing_test(node: FakeNode, tmp_path: Path) -> None:
-    with pytest.raises(ZeroDivisionError):
-        with LoadRun() as run:
-            run.start(node.url, PROFILE, tmp_path)
-            1 / 0
+    with pytest.raises(ZeroDivisionError), LoadRun() as run:
+        run.start(node.url, PROFILE, tmp_path)
+        1 / 0
     assert not _alive(_pid(run)) and not run.running
 
 
@@ -146,7 +147,8 @@ def test_locustfile_without_history_is_an_error(node: FakeNode, tmp_path: Path) 
     (tmp_path / "silent.py").write_text(
         "from locust import FastHttpUser, constant, task\n\n"
         "class Quiet(FastHttpUser):\n    wait_time = constant(0.02)\n\n"
-        "    @task\n    def get(self) -> None:\n        self.client.get('/app/')\n")
+        "    @task\n    def get(self) -> None:\n        self.client.get('/app/')\n"
+    )
     with LoadRun(locustfiles_dir=tmp_path) as run:
         run.start(node.url, LoadProfile(users=1, locustfile="silent.py"), tmp_path / "out")
         with pytest.raises(WaitTimeout):

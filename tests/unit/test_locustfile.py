@@ -50,9 +50,25 @@ def start_locust(folder: Path, port: int, path: str) -> subprocess.Popen[str]:
         "HARNESS_TIMEOUT_S": "2",
     }
     command = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-u", "3", "-r", "3",
-        "-t", f"{BACKSTOP_S}s", "--host", f"http://127.0.0.1:{port}", "--only-summary", "--exit-code-on-error", "0",
-        "--json-file", str(folder / "stats"),
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "-u",
+        "3",
+        "-r",
+        "3",
+        "-t",
+        f"{BACKSTOP_S}s",
+        "--host",
+        f"http://127.0.0.1:{port}",
+        "--only-summary",
+        "--exit-code-on-error",
+        "0",
+        "--json-file",
+        str(folder / "stats"),
     ]
     return subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -65,9 +81,13 @@ def recorded(folder: Path) -> int:
 
 
 def finish(process: subprocess.Popen[str], folder: Path) -> Run:
-    wait_until(lambda: recorded(folder) >= MIN_RECORDS or process.poll() is not None, timeout=60, interval=0.1,
-               what=f"locust run {folder.name} to record {MIN_RECORDS} requests",
-               describe=lambda: f"{recorded(folder)} recorded, locust exit code {process.poll()}")
+    wait_until(
+        lambda: recorded(folder) >= MIN_RECORDS or process.poll() is not None,
+        timeout=60,
+        interval=0.1,
+        what=f"locust run {folder.name} to record {MIN_RECORDS} requests",
+        describe=lambda: f"{recorded(folder)} recorded, locust exit code {process.poll()}",
+    )
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, f"locust exited {process.returncode}:\n{output[-3000:]}"
@@ -81,8 +101,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, R
     base = tmp_path_factory.mktemp("locust")
     with FakeNode(NODE) as node:
         port = node.port
-        targets = {"ok": (port, "/app/"), "missing": (port, "/missing/"), "boom": (port, "/boom/"),
-                   "drop": (port, "/drop/"), "refused": (closed_port(), "/app/")}
+        targets = {
+            "ok": (port, "/app/"),
+            "missing": (port, "/missing/"),
+            "boom": (port, "/boom/"),
+            "drop": (port, "/drop/"),
+            "refused": (closed_port(), "/app/"),
+        }
         started = {name: start_locust(base / name, p, path) for name, (p, path) in targets.items()}
         yield {name: finish(process, base / name) for name, process in started.items()}, node
 

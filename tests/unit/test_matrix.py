@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.descriptions.options import HarnessOptions, OptionError
 from harness.entry import matrix_report
 from harness.entry.matrix import Combination, combinations, judge, registry_check, save, saved
 from harness.entry.run_report import Collector
 from harness.entry.run_report_html import write as write_run_report
 from harness.judge.checks import Verdict
-from harness.descriptions.options import HarnessOptions, OptionError
 
 W = "39.0.1.Final"
 
@@ -20,9 +20,13 @@ W = "39.0.1.Final"
 def test_cross_product_in_order_and_a_balancer_without_source_runs_once() -> None:
     combos = combinations(["httpd-modcluster", "undertow"], ["sim", "wildfly"], ["/a", "/b"], ["proxy_cluster"], [W])
     assert [(c.balancer, c.node, c.source) for c in combos] == [
-        ("httpd-modcluster", "sim", "/a"), ("httpd-modcluster", "sim", "/b"),
-        ("httpd-modcluster", "wildfly", "/a"), ("httpd-modcluster", "wildfly", "/b"),
-        ("undertow", "sim", None), ("undertow", "wildfly", None)]
+        ("httpd-modcluster", "sim", "/a"),
+        ("httpd-modcluster", "sim", "/b"),
+        ("httpd-modcluster", "wildfly", "/a"),
+        ("httpd-modcluster", "wildfly", "/b"),
+        ("undertow", "sim", None),
+        ("undertow", "wildfly", None),
+    ]
 
 
 def test_no_source_given_is_one_combination_without_source() -> None:
@@ -39,14 +43,15 @@ def _fake_check(options: HarnessOptions) -> None:
 
 
 def test_refused_combinations_carry_the_reason_and_labels_name_the_release() -> None:
-    combos = combinations(["httpd-modcluster", "undertow"], ["sim"], ["/src/1.3", "/src/2"],
-                          ["proxy_cluster", "lbmethod_cluster"], [W])
+    combos = combinations(
+        ["httpd-modcluster", "undertow"], ["sim"], ["/src/1.3", "/src/2"], ["proxy_cluster", "lbmethod_cluster"], [W]
+    )
     judged = judge(combos, _fake_check, lambda s: {"/src/1.3": "mod_cluster/1.3.22.Final"}.get(s, "main"))
     refused = {c.label: c.refused for c in judged if c.refused}
     assert refused == {
-        "httpd-modcluster / sim / mod_cluster/1.3.22.Final / lbmethod_cluster":
-            "lbmethod_cluster needs a 2.x source",
-        "undertow / sim / lbmethod_cluster / wildfly 39.0.1.Final": "undertow has no lbmethod mode"}
+        "httpd-modcluster / sim / mod_cluster/1.3.22.Final / lbmethod_cluster": "lbmethod_cluster needs a 2.x source",
+        "undertow / sim / lbmethod_cluster / wildfly 39.0.1.Final": "undertow has no lbmethod mode",
+    }
     assert sum(not c.refused for c in judged) == 4
 
 
@@ -75,8 +80,12 @@ def _combination_folder(base: Path, combo: Combination, stop: str, failover: flo
     (folder / "junit.xml").write_text(JUNIT.format(stop=stop))
     collector = Collector()
     collector.outcome("scenarios/failover/test_kill.py::test_kill", "call", "passed", 1, "")
-    collector.scenario("scenarios/failover/test_kill.py::test_kill", 1,
-                       [Verdict("failover_within", True, {"measured_max_s": failover}, "ok")], [])
+    collector.scenario(
+        "scenarios/failover/test_kill.py::test_kill",
+        1,
+        [Verdict("failover_within", True, {"measured_max_s": failover}, "ok")],
+        [],
+    )
     write_run_report(collector, folder / "report.html")
     done = Combination(**{**combo.to_dict(), "outcome": "ran (exit 0)"})
     save(done, folder)
@@ -111,7 +120,8 @@ def test_a_row_that_differs_between_combinations_is_marked(table: matrix_report.
 
 
 def test_the_page_shows_refused_columns_with_the_reason_and_outlines_differing_cells(
-        table: matrix_report.Table, tmp_path: Path) -> None:
+    table: matrix_report.Table, tmp_path: Path
+) -> None:
     page = matrix_report.write(table, tmp_path / "out").read_text()
     assert "refused: needs 2.x" in page
     assert "class='failed odd'" in page and "class='passed odd'" in page
@@ -136,7 +146,9 @@ def test_a_combination_without_junit_results_is_a_problem_not_a_pass(tmp_path: P
 
 def test_a_test_case_listed_twice_keeps_the_worse_outcome(tmp_path: Path) -> None:
     path = tmp_path / "junit.xml"
-    path.write_text('<testsuite><testcase classname="m" name="t"/><testcase classname="m" name="t">'
-                    '<error message="teardown failed"/></testcase></testsuite>')
+    path.write_text(
+        '<testsuite><testcase classname="m" name="t"/><testcase classname="m" name="t">'
+        '<error message="teardown failed"/></testcase></testsuite>'
+    )
     assert matrix_report.read_junit(path) == {"m::t": ("error", "teardown failed")}
     assert json.loads(json.dumps(matrix_report.read_junit(tmp_path / "missing.xml"))) == {}

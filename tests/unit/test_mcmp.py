@@ -47,21 +47,36 @@ def _expected(path: Path) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------ request
 
+
 def test_commands_are_the_ten_mcmp_methods() -> None:
-    assert set(COMMANDS) == {"CONFIG", "ENABLE-APP", "DISABLE-APP", "STOP-APP", "REMOVE-APP", "STATUS",
-                             "INFO", "DUMP", "PING", "VERSION"}
+    assert set(COMMANDS) == {
+        "CONFIG",
+        "ENABLE-APP",
+        "DISABLE-APP",
+        "STOP-APP",
+        "REMOVE-APP",
+        "STATUS",
+        "INFO",
+        "DUMP",
+        "PING",
+        "VERSION",
+    }
 
 
 def test_encode_body_keeps_order_and_encodes_like_java() -> None:
-    assert encode_body([("JVMRoute", "node1"), ("Alias", "localhost,127.0.0.1"), ("Context", "/app")]) == \
-        "JVMRoute=node1&Alias=localhost%2C127.0.0.1&Context=%2Fapp"
+    assert (
+        encode_body([("JVMRoute", "node1"), ("Alias", "localhost,127.0.0.1"), ("Context", "/app")])
+        == "JVMRoute=node1&Alias=localhost%2C127.0.0.1&Context=%2Fapp"
+    )
     assert encode_body({"b": "x y", "a": "~*._-"}) == "b=x+y&a=%7E*._-"
 
 
 def test_build_request_is_the_java_node_request() -> None:
     raw = build_request("STATUS", [("JVMRoute", "node1"), ("Load", "50")], host="balancer:6666")
-    assert raw == (b"STATUS / HTTP/1.1\r\nHost: balancer:6666\r\nContent-Length: 22\r\n"
-                   b"User-Agent: ClusterListener/1.0\r\nConnection: Keep-Alive\r\n\r\nJVMRoute=node1&Load=50")
+    assert raw == (
+        b"STATUS / HTTP/1.1\r\nHost: balancer:6666\r\nContent-Length: 22\r\n"
+        b"User-Agent: ClusterListener/1.0\r\nConnection: Keep-Alive\r\n\r\nJVMRoute=node1&Load=50"
+    )
 
 
 def test_build_request_wildcard_xml_and_empty_body() -> None:
@@ -77,18 +92,56 @@ def test_build_request_rejects_a_command_with_spaces() -> None:
 
 
 def test_java_config_params_order_and_defaults() -> None:
-    params = java_config_params("node1", host="10.0.0.5", port=8080, balancer="mycluster", flushwait=10, ping=10,
-                                smax=26, ttl=60, Timeout=0, Maxattempts=1)
-    assert params == [("JVMRoute", "node1"), ("Balancer", "mycluster"), ("Host", "10.0.0.5"), ("Maxattempts", "1"),
-                      ("Port", "8080"), ("StickySessionForce", "No"), ("Timeout", "0"), ("Type", "http"),
-                      ("flushwait", "10"), ("ping", "10"), ("smax", "26"), ("ttl", "60")]
+    params = java_config_params(
+        "node1",
+        host="10.0.0.5",
+        port=8080,
+        balancer="mycluster",
+        flushwait=10,
+        ping=10,
+        smax=26,
+        ttl=60,
+        Timeout=0,
+        Maxattempts=1,
+    )
+    assert params == [
+        ("JVMRoute", "node1"),
+        ("Balancer", "mycluster"),
+        ("Host", "10.0.0.5"),
+        ("Maxattempts", "1"),
+        ("Port", "8080"),
+        ("StickySessionForce", "No"),
+        ("Timeout", "0"),
+        ("Type", "http"),
+        ("flushwait", "10"),
+        ("ping", "10"),
+        ("smax", "26"),
+        ("ttl", "60"),
+    ]
 
 
 def test_java_config_params_only_sends_non_default_sticky_keys() -> None:
-    keys = dict(java_config_params("n", host="H", port=8009, type="ajp", lbgroup="dom1", sticky_session=False,
-                                   sticky_session_remove=True, sticky_session_force=True))
-    assert keys == {"JVMRoute": "n", "Domain": "dom1", "Host": "h", "Port": "8009", "StickySession": "No",
-                    "StickySessionRemove": "Yes", "Type": "ajp"}
+    keys = dict(
+        java_config_params(
+            "n",
+            host="H",
+            port=8009,
+            type="ajp",
+            lbgroup="dom1",
+            sticky_session=False,
+            sticky_session_remove=True,
+            sticky_session_force=True,
+        )
+    )
+    assert keys == {
+        "JVMRoute": "n",
+        "Domain": "dom1",
+        "Host": "h",
+        "Port": "8009",
+        "StickySession": "No",
+        "StickySessionRemove": "Yes",
+        "Type": "ajp",
+    }
     assert "StickySessionForce" not in dict(java_config_params("n", host="h", port=1, include_force=False))
 
 
@@ -101,6 +154,7 @@ def test_java_config_params_ipv6_host_and_conflicts() -> None:
 
 
 # -------------------------------------------------------------------------------- recorded replies
+
 
 @pytest.mark.parametrize("path", REPLY_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_recorded_reply(path: Path) -> None:
@@ -134,6 +188,7 @@ def test_every_build_has_recorded_replies() -> None:
 
 def _route(request: bytes) -> str | None:
     from urllib.parse import parse_qsl
+
     body = request.partition(b"\r\n\r\n")[2].decode("latin-1")
     return dict(parse_qsl(body, keep_blank_values=True)).get("JVMRoute")
 
@@ -184,8 +239,10 @@ def test_exchange_records_round_trip_bytes() -> None:
 
 
 def test_parse_response_content_length_and_close_delimited() -> None:
-    resp = parse_response(b"HTTP/1.1 500 Internal Server Error\r\nVersion: 0.2.1\r\nType: MEM\r\n"
-                          b"Mess: MEM: Can't read node\r\nContent-Length: 5\r\n\r\nhello-extra")
+    resp = parse_response(
+        b"HTTP/1.1 500 Internal Server Error\r\nVersion: 0.2.1\r\nType: MEM\r\n"
+        b"Mess: MEM: Can't read node\r\nContent-Length: 5\r\n\r\nhello-extra"
+    )
     assert (resp.status, resp.body, resp.error_type) == (500, "hello", "MEM")
     assert resp.header("mess") == resp.error_message == "MEM: Can't read node"
     assert parse_response(b"HTTP/1.0 200 OK\r\n\r\nNode: [0]").body == "Node: [0]"
@@ -204,15 +261,24 @@ def test_typed_helpers_reject_replies_without_their_fields() -> None:
     with pytest.raises(McmpProtocolError, match="VERSION"):
         parse_version(error)
     assert parse_stop_app_requests(error) is None and error.fields() == {}
-    xml = McmpResponse(200, "OK", {},
-                       "<version><release>mod_cluster/1.3.22.Final</release><protocol>0.2.1</protocol></version>")
+    xml = McmpResponse(
+        200, "OK", {}, "<version><release>mod_cluster/1.3.22.Final</release><protocol>0.2.1</protocol></version>"
+    )
     assert (parse_version(xml).release, parse_version(xml).protocol) == ("mod_cluster/1.3.22.Final", "0.2.1")
 
 
-@pytest.mark.parametrize("raw", [b"garbage\r\n\r\n", b"HTTP/1.1 abc OK\r\n\r\n", b"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n",
-                                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-                                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", b"HTTP/1.1 200",
-                                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"garbage\r\n\r\n",
+        b"HTTP/1.1 abc OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+        b"HTTP/1.1 200",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n",
+    ],
+)
 def test_parse_response_raises_protocol_error_with_raw_bytes(raw: bytes) -> None:
     with pytest.raises(McmpProtocolError) as info:
         parse_response(raw)
@@ -239,6 +305,7 @@ def test_fields_never_raise(body: str, status: int) -> None:
 @given(st.lists(st.tuples(st.text(min_size=1, max_size=20), st.text(max_size=20)), max_size=6))
 def test_encode_body_round_trips_through_form_decoding(pairs: list[tuple[str, str]]) -> None:
     from urllib.parse import parse_qsl
+
     body = encode_body(pairs)
     assert body.isascii()
     assert parse_qsl(body, keep_blank_values=True) == pairs or not pairs
@@ -270,8 +337,9 @@ class FakeBalancer:
                 return None
             data += chunk
         head, _, body = data.partition(b"\r\n\r\n")
-        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"content-length:")), 0)
+        length = next(
+            (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0
+        )
         while len(body) < length:
             body += conn.recv(4096)
         return head + b"\r\n\r\n" + body
@@ -315,14 +383,19 @@ def fake() -> Iterator[Callable[..., FakeBalancer]]:
 
 
 def _chunked(body: bytes) -> bytes:
-    return (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n")
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + (b"%x\r\n%s\r\n" % (len(body), body) if body else b"")
+        + b"0\r\n\r\n"
+    )
 
 
 OK_STATUS = _chunked(b"Type=STATUS-RSP&JVMRoute=node1&State=OK&id=1795401506011\n")
-MEM_ERROR = (b"HTTP/1.1 500 Internal Server Error\r\nVersion: 0.2.1\r\nType: MEM\r\n"
-             b"Mess: MEM: Can't read node with \"nodeX\" JVMRoute\r\nContent-Length: 4\r\n"
-             b"Connection: close\r\n\r\n<h1>")
+MEM_ERROR = (
+    b"HTTP/1.1 500 Internal Server Error\r\nVersion: 0.2.1\r\nType: MEM\r\n"
+    b'Mess: MEM: Can\'t read node with "nodeX" JVMRoute\r\nContent-Length: 4\r\n'
+    b"Connection: close\r\n\r\n<h1>"
+)
 
 
 def test_client_keeps_the_connection_alive(fake: Callable[..., FakeBalancer]) -> None:
@@ -349,10 +422,12 @@ def _reply(status: bytes, *headers: bytes, body: bytes = b"ok", version: bytes =
     return version + b" " + status + b"\r\n" + head + b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
-@pytest.mark.parametrize("status", [b"500 Internal Server Error", b"404 Not Found", b"300 Multiple Choices",
-                                    b"199 Odd"])
+@pytest.mark.parametrize(
+    "status", [b"500 Internal Server Error", b"404 Not Found", b"300 Multiple Choices", b"199 Odd"]
+)
 def test_client_closes_after_an_error_reply_even_when_the_server_would_keep_it_open(
-        fake: Callable[..., FakeBalancer], status: bytes) -> None:
+    fake: Callable[..., FakeBalancer], status: bytes
+) -> None:
     """The rule itself (mcmp._keeps_alive): no `Connection: close` here, and the fake server would answer the next
     request on the same connection; the client must still open a new one, as httpd and the Java node do."""
     server = fake([_reply(status, b"Type: MEM", b"Mess: no"), OK_STATUS])
@@ -371,20 +446,23 @@ def test_client_reuses_the_connection_after_a_success_reply(fake: Callable[..., 
         assert (client.connects, server.connections) == (1, 1)
 
 
-@pytest.mark.parametrize("reply, closed, keeps", [
-    (_reply(b"200 OK"), False, True),
-    (_reply(b"299 Odd"), False, True),
-    (_reply(b"300 Multiple Choices"), False, False),
-    (_reply(b"199 Odd"), False, False),
-    (_reply(b"500 Internal Server Error"), False, False),
-    (_reply(b"200 OK", b"Connection: Close"), False, False),
-    (_reply(b"200 OK", b"Connection: keep-alive, close"), False, False),
-    (_reply(b"200 OK"), True, False),
-    (b"HTTP/1.1 200 OK\r\n\r\nbody until close", True, False),
-    (_reply(b"200 OK", version=b"HTTP/1.0"), False, False),
-    (_reply(b"200 OK", b"Connection: Keep-Alive", version=b"HTTP/1.0"), False, True),
-    (_reply(b"500 Internal Server Error", b"Connection: Keep-Alive", version=b"HTTP/1.0"), False, False),
-])
+@pytest.mark.parametrize(
+    "reply, closed, keeps",
+    [
+        (_reply(b"200 OK"), False, True),
+        (_reply(b"299 Odd"), False, True),
+        (_reply(b"300 Multiple Choices"), False, False),
+        (_reply(b"199 Odd"), False, False),
+        (_reply(b"500 Internal Server Error"), False, False),
+        (_reply(b"200 OK", b"Connection: Close"), False, False),
+        (_reply(b"200 OK", b"Connection: keep-alive, close"), False, False),
+        (_reply(b"200 OK"), True, False),
+        (b"HTTP/1.1 200 OK\r\n\r\nbody until close", True, False),
+        (_reply(b"200 OK", version=b"HTTP/1.0"), False, False),
+        (_reply(b"200 OK", b"Connection: Keep-Alive", version=b"HTTP/1.0"), False, True),
+        (_reply(b"500 Internal Server Error", b"Connection: Keep-Alive", version=b"HTTP/1.0"), False, False),
+    ],
+)
 def test_decode_reply_says_whether_the_connection_stays_usable(reply: bytes, closed: bool, keeps: bool) -> None:
     decoded = decode_reply(reply, closed=closed)
     assert decoded is not None and decoded[1] is keeps
@@ -418,8 +496,14 @@ def test_client_node_wide_commands_use_star(fake: Callable[..., FakeBalancer]) -
         client.dump(xml=True)
         client.info()
     lines = [r.split(b"\r\n")[0] for r in server.requests]
-    assert lines == [b"ENABLE-APP /* HTTP/1.1", b"DISABLE-APP /* HTTP/1.1", b"STOP-APP /* HTTP/1.1",
-                     b"REMOVE-APP /* HTTP/1.1", b"DUMP /* HTTP/1.1", b"INFO / HTTP/1.1"]
+    assert lines == [
+        b"ENABLE-APP /* HTTP/1.1",
+        b"DISABLE-APP /* HTTP/1.1",
+        b"STOP-APP /* HTTP/1.1",
+        b"REMOVE-APP /* HTTP/1.1",
+        b"DUMP /* HTTP/1.1",
+        b"INFO / HTTP/1.1",
+    ]
     assert b"Accept: text/xml" in server.requests[4]
 
 
@@ -431,12 +515,18 @@ def _sent(request: bytes) -> tuple[str, bool, str]:
 
 def test_every_verb_sends_what_the_java_node_sends(fake: Callable[..., FakeBalancer]) -> None:
     calls: list[tuple[Callable[[McmpClient], McmpResponse], tuple[str, bool, str]]] = [
-        (lambda c: c.config("node1", Host="10.0.0.1", Port=8080, Type="http"),
-         ("CONFIG / HTTP/1.1", False, "JVMRoute=node1&Host=10.0.0.1&Port=8080&Type=http")),
-        (lambda c: c.enable_app("node1", "/app", ["a", "b"]),
-         ("ENABLE-APP / HTTP/1.1", False, "JVMRoute=node1&Alias=a%2Cb&Context=%2Fapp")),
-        (lambda c: c.disable_app("node1", "/app", "a,b"),
-         ("DISABLE-APP / HTTP/1.1", False, "JVMRoute=node1&Alias=a%2Cb&Context=%2Fapp")),
+        (
+            lambda c: c.config("node1", Host="10.0.0.1", Port=8080, Type="http"),
+            ("CONFIG / HTTP/1.1", False, "JVMRoute=node1&Host=10.0.0.1&Port=8080&Type=http"),
+        ),
+        (
+            lambda c: c.enable_app("node1", "/app", ["a", "b"]),
+            ("ENABLE-APP / HTTP/1.1", False, "JVMRoute=node1&Alias=a%2Cb&Context=%2Fapp"),
+        ),
+        (
+            lambda c: c.disable_app("node1", "/app", "a,b"),
+            ("DISABLE-APP / HTTP/1.1", False, "JVMRoute=node1&Alias=a%2Cb&Context=%2Fapp"),
+        ),
         (lambda c: c.stop_app("n2", "/x", ("a",)), ("STOP-APP / HTTP/1.1", False, "JVMRoute=n2&Alias=a&Context=%2Fx")),
         (lambda c: c.remove_app("n2", "", "a"), ("REMOVE-APP / HTTP/1.1", False, "JVMRoute=n2&Alias=a&Context=%2F")),
         (lambda c: c.enable_node("n1"), ("ENABLE-APP /* HTTP/1.1", False, "JVMRoute=n1")),
@@ -524,6 +614,7 @@ def test_client_raises_protocol_error_on_garbage(fake: Callable[..., FakeBalance
 
 # ---------------------------------------------------------------------------------------- HTTP framing
 
+
 def _framing_error(raw: bytes) -> str:
     with pytest.raises(McmpProtocolError) as caught:
         parse_response(raw)
@@ -535,21 +626,29 @@ def _framing_error(raw: bytes) -> str:
 _LONG = "x" * 100
 
 
-@pytest.mark.parametrize("raw, message", [
-    (b"SSH-2.0-OpenSSH", "reply does not start with an HTTP status line"),
-    (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", "incomplete HTTP reply"),
-    (b"HTTP/1.1 200 OK\r\n", "incomplete HTTP reply"),
-    (b"\r\n\r\n", "bad HTTP status line ''"),
-    (f"HTTP/1.1 2000 {_LONG}\r\n\r\n".encode(), f"bad HTTP status line {('HTTP/1.1 2000 ' + _LONG)[:80]!r}"),
-    (f"HTTP/1.1 200 OK\r\n{_LONG}\r\n\r\n".encode(), f"bad header line {_LONG[:80]!r}"),
-    (b"HTTP/1.1 200 OK\r\n : v\r\n\r\n", "bad header line ' : v'"),
-    (b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", "bad Content-Length 'x'"),
-    (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length '-1'"),
-    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"z" * 30 + b"\r\n",
-     f"bad chunk size {(b'z' * 30)[:20]!r}"),
-    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", "negative chunk size"),
-    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n", "chunk data not followed by CRLF"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"SSH-2.0-OpenSSH", "reply does not start with an HTTP status line"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", "incomplete HTTP reply"),
+        (b"HTTP/1.1 200 OK\r\n", "incomplete HTTP reply"),
+        (b"\r\n\r\n", "bad HTTP status line ''"),
+        (f"HTTP/1.1 2000 {_LONG}\r\n\r\n".encode(), f"bad HTTP status line {('HTTP/1.1 2000 ' + _LONG)[:80]!r}"),
+        (f"HTTP/1.1 200 OK\r\n{_LONG}\r\n\r\n".encode(), f"bad header line {_LONG[:80]!r}"),
+        (b"HTTP/1.1 200 OK\r\n : v\r\n\r\n", "bad header line ' : v'"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", "bad Content-Length 'x'"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length '-1'"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"z" * 30 + b"\r\n",
+            f"bad chunk size {(b'z' * 30)[:20]!r}",
+        ),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", "negative chunk size"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n",
+            "chunk data not followed by CRLF",
+        ),
+    ],
+)
 def test_framing_errors_say_what_is_wrong(raw: bytes, message: str) -> None:
     assert _framing_error(raw) == message
 
@@ -557,28 +656,42 @@ def test_framing_errors_say_what_is_wrong(raw: bytes, message: str) -> None:
 _CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n"
 
 
-@pytest.mark.parametrize("raw, body", [
-    (b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok", "ok"),
-    (b"HTTP/1.1 200 OK\nContent-Length: 6\n\nab\r\n\r\n", "ab\r\n\r\n"),  # the first blank line ends the head
-    (_CHUNKED + b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", "abcde"),
-    (_CHUNKED + b"3\nabc\n0\n\n", "abc"),
-    (_CHUNKED + b"3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n", "abc"),
-    (b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", ""),
-    (b"HTTP/1.1 304 Not Modified\r\n\r\n", ""),
-    (b"HTTP/1.1 100 Continue\r\n\r\n", ""),
-    (b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n\xff", "\ufffd"),
-])
+@pytest.mark.parametrize(
+    "raw, body",
+    [
+        (b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok", "ok"),
+        (b"HTTP/1.1 200 OK\nContent-Length: 6\n\nab\r\n\r\n", "ab\r\n\r\n"),  # the first blank line ends the head
+        (_CHUNKED + b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", "abcde"),
+        (_CHUNKED + b"3\nabc\n0\n\n", "abc"),
+        (_CHUNKED + b"3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n", "abc"),
+        (b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", ""),
+        (b"HTTP/1.1 304 Not Modified\r\n\r\n", ""),
+        (b"HTTP/1.1 100 Continue\r\n\r\n", ""),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n\xff", "\ufffd"),
+    ],
+)
 def test_reply_bodies(raw: bytes, body: str) -> None:
     assert parse_response(raw).body == body
     assert reply_complete(raw)
 
 
-@pytest.mark.parametrize("raw", [
-    b"", b"HT", b"HTTP/1", b"HTTP/1.1 200 OK\r\n\r\nuntil close", b"HTTP/1.1 205 Reset\r\n\r\n",
-    b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab", _CHUNKED + b"3", _CHUNKED + b"3\r\nab",
-    _CHUNKED + b"3\r\nabc", _CHUNKED + b"3\r\nabc\r", _CHUNKED + b"3\r\nabc\r\n0\r\n",
-    _CHUNKED + b"3\r\nabc\r\n0\r\nX-Trailer: 1\r\n",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"HT",
+        b"HTTP/1",
+        b"HTTP/1.1 200 OK\r\n\r\nuntil close",
+        b"HTTP/1.1 205 Reset\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab",
+        _CHUNKED + b"3",
+        _CHUNKED + b"3\r\nab",
+        _CHUNKED + b"3\r\nabc",
+        _CHUNKED + b"3\r\nabc\r",
+        _CHUNKED + b"3\r\nabc\r\n0\r\n",
+        _CHUNKED + b"3\r\nabc\r\n0\r\nX-Trailer: 1\r\n",
+    ],
+)
 def test_incomplete_replies_are_waited_for(raw: bytes) -> None:
     assert not reply_complete(raw)
     assert decode_reply(raw, closed=True) is None or raw.startswith(b"HTTP/1.1 20")
@@ -588,16 +701,21 @@ def test_status_line_reason_and_version() -> None:
     assert parse_response(b"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n").reason == ""
     assert parse_response(b"HTTP/1.1 503  Busy now \r\nContent-Length: 0\r\n\r\n").reason == "Busy now"
     assert decode_reply(b"HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n", closed=False) == (
-        McmpResponse(200, "OK", {"Content-Length": "0"}, ""), True)
+        McmpResponse(200, "OK", {"Content-Length": "0"}, ""),
+        True,
+    )
 
 
-@pytest.mark.parametrize("status, body, pairs", [
-    (200, "\r\nType=X&a=b\r\n", [("Type", "X"), ("a", "b")]),
-    (200, "Type=X\r\nJvmRoute=n1\r\n\r\n", [("Type", "X"), ("JvmRoute", "n1")]),
-    (200, "=v&k&k2=&a=b=c", [("k2", ""), ("a", "b=c")]),
-    (200, "  <html>a=b</html>", []),
-    (200, "", []),
-    (500, "a=b", []),
-])
+@pytest.mark.parametrize(
+    "status, body, pairs",
+    [
+        (200, "\r\nType=X&a=b\r\n", [("Type", "X"), ("a", "b")]),
+        (200, "Type=X\r\nJvmRoute=n1\r\n\r\n", [("Type", "X"), ("JvmRoute", "n1")]),
+        (200, "=v&k&k2=&a=b=c", [("k2", ""), ("a", "b=c")]),
+        (200, "  <html>a=b</html>", []),
+        (200, "", []),
+        (500, "a=b", []),
+    ],
+)
 def test_field_pairs(status: int, body: str, pairs: list[tuple[str, str]]) -> None:
     assert McmpResponse(status, "", {}, body).field_pairs() == pairs

@@ -8,13 +8,6 @@ from typing import Any
 
 import pytest
 
-from harness.flavors import registry
-from harness.flavors.base import FlavorRefused
-from harness.flavors.httpd_modjk.conf import render_httpd_conf, render_workers_properties
-from harness.flavors.httpd_modjk.status import StatusParseError, node_states, parse_status, state_up
-from harness.flavors.tomcat.conf import render_server_xml
-from harness.flavors.tomcat.node import connector_failures
-from harness.judge.history import FaultWindow, RequestRecord
 from harness.descriptions.base import SpecError
 from harness.descriptions.jk import AjpConnector, JkBalancer, JkWorker
 from harness.descriptions.options import HarnessOptions
@@ -27,6 +20,13 @@ from harness.descriptions.topology import (
     Topology,
     topology_from_dict,
 )
+from harness.flavors import registry
+from harness.flavors.base import FlavorRefused
+from harness.flavors.httpd_modjk.conf import render_httpd_conf, render_workers_properties
+from harness.flavors.httpd_modjk.status import StatusParseError, node_states, parse_status, state_up
+from harness.flavors.tomcat.conf import render_server_xml
+from harness.flavors.tomcat.node import connector_failures
+from harness.judge.history import FaultWindow, RequestRecord
 from scenarios.modjk.support import detection_s
 
 DATA = Path(__file__).parent / "data" / "modjk"
@@ -65,25 +65,58 @@ def test_workers_properties_lists_lb_members_and_status_worker() -> None:
 
 
 def test_member_properties_are_rendered_in_mod_jks_names_and_units() -> None:
-    member = JkWorker(name="w1", ping_mode="CI", ping_timeout=2000, connect_timeout=1500, prepost_timeout=1000,
-                      connection_ping_interval=5, socket_timeout=7, reply_timeout=9000, activation="disabled",
-                      route="node1", redirect="node2", secret="s3cret")
+    member = JkWorker(
+        name="w1",
+        ping_mode="CI",
+        ping_timeout=2000,
+        connect_timeout=1500,
+        prepost_timeout=1000,
+        connection_ping_interval=5,
+        socket_timeout=7,
+        reply_timeout=9000,
+        activation="disabled",
+        route="node1",
+        redirect="node2",
+        secret="s3cret",
+    )
     props = properties(render_workers_properties(modjk(node("node1", jk=member), node("node2"))))
-    expected = {"ping_mode": "CI", "ping_timeout": "2000", "connect_timeout": "1500", "prepost_timeout": "1000",
-                "connection_ping_interval": "5", "socket_timeout": "7", "reply_timeout": "9000", "activation": "D",
-                "route": "node1", "redirect": "node2", "secret": "s3cret", "host": "node1"}
+    expected = {
+        "ping_mode": "CI",
+        "ping_timeout": "2000",
+        "connect_timeout": "1500",
+        "prepost_timeout": "1000",
+        "connection_ping_interval": "5",
+        "socket_timeout": "7",
+        "reply_timeout": "9000",
+        "activation": "D",
+        "route": "node1",
+        "redirect": "node2",
+        "secret": "s3cret",
+        "host": "node1",
+    }
     assert {key: props[f"worker.w1.{key}"] for key in expected} == expected
     assert props["worker.lb.balance_workers"] == "w1,node2"
 
 
 def test_stopped_activation_and_lb_settings() -> None:
-    jk = JkBalancer(lb_name="bal", status_name="jkstat", sticky_session=False, sticky_session_force=True,
-                    method="B", retries=3, recover_time=5, maintain=2)
+    jk = JkBalancer(
+        lb_name="bal",
+        status_name="jkstat",
+        sticky_session=False,
+        sticky_session_force=True,
+        method="B",
+        retries=3,
+        recover_time=5,
+        maintain=2,
+    )
     props = properties(render_workers_properties(modjk(node("node1", jk=JkWorker(activation="stopped")), jk=jk)))
     assert props["worker.list"] == "bal,jkstat" and props["worker.maintain"] == "2"
     assert (props["worker.bal.sticky_session"], props["worker.bal.sticky_session_force"]) == ("0", "1")
-    assert (props["worker.bal.method"], props["worker.bal.retries"], props["worker.bal.recover_time"]) == \
-        ("B", "3", "5")
+    assert (props["worker.bal.method"], props["worker.bal.retries"], props["worker.bal.recover_time"]) == (
+        "B",
+        "3",
+        "5",
+    )
     assert props["worker.node1.activation"] == "S" and props["worker.jkstat.type"] == "status"
 
 
@@ -94,8 +127,9 @@ def test_the_rendering_is_a_pure_function_of_the_topology() -> None:
 
 # --- httpd.conf -----------------------------------------------------------------------------------------
 def test_httpd_conf_mounts_reach_the_default_virtual_host() -> None:
-    text = render_httpd_conf(modjk(node("node1", contexts=("/app", "/shop")),
-                                   jk=JkBalancer(status_path="/status", watchdog_interval=1)))
+    text = render_httpd_conf(
+        modjk(node("node1", contexts=("/app", "/shop")), jk=JkBalancer(status_path="/status", watchdog_interval=1))
+    )
     lines = text.splitlines()
     vhost = lines.index("<VirtualHost *:8000>")
     assert "    JkMountCopy On" in lines[vhost:]  # Debian: without it the vhost has no JkMount
@@ -106,12 +140,23 @@ def test_httpd_conf_mounts_reach_the_default_virtual_host() -> None:
 
 
 # --- spec validation: errors name the field -------------------------------------------------------------
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"name": "node-1"}, "name"), ({"name": "a.b"}, "name"), ({"redirect": "x y"}, "redirect"),
-    ({"lbfactor": 0}, "lbfactor"), ({"ping_mode": "CX"}, "ping_mode"), ({"ping_mode": "CC"}, "ping_mode"),
-    ({"ping_mode": "c"}, "ping_mode"), ({"ping_mode": ""}, "ping_mode"), ({"activation": "on"}, "activation"),
-    ({"ping_timeout": 0}, "ping_timeout"), ({"route": "a.b"}, "route"), ({"max_packet_size": 100}, "max_packet_size"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"name": "node-1"}, "name"),
+        ({"name": "a.b"}, "name"),
+        ({"redirect": "x y"}, "redirect"),
+        ({"lbfactor": 0}, "lbfactor"),
+        ({"ping_mode": "CX"}, "ping_mode"),
+        ({"ping_mode": "CC"}, "ping_mode"),
+        ({"ping_mode": "c"}, "ping_mode"),
+        ({"ping_mode": ""}, "ping_mode"),
+        ({"activation": "on"}, "activation"),
+        ({"ping_timeout": 0}, "ping_timeout"),
+        ({"route": "a.b"}, "route"),
+        ({"max_packet_size": 100}, "max_packet_size"),
+    ],
+)
 def test_invalid_worker_settings_name_their_field(fields: dict[str, Any], field: str) -> None:
     with pytest.raises(SpecError) as err:
         JkWorker(**fields)
@@ -165,8 +210,9 @@ def test_modjk_speaks_static_workers_only(discovery: Any) -> None:
 
 
 def test_modjk_refuses_a_node_that_is_not_ajp() -> None:
-    topology = Topology("jk", BalancerSpec(flavor="httpd-modjk"),
-                        (node("node1"), NodeSpec("node2", flavor="tomcat")), StaticWorkers())
+    topology = Topology(
+        "jk", BalancerSpec(flavor="httpd-modjk"), (node("node1"), NodeSpec("node2", flavor="tomcat")), StaticWorkers()
+    )
     with pytest.raises(FlavorRefused) as err:
         resolve(topology)
     assert err.value.field == "nodes[1].connector" and "AJP" in err.value.why
@@ -212,9 +258,13 @@ def test_mod_cluster_balancers_refuse_a_jk_spec(flavor: str) -> None:
     assert err.value.field == "balancer.jk" and err.value.flavor == flavor
 
 
-@pytest.mark.parametrize(("flavor", "fields", "field"), [
-    ("sim", {"jk": JkWorker()}, "nodes[0].jk"), ("wildfly", {"ajp": AjpConnector()}, "nodes[0].ajp"),
-])
+@pytest.mark.parametrize(
+    ("flavor", "fields", "field"),
+    [
+        ("sim", {"jk": JkWorker()}, "nodes[0].jk"),
+        ("wildfly", {"ajp": AjpConnector()}, "nodes[0].ajp"),
+    ],
+)
 def test_mod_cluster_nodes_refuse_jk_and_ajp_specs(flavor: str, fields: dict[str, Any], field: str) -> None:
     topology = Topology.simple("t", 1, flavor=flavor, balancer=BalancerSpec(flavor="undertow"), **fields)
     with pytest.raises(FlavorRefused) as err:
@@ -232,8 +282,12 @@ def test_tomcat_refuses_mod_cluster_node_fields() -> None:
 def test_status_properties_of_a_disabled_and_a_killed_worker() -> None:
     status = parse_status((DATA / "status-disabled-killed.properties").read_text())
     assert status.version == "mod_jk/1.2.48" and status.members["lb"] == ("node1", "node2", "w3")
-    nodes = node_states(status, "lb", {"node1": ("/app",), "node2": ("/app",), "node3": ("/app",)},
-                        {"node1": "node1", "node2": "node2", "w3": "node3"})
+    nodes = node_states(
+        status,
+        "lb",
+        {"node1": ("/app",), "node2": ("/app",), "node3": ("/app",)},
+        {"node1": "node1", "node2": "node2", "w3": "node3"},
+    )
     assert list(nodes) == ["node1", "node2", "node3"]
     assert nodes["node1"].up is True and nodes["node1"].contexts == {"/app": "ENABLED"}
     assert nodes["node2"].contexts == {"/app": "DISABLED"} and nodes["node2"].detail["activation"] == "DIS"
@@ -247,8 +301,18 @@ def test_status_properties_of_a_stopped_worker() -> None:
     assert nodes["node2"].contexts == {"/app": "STOPPED"}
 
 
-@pytest.mark.parametrize(("state", "up"), [("OK", True), ("OK/IDLE", True), ("BUSY", True), ("ERR", False),
-                                           ("ERR/REC", False), ("ERR/PRB", False), ("N/A", None)])
+@pytest.mark.parametrize(
+    ("state", "up"),
+    [
+        ("OK", True),
+        ("OK/IDLE", True),
+        ("BUSY", True),
+        ("ERR", False),
+        ("ERR/REC", False),
+        ("ERR/PRB", False),
+        ("N/A", None),
+    ],
+)
 def test_worker_states_map_to_up(state: str, up: bool | None) -> None:
     assert state_up(state) is up
 
@@ -263,12 +327,19 @@ def test_a_page_that_is_not_the_properties_output_is_refused() -> None:
 
 # --- Tomcat -----------------------------------------------------------------------------------------------
 def test_server_xml_has_jvm_route_and_the_ajp_connector_settings() -> None:
-    text = render_server_xml(node("node1", ajp_port=8010, http_port=8081,
-                                  ajp=AjpConnector(address="0.0.0.0", secret="s&t", secret_required=True,
-                                                   packet_size=16384)))
+    text = render_server_xml(
+        node(
+            "node1",
+            ajp_port=8010,
+            http_port=8081,
+            ajp=AjpConnector(address="0.0.0.0", secret="s&t", secret_required=True, packet_size=16384),
+        )
+    )
     assert 'jvmRoute="node1"' in text and 'port="8081" protocol="HTTP/1.1"' in text
-    assert ('<Connector protocol="AJP/1.3" port="8010" address="0.0.0.0" secretRequired="true" '
-            'redirectPort="8443" secret="s&amp;t" packetSize="16384" />') in text
+    assert (
+        '<Connector protocol="AJP/1.3" port="8010" address="0.0.0.0" secretRequired="true" '
+        'redirectPort="8443" secret="s&amp;t" packetSize="16384" />'
+    ) in text
 
 
 def test_server_xml_defaults_to_no_secret_required() -> None:
@@ -284,15 +355,30 @@ def test_connector_refusal_lines_are_found_in_tomcats_log() -> None:
 
 # --- detection time, as the failover scenarios and the benchmark measure it ---------------------------------
 def _record(t: float, session: str, node: str | None, status: int = 200, took: float = 0.1) -> RequestRecord:
-    return RequestRecord(t=t, t_end=t + took, user="u1", session=session, route=node, new_route=None, node=node,
-                         status=status, latency_ms=took * 1000, error=None, path="/app/")
+    return RequestRecord(
+        t=t,
+        t_end=t + took,
+        user="u1",
+        session=session,
+        route=node,
+        new_route=None,
+        node=node,
+        status=status,
+        latency_ms=took * 1000,
+        error=None,
+        path="/app/",
+    )
 
 
 def test_detection_is_the_first_request_of_a_faulted_session_served_elsewhere() -> None:
     window = FaultWindow("pause", ("node1",), start=100.0, end=None)
-    records = [_record(99.0, "a", "node1"), _record(99.5, "b", "node2"),
-               _record(100.5, "b", "node2"),  # a session of node2: not a detection
-               _record(100.2, "a", None, status=0, took=2.0),  # failed: not routed away yet
-               _record(103.0, "a", "node2", took=0.5), _record(104.0, "c", "node2")]
+    records = [
+        _record(99.0, "a", "node1"),
+        _record(99.5, "b", "node2"),
+        _record(100.5, "b", "node2"),  # a session of node2: not a detection
+        _record(100.2, "a", None, status=0, took=2.0),  # failed: not routed away yet
+        _record(103.0, "a", "node2", took=0.5),
+        _record(104.0, "c", "node2"),
+    ]
     assert detection_s(records, window, "node1") == 3.5
     assert detection_s(records[:4], window, "node1") is None

@@ -18,8 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def _run_id(env: dict[str, str]) -> str:
     code = "from harness.descriptions import settings; print(settings.run_id())"
     clean = {k: v for k, v in os.environ.items() if k not in ("HARNESS_RUN_ID", "PYTEST_XDIST_WORKER")}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            env={**clean, "PYTHONPATH": str(ROOT), **env})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**clean, "PYTHONPATH": str(ROOT), **env},
+    )
     return result.stdout.strip()
 
 
@@ -32,13 +37,16 @@ def test_each_xdist_worker_of_a_named_run_has_its_own_run_id() -> None:
 def test_the_lock_excludes_another_process_until_released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path))
     lock_file = tmp_path / "locks" / "image-mc-harness_probe_abc.lock"
-    probe = ("import fcntl,sys; f=open(sys.argv[1],'a+')\n"
-             "try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); print('free')\n"
-             "except BlockingIOError: print('held')")
+    probe = (
+        "import fcntl,sys; f=open(sys.argv[1],'a+')\n"
+        "try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); print('free')\n"
+        "except BlockingIOError: print('held')"
+    )
 
     def other_process_sees() -> str:
-        return subprocess.run([sys.executable, "-c", probe, str(lock_file)], capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            [sys.executable, "-c", probe, str(lock_file)], capture_output=True, text=True, check=True
+        ).stdout.strip()
 
     with cross_process_lock("image-mc-harness/probe:abc"):
         assert lock_file.is_file()

@@ -27,8 +27,10 @@ def test_both_lines_are_recorded() -> None:
 
 
 @pytest.mark.parametrize("build", BUILDS)
-@pytest.mark.parametrize("name, parse", [("info.txt", parse_info), ("info.xml", parse_info),
-                                         ("dump.txt", parse_dump), ("dump.xml", parse_dump)])
+@pytest.mark.parametrize(
+    "name, parse",
+    [("info.txt", parse_info), ("info.xml", parse_info), ("dump.txt", parse_dump), ("dump.xml", parse_dump)],
+)
 def test_registration_is_parsed(build: str, name: str, parse: object) -> None:
     info = parse((RECORDED / build / name).read_text())  # type: ignore[operator]
     assert info.names == ("node1",)
@@ -63,19 +65,24 @@ def _source(release: str, line: str = "1.3") -> ModClusterSource:
     return ModClusterSource(root=Path("/nowhere"), line=line, release=release, origin="test")
 
 
-@pytest.mark.parametrize("release, line, folder", [
-    ("mod_cluster/1.3.22.Final", "1.3", "1.3.22"),
-    ("mod_cluster/1.3.18.Final", "1.3", "1.3.22"),  # no recording of its own: the nearest of the line
-    ("mod_cluster/1.3.20.Final", "1.3", "1.3.22"),
-    ("mod_proxy_cluster/2.0.0.Dev", "2.x", "2.x-head"),
-])
-def test_transcripts_compared_with_are_the_builds_own_or_the_nearest_of_its_line(release: str, line: str,
-                                                                                  folder: str) -> None:
+@pytest.mark.parametrize(
+    "release, line, folder",
+    [
+        ("mod_cluster/1.3.22.Final", "1.3", "1.3.22"),
+        ("mod_cluster/1.3.18.Final", "1.3", "1.3.22"),  # no recording of its own: the nearest of the line
+        ("mod_cluster/1.3.20.Final", "1.3", "1.3.22"),
+        ("mod_proxy_cluster/2.0.0.Dev", "2.x", "2.x-head"),
+    ],
+)
+def test_transcripts_compared_with_are_the_builds_own_or_the_nearest_of_its_line(
+    release: str, line: str, folder: str
+) -> None:
     label = build_label(_source(release, line))
     chosen, which = recorded_transcripts(label, TRANSCRIPTS)
     assert chosen == TRANSCRIPTS / folder
-    assert which == (f"the recording of {folder}" if label == folder else
-                     f"the recording of {folder}, nearest to {label}")
+    assert which == (
+        f"the recording of {folder}" if label == folder else f"the recording of {folder}, nearest to {label}"
+    )
 
 
 def test_a_2x_build_without_transcripts_is_skipped_naming_what_is_missing() -> None:
@@ -83,8 +90,10 @@ def test_a_2x_build_without_transcripts_is_skipped_naming_what_is_missing() -> N
     chosen, which = recorded_transcripts(label, TRANSCRIPTS)
     assert chosen is None and label == "2.x-pre"
     missing = ", ".join(TRANSCRIPT_FILES)
-    assert which == (f"no transcripts recorded for 2.x-pre: {TRANSCRIPTS / '2.x-pre'} lacks {missing}"
-                     " (record them with HARNESS_RECORD_TRANSCRIPTS=1)")
+    assert which == (
+        f"no transcripts recorded for 2.x-pre: {TRANSCRIPTS / '2.x-pre'} lacks {missing}"
+        " (record them with HARNESS_RECORD_TRANSCRIPTS=1)"
+    )
 
 
 def _record(root: Path, label: str, *, without: str = "") -> None:
@@ -99,14 +108,19 @@ def test_nearest_release_ties_go_to_the_newer_and_incomplete_folders_do_not_coun
         _record(tmp_path, label)
     _record(tmp_path, "1.3.20", without="sim-errors.jsonl")
     _record(tmp_path, "2.x-head")
-    assert [recorded_transcripts(label, tmp_path)[0] for label in ("1.3.20", "1.3.19", "1.3.12", "1.3.13", "1.3.30")] \
-        == [tmp_path / "1.3.22", tmp_path / "1.3.18", tmp_path / "1.3.8", tmp_path / "1.3.18", tmp_path / "1.3.22"]
+    assert [
+        recorded_transcripts(label, tmp_path)[0] for label in ("1.3.20", "1.3.19", "1.3.12", "1.3.13", "1.3.30")
+    ] == [tmp_path / "1.3.22", tmp_path / "1.3.18", tmp_path / "1.3.8", tmp_path / "1.3.18", tmp_path / "1.3.22"]
     assert recorded_transcripts("2.x-pre", tmp_path) == (
-        None, f"no transcripts recorded for 2.x-pre: {tmp_path / '2.x-pre'} lacks {', '.join(TRANSCRIPT_FILES)}"
-              " (record them with HARNESS_RECORD_TRANSCRIPTS=1)")
-    assert recorded_transcripts("1.3.0", tmp_path / "nothing")[1].endswith("1.3.0 lacks sim-meta.json, "
-                                                                           "sim-registration.jsonl, sim-goodbye.jsonl, "
-                                                                           "sim-errors.jsonl (record them with "
-                                                                           "HARNESS_RECORD_TRANSCRIPTS=1)")
+        None,
+        f"no transcripts recorded for 2.x-pre: {tmp_path / '2.x-pre'} lacks {', '.join(TRANSCRIPT_FILES)}"
+        " (record them with HARNESS_RECORD_TRANSCRIPTS=1)",
+    )
+    assert recorded_transcripts("1.3.0", tmp_path / "nothing")[1].endswith(
+        "1.3.0 lacks sim-meta.json, "
+        "sim-registration.jsonl, sim-goodbye.jsonl, "
+        "sim-errors.jsonl (record them with "
+        "HARNESS_RECORD_TRANSCRIPTS=1)"
+    )
     _record(tmp_path, "1.3.0", without="sim-meta.json")
     assert recorded_transcripts("1.3.0", tmp_path)[0] == tmp_path / "1.3.8"

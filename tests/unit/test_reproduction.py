@@ -6,19 +6,36 @@ from pathlib import Path
 
 import pytest
 
-from harness.judge.history import History, load_history
-from harness.run.reproduction import (ARGUMENTS, UnknownExpectation, check_expectations, parse_expectation,
-                                      validate_reproduction)
 from harness.descriptions.options import HarnessOptions
-from harness.descriptions.topology import BalancerRestart, Kill, Pause, Reproduction, Stop, Topology, reproduction_from_dict
+from harness.descriptions.topology import (
+    BalancerRestart,
+    Kill,
+    Pause,
+    Reproduction,
+    Stop,
+    Topology,
+    reproduction_from_dict,
+)
+from harness.judge.history import History, load_history
+from harness.run.reproduction import (
+    ARGUMENTS,
+    UnknownExpectation,
+    check_expectations,
+    parse_expectation,
+    validate_reproduction,
+)
 from scenarios.reproductions.catalogue import catalogue, known_broken
 
 DATA = Path(__file__).parent / "data" / "histories"
 
 
 def _repro(*expectations: str, fault: object = None) -> Reproduction:
-    return Reproduction("demo", Topology.simple("demo", 3), faults=(fault or Kill("node1"),),  # type: ignore[arg-type]
-                        expectations=expectations)
+    return Reproduction(
+        "demo",
+        Topology.simple("demo", 3),
+        faults=(fault or Kill("node1"),),  # type: ignore[arg-type]
+        expectations=expectations,
+    )
 
 
 def _history(name: str) -> History:
@@ -30,21 +47,37 @@ def _outcomes(repro: Reproduction, name: str) -> list[str]:
     return [v.outcome for v in check_expectations(repro, _history(name))]
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("sticky", ("sticky", None)), ("failover_within:7.5", ("failover_within", 7.5)),
-    ("no_status:503", ("no_status", 503)), ("moved:2", ("moved", 2)),
-    ("serves_after_faults", ("serves_after_faults", None)), ("failover_within:0", ("failover_within", 0.0)),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("sticky", ("sticky", None)),
+        ("failover_within:7.5", ("failover_within", 7.5)),
+        ("no_status:503", ("no_status", 503)),
+        ("moved:2", ("moved", 2)),
+        ("serves_after_faults", ("serves_after_faults", None)),
+        ("failover_within:0", ("failover_within", 0.0)),
+    ],
+)
 def test_expectations_parse(name: str, expected: tuple[str, object]) -> None:
     assert parse_expectation(name) == expected
 
 
-@pytest.mark.parametrize("name, fragment", [
-    ("stickyy", "known names are sticky, moved"), ("failover_within", "failover_within:10"),
-    ("failover_within:soon", "failover_within:10"), ("sticky:3", "takes no argument"),
-    ("failover_within:nan", "finite"), ("failover_within:inf", "finite"), ("failover_within:-1", ">= 0"),
-    ("moved:0", ">= 1"), ("moved:1.5", "moved:1"), ("no_status:42", "100..599"), ("no_status:nan", "no_status:503"),
-])
+@pytest.mark.parametrize(
+    "name, fragment",
+    [
+        ("stickyy", "known names are sticky, moved"),
+        ("failover_within", "failover_within:10"),
+        ("failover_within:soon", "failover_within:10"),
+        ("sticky:3", "takes no argument"),
+        ("failover_within:nan", "finite"),
+        ("failover_within:inf", "finite"),
+        ("failover_within:-1", ">= 0"),
+        ("moved:0", ">= 1"),
+        ("moved:1.5", "moved:1"),
+        ("no_status:42", "100..599"),
+        ("no_status:nan", "no_status:503"),
+    ],
+)
 def test_bad_expectations_are_named(name: str, fragment: str) -> None:
     with pytest.raises(UnknownExpectation) as err:
         parse_expectation(name)
@@ -77,8 +110,9 @@ def test_the_catalogue_is_validated_as_it_is_built() -> None:
 
 
 def test_failover_history_meets_the_expectations() -> None:
-    verdicts = check_expectations(_repro("sticky", "failover_within:10", "no_errors_outside_windows"),
-                                  _history("kill_failover"))
+    verdicts = check_expectations(
+        _repro("sticky", "failover_within:10", "no_errors_outside_windows"), _history("kill_failover")
+    )
     assert len(verdicts) == 3 and all(v.valid for v in verdicts), [str(v) for v in verdicts]
 
 
@@ -107,8 +141,7 @@ def test_reproduction_round_trips_as_data() -> None:
 
 def _entry(issue: str) -> Reproduction:
     repro = next(r for r in catalogue("undertow", "sim") if r.issue == issue)
-    return Reproduction(repro.issue, Topology.simple("demo", 2), faults=repro.faults,
-                        expectations=repro.expectations)
+    return Reproduction(repro.issue, Topology.simple("demo", 2), faults=repro.faults, expectations=repro.expectations)
 
 
 def test_graceful_stop_promises_no_failed_request_under_load_and_moved_sessions() -> None:

@@ -14,8 +14,19 @@ from harness.judge.history import FaultWindow, History, RequestRecord
 
 
 def rec(t: float, node: str | None, session: str = "s1", status: int = 200, user: str = "u1") -> RequestRecord:
-    return RequestRecord(t=t, t_end=t + 0.01, user=user, session=session, route=None, new_route=None, node=node,
-                         status=status, latency_ms=10.0, error=None if status else "refused", path="/")
+    return RequestRecord(
+        t=t,
+        t_end=t + 0.01,
+        user=user,
+        session=session,
+        route=None,
+        new_route=None,
+        node=node,
+        status=status,
+        latency_ms=10.0,
+        error=None if status else "refused",
+        path="/",
+    )
 
 
 def kill_history() -> History:
@@ -53,19 +64,23 @@ def test_timeline_samples_are_capped_but_keep_every_failure(monkeypatch: pytest.
     assert [s[3] for s in data["samples"]].count(503) == 1
 
 
-@pytest.mark.parametrize("when, passed, failed, skipped, xfail, expected", [
-    ("setup", True, False, False, False, None),
-    ("setup", False, True, False, False, "error"),
-    ("setup", False, False, True, False, "skipped"),
-    ("call", True, False, False, False, "passed"),
-    ("call", False, True, False, False, "failed"),
-    ("call", False, False, True, True, "xfailed"),
-    ("call", True, False, False, True, "xpassed"),
-    ("teardown", False, True, False, False, "error"),
-    ("teardown", True, False, False, False, None),
-])
-def test_outcome_of_a_phase(when: str, passed: bool, failed: bool, skipped: bool, xfail: bool,
-                            expected: str | None) -> None:
+@pytest.mark.parametrize(
+    "when, passed, failed, skipped, xfail, expected",
+    [
+        ("setup", True, False, False, False, None),
+        ("setup", False, True, False, False, "error"),
+        ("setup", False, False, True, False, "skipped"),
+        ("call", True, False, False, False, "passed"),
+        ("call", False, True, False, False, "failed"),
+        ("call", False, False, True, True, "xfailed"),
+        ("call", True, False, False, True, "xpassed"),
+        ("teardown", False, True, False, False, "error"),
+        ("teardown", True, False, False, False, None),
+    ],
+)
+def test_outcome_of_a_phase(
+    when: str, passed: bool, failed: bool, skipped: bool, xfail: bool, expected: str | None
+) -> None:
     assert outcome_of(when, passed, failed, skipped, xfail) == expected
 
 
@@ -93,8 +108,13 @@ def test_failures_come_first_and_failover_times_are_read_from_verdicts() -> None
     for nodeid, outcome in (("b::ok", "passed"), ("c::skip", "skipped"), ("a::bad", "failed"), ("d::err", "error")):
         collector.outcome(nodeid, "call", outcome, 0.1, "")
     assert [e.nodeid for e in collector.ordered()] == ["a::bad", "d::err", "b::ok", "c::skip"]
-    entry = TestEntry("x", verdicts=[{"name": "failover_within", "details": {"measured_max_s": 1.5}},
-                                     {"name": "failover_within", "details": {"measured_max_s": None}}])
+    entry = TestEntry(
+        "x",
+        verdicts=[
+            {"name": "failover_within", "details": {"measured_max_s": 1.5}},
+            {"name": "failover_within", "details": {"measured_max_s": None}},
+        ],
+    )
     assert entry.failover_s == [1.5]
 
 
@@ -116,8 +136,12 @@ def _collector_with_failure(tmp_path: Path) -> Collector:
     collector = Collector(info={"balancer": "httpd-modcluster", "mod_cluster": "mod_cluster/1.3.22.Final"})
     collector.outcome("s::passing", "call", "passed", 1.0, "")
     collector.outcome("s::failing", "call", "failed", 1.0, "AssertionError: failover too slow")
-    collector.scenario("s::failing", 1, [Verdict("failover_within", False, {"measured_max_s": 12.0},
-                                                 "failover took 12 s > 10 s")], [kill_history()])
+    collector.scenario(
+        "s::failing",
+        1,
+        [Verdict("failover_within", False, {"measured_max_s": 12.0}, "failover took 12 s > 10 s")],
+        [kill_history()],
+    )
     collector.evidence(["s::failing"], tmp_path / "evidence" / "s_failing")
     return collector
 

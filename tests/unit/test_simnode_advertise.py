@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 import tests.unit.simnode_fakes  # noqa: F401 - puts simnode on sys.path
-
-from harness.protocol.advertise import build_datagram, parse_datagram  # noqa: E402
+from harness.protocol.advertise import build_datagram, parse_datagram
 from simnode.discovery import AdvertiseTracker, default_interface
 
 RECORDED = json.loads((Path(__file__).parent / "data" / "advertise" / "datagrams.json").read_text())["datagrams"]

@@ -9,12 +9,11 @@ import time
 
 import pytest
 
-from tests.unit.simnode_fakes import FakeBalancer, error_reply, ok_reply
-
-from simnode.agent import DOWN, ERROR, OK, McmpAgent  # noqa: E402 - path set by simnode_fakes
+from simnode.agent import DOWN, ERROR, OK, McmpAgent
 from simnode.app import AppState
 from simnode.config import NodeConfig
 from simnode.faults import Faults
+from tests.unit.simnode_fakes import FakeBalancer, error_reply, ok_reply
 
 HOST = "10.0.0.5"
 
@@ -43,7 +42,8 @@ def test_first_registration_is_info_config_stop_enable_status() -> None:
         assert fake.commands() == ["INFO", "CONFIG", "STOP-APP", "ENABLE-APP", "STATUS"]
         config = fake.requests[1]
         assert config.raw.split(b"\r\n\r\n", 1)[1] == (
-            b"JVMRoute=node1&Host=10.0.0.5&Maxattempts=1&Port=8080&StickySessionForce=No&Type=http&ping=10")
+            b"JVMRoute=node1&Host=10.0.0.5&Maxattempts=1&Port=8080&StickySessionForce=No&Type=http&ping=10"
+        )
         head = config.raw.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
         assert head[0] == "CONFIG / HTTP/1.1"
         assert "User-Agent: ClusterListener/1.0" in head and "Connection: Keep-Alive" in head
@@ -52,25 +52,45 @@ def test_first_registration_is_info_config_stop_enable_status() -> None:
         assert len({seen.connection for seen in fake.requests}) == 1, "keep-alive: one connection"
         assert link_of(agent).state == OK and link_of(agent).established
         assert [ex.request.split(b" ")[0] for ex in link_of(agent).transcript] == [
-            b"INFO", b"CONFIG", b"STOP-APP", b"ENABLE-APP", b"STATUS"]
+            b"INFO",
+            b"CONFIG",
+            b"STOP-APP",
+            b"ENABLE-APP",
+            b"STATUS",
+        ]
 
 
 def test_contexts_aliases_and_config_flags_are_encoded_like_java() -> None:
     with FakeBalancer() as fake:
-        agent = make_agent(fake.port, contexts=("/a", "/"), aliases=("example.com", "www"), balancer="bal",
-                           lbgroup="dom1", sticky_session=False, sticky_session_remove=True, load=7)
+        agent = make_agent(
+            fake.port,
+            contexts=("/a", "/"),
+            aliases=("example.com", "www"),
+            balancer="bal",
+            lbgroup="dom1",
+            sticky_session=False,
+            sticky_session_remove=True,
+            load=7,
+        )
         agent.tick()
         assert fake.commands() == ["INFO", "CONFIG", "STOP-APP", "STOP-APP", "ENABLE-APP", "ENABLE-APP", "STATUS"]
         body = fake.requests[1].raw.split(b"\r\n\r\n", 1)[1].decode()
-        assert body == ("JVMRoute=node1&Balancer=bal&Domain=dom1&Host=10.0.0.5&Maxattempts=1&Port=8080"
-                        "&StickySession=No&StickySessionForce=No&StickySessionRemove=Yes&Type=http&ping=10")
+        assert body == (
+            "JVMRoute=node1&Balancer=bal&Domain=dom1&Host=10.0.0.5&Maxattempts=1&Port=8080"
+            "&StickySession=No&StickySessionForce=No&StickySessionRemove=Yes&Type=http&ping=10"
+        )
         assert fake.requests[3].raw.endswith(b"JVMRoute=node1&Alias=example.com%2Cwww&Context=%2F")
         assert fake.requests[-1].params["Load"] == "7"
 
 
-@pytest.mark.parametrize("fields, faults", [({"include_sticky_force": False}, Faults()),
-                                            ({}, Faults(no_sticky_force=True)),
-                                            ({"sticky_session_force": True}, Faults())])
+@pytest.mark.parametrize(
+    "fields, faults",
+    [
+        ({"include_sticky_force": False}, Faults()),
+        ({}, Faults(no_sticky_force=True)),
+        ({"sticky_session_force": True}, Faults()),
+    ],
+)
 def test_sticky_session_force_left_out(fields: dict[str, object], faults: Faults) -> None:
     with FakeBalancer() as fake:
         agent = make_agent(fake.port, **fields)
@@ -247,4 +267,6 @@ def test_context_commands_follow_the_local_state_on_reregistration() -> None:
         del fake.requests[:]
         agent.tick()
         assert [(s.command, s.params.get("Context")) for s in fake.requests][2:4] == [
-            ("ENABLE-APP", "/a"), ("DISABLE-APP", "/b")]
+            ("ENABLE-APP", "/a"),
+            ("DISABLE-APP", "/b"),
+        ]

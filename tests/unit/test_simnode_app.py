@@ -11,11 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tests.unit.simnode_fakes  # noqa: F401 - puts simnode on sys.path
-
-from simnode.app import AppState, cookie_values, handle, match_context, session_id_of, split_target  # noqa: E402
+from simnode.app import AppState, cookie_values, handle, match_context, session_id_of, split_target
 from simnode.faults import Faults
 from simnode.httpwire import Request
-
 
 Answer = tuple[int, dict[str, str], dict[str, Any]]
 
@@ -96,19 +94,24 @@ def test_requests_in_progress_are_counted_until_done() -> None:
     assert app.active_requests() == 1 and app.served == 2
 
 
-@pytest.mark.parametrize("target, path, session", [
-    ("/app/x;jsessionid=AB.node1", "/app/x", "AB.node1"),
-    ("/app;jsessionid=AB.node1/y?z", "/app/y", "AB.node1"),
-    ("/app/x;jsessionid=AB.n1;other=1", "/app/x;other=1", "AB.n1"),
-    ("/app/x?jsessionid=AB.node1", "/app/x", None),
-    ("/app/;jsessionid=", "/app/", None),
-])
+@pytest.mark.parametrize(
+    "target, path, session",
+    [
+        ("/app/x;jsessionid=AB.node1", "/app/x", "AB.node1"),
+        ("/app;jsessionid=AB.node1/y?z", "/app/y", "AB.node1"),
+        ("/app/x;jsessionid=AB.n1;other=1", "/app/x;other=1", "AB.n1"),
+        ("/app/x?jsessionid=AB.node1", "/app/x", None),
+        ("/app/;jsessionid=", "/app/", None),
+    ],
+)
 def test_split_target(target: str, path: str, session: str | None) -> None:
     assert split_target(target) == (path, session)
 
 
-@pytest.mark.parametrize("path, expected", [("/app", "/app"), ("/app/x", "/app"), ("/appx", "/"),
-                                            ("/app/sub/x", "/app/sub"), ("/other", "/")])
+@pytest.mark.parametrize(
+    "path, expected",
+    [("/app", "/app"), ("/app/x", "/app"), ("/appx", "/"), ("/app/sub/x", "/app/sub"), ("/other", "/")],
+)
 def test_context_match_is_by_whole_segments_longest_first(path: str, expected: str) -> None:
     assert match_context(("/", "/app", "/app/sub"), path) == expected
     assert match_context(("/app",), "/appx") is None

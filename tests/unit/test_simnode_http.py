@@ -7,8 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tests.unit.simnode_fakes  # noqa: F401 - puts simnode on sys.path
-
-from simnode.httpwire import HttpParseError, Request, Response, encode_response, parse_request  # noqa: E402
+from simnode.httpwire import HttpParseError, Request, Response, encode_response, parse_request
 
 GET = b"GET /app/x;jsessionid=A.node1?q=1 HTTP/1.1\r\nHost: b\r\nCookie: JSESSIONID=Z.node2\r\n\r\n"
 POST = b"POST /app HTTP/1.1\r\nHost: b\r\nContent-Length: 5\r\n\r\nhello"
@@ -42,19 +41,22 @@ def test_incomplete_input_waits_and_pipelined_requests_come_one_by_one(cut: int)
             rest = b""
             continue
         seen.append(parsed[0].method + " " + parsed[0].body.decode())
-        del buffer[:parsed[1]]
+        del buffer[: parsed[1]]
     assert seen == ["GET ", "POST hello", "POST abcde"]
 
 
-@pytest.mark.parametrize("raw, status", [
-    (b"GARBAGE\r\n\r\n", 400),
-    (b"GET / HTTP/2.0\r\n\r\n", 400),
-    (b"GET / HTTP/1.1\r\nno colon here\r\n\r\n", 400),
-    (b"POST / HTTP/1.1\r\nContent-Length: -3\r\n\r\n", 400),
-    (b"POST / HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", 413),
-    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
-    (b"GET / HTTP/1.1\r\n" + b"X: " + b"a" * 70000, 431),
-])
+@pytest.mark.parametrize(
+    "raw, status",
+    [
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"GET / HTTP/2.0\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nno colon here\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nContent-Length: -3\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", 413),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+        (b"GET / HTTP/1.1\r\n" + b"X: " + b"a" * 70000, 431),
+    ],
+)
 def test_malformed_requests_say_which_status(raw: bytes, status: int) -> None:
     with pytest.raises(HttpParseError) as error:
         parse_request(raw)
@@ -69,8 +71,15 @@ def test_arbitrary_bytes_never_raise_anything_else(data: bytes) -> None:
         pass
 
 
-@pytest.mark.parametrize("version, connection, keep", [("HTTP/1.1", None, True), ("HTTP/1.1", "close", False),
-                                                       ("HTTP/1.0", None, False), ("HTTP/1.0", "Keep-Alive", True)])
+@pytest.mark.parametrize(
+    "version, connection, keep",
+    [
+        ("HTTP/1.1", None, True),
+        ("HTTP/1.1", "close", False),
+        ("HTTP/1.0", None, False),
+        ("HTTP/1.0", "Keep-Alive", True),
+    ],
+)
 def test_keep_alive_rules(version: str, connection: str | None, keep: bool) -> None:
     headers = (("Connection", connection),) if connection else ()
     assert Request("GET", "/", version, headers).keep_alive is keep
@@ -83,5 +92,7 @@ def test_response_encoding_head_and_close() -> None:
     assert "Content-Length: 2\r\n" in text and text.endswith("\r\n\r\n{}") and "Connection" not in text
     head = encode_response(response, head_only=True, keep_alive=False).decode()
     assert head.endswith("Connection: close\r\n\r\n") and "Content-Length: 2" in head
-    assert "Connection: keep-alive" in encode_response(response, head_only=False, keep_alive=True,
-                                                       version="HTTP/1.0").decode()
+    assert (
+        "Connection: keep-alive"
+        in encode_response(response, head_only=False, keep_alive=True, version="HTTP/1.0").decode()
+    )

@@ -9,18 +9,27 @@ import signal
 import socket
 import subprocess
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 
-from tests.unit.simnode_fakes import SIM_ROOT, FakeBalancer
-
-from harness.machinery.waiting import wait_until  # noqa: E402
-from harness.descriptions.faults import ErrorReplies, Flap, Freeze, FaultSpec, Kill, NoStickyForce, ReportLoad, Reregister
+from harness.descriptions.faults import (
+    ErrorReplies,
+    FaultSpec,
+    Flap,
+    Freeze,
+    Kill,
+    NoStickyForce,
+    ReportLoad,
+    Reregister,
+)
+from harness.machinery.waiting import wait_until
 from simnode.config import parse_config
 from simnode.control import control_handler
 from simnode.runtime import Runtime
+from tests.unit.simnode_fakes import SIM_ROOT, FakeBalancer
 
 
 def free_ports(count: int) -> list[int]:
@@ -34,10 +43,16 @@ def free_ports(count: int) -> list[int]:
 
 
 def spec(fake_port: int, ports: list[int], **node1: Any) -> dict[str, Any]:
-    return {"nodes": [{"name": "node1", "http_port": ports[0], "status_interval_s": 0.2, **node1},
-                      {"name": "node2", "http_port": ports[1], "status_interval_s": 0.2, "contexts": ["/app", "/b"]}],
-            "discovery": {"kind": "static_proxies", "proxies": [f"127.0.0.1:{fake_port}"]},
-            "control_port": ports[2], "host": "10.0.0.9", "log_level": "warning"}
+    return {
+        "nodes": [
+            {"name": "node1", "http_port": ports[0], "status_interval_s": 0.2, **node1},
+            {"name": "node2", "http_port": ports[1], "status_interval_s": 0.2, "contexts": ["/app", "/b"]},
+        ],
+        "discovery": {"kind": "static_proxies", "proxies": [f"127.0.0.1:{fake_port}"]},
+        "control_port": ports[2],
+        "host": "10.0.0.9",
+        "log_level": "warning",
+    }
 
 
 class Sim:
@@ -92,13 +107,18 @@ def test_nodes_register_serve_and_report(sim: Sim) -> None:
     assert sim.http.get(sim.url(1, "/b/x"), timeout=5).json()["node"] == "node2"
     configs = [s.params for s in sim.fake.requests if s.command == "CONFIG"]
     assert sorted((c["JVMRoute"], c["Port"], c["Host"]) for c in configs) == [
-        ("node1", str(sim.ports[0]), "10.0.0.9"), ("node2", str(sim.ports[1]), "10.0.0.9")]
+        ("node1", str(sim.ports[0]), "10.0.0.9"),
+        ("node2", str(sim.ports[1]), "10.0.0.9"),
+    ]
     state = sim.state("node1")
     assert state["http"]["served"] == 1 and state["http"]["sessions"] == 1 and state["mcmp"]["status"] == "running"
     transcript = sim.control("GET", "/transcript?node=node2").json()["node2"][0]
     assert [e["request"].split(" ")[0] for e in transcript["exchanges"]][:2] == ["INFO", "CONFIG"]
-    wait_until(lambda: sum(s.command == "STATUS" for s in sim.fake.requests) >= 6, timeout=5,
-               what="STATUS every 0.2 s from both nodes")
+    wait_until(
+        lambda: sum(s.command == "STATUS" for s in sim.fake.requests) >= 6,
+        timeout=5,
+        what="STATUS every 0.2 s from both nodes",
+    )
 
 
 def test_runtime_faults_through_the_control_endpoint(sim: Sim) -> None:
@@ -119,8 +139,11 @@ def test_runtime_faults_through_the_control_endpoint(sim: Sim) -> None:
     sim.control("POST", "/fault", {"clear": True})
     assert sim.http.get(sim.url(1), timeout=5).status_code == 200, "clear: every toggle of every node off"
     sim.fault("apply", ReportLoad("node2", -1))
-    wait_until(lambda: any(s.params.get("Load") == "-1" and s.params["JVMRoute"] == "node2"
-                           for s in sim.fake.requests), timeout=5, what="STATUS with Load=-1 from node2")
+    wait_until(
+        lambda: any(s.params.get("Load") == "-1" and s.params["JVMRoute"] == "node2" for s in sim.fake.requests),
+        timeout=5,
+        what="STATUS with Load=-1 from node2",
+    )
     bad = sim.control("POST", "/fault", {"apply": [{"kind": "error_replies", "node": "node1", "status": 404}]})
     assert bad.status_code == 400 and bad.json()["field"] == "apply[0].status"
     assert sim.fault("apply", Freeze("node9")).json()["field"] == "apply[0].node"
@@ -144,8 +167,11 @@ def test_kill_and_its_heal_through_the_fault_endpoint(sim: Sim) -> None:
     sim.fault("apply", Kill("node2"))
     wait_until(lambda: sim.refused(1), timeout=5, what="node2's port refusing connections")
     sim.fault("heal", Kill("node2"))
-    wait_until(lambda: sim.state("node2")["mcmp"]["proxies"][0]["registrations"] == 2 and not sim.refused(1),
-               timeout=10, what="node2 registered again and listening")
+    wait_until(
+        lambda: sim.state("node2")["mcmp"]["proxies"][0]["registrations"] == 2 and not sim.refused(1),
+        timeout=10,
+        what="node2 registered again and listening",
+    )
 
 
 def test_crash_then_restart(sim: Sim) -> None:
@@ -156,17 +182,23 @@ def test_crash_then_restart(sim: Sim) -> None:
     assert not any(s.command in ("DISABLE-APP", "REMOVE-APP") for s in sim.fake.requests[before:]), "no goodbye"
     sim.control("POST", "/restart", {"node": "node1"})
     # the fake balancer still lists node1 from before the crash: wait for the second registration itself
-    wait_until(lambda: sim.state("node1")["mcmp"]["proxies"][0]["registrations"] == 2 and not sim.refused(0),
-               timeout=10, what="node1 registered a second time and listening",
-               describe=lambda: str(sim.state("node1")["mcmp"]))
+    wait_until(
+        lambda: sim.state("node1")["mcmp"]["proxies"][0]["registrations"] == 2 and not sim.refused(0),
+        timeout=10,
+        what="node1 registered a second time and listening",
+        describe=lambda: str(sim.state("node1")["mcmp"]),
+    )
     assert sim.registered("node1")
 
 
 def test_reregister_from_another_port_and_back(sim: Sim) -> None:
     new_port = free_ports(1)[0]
     assert sim.fault("apply", Reregister("node1", port=new_port, host="10.0.0.5")).status_code == 200
-    wait_until(lambda: any(s.command == "CONFIG" and s.params["Port"] == str(new_port) for s in sim.fake.requests),
-               timeout=5, what="CONFIG from the new port")
+    wait_until(
+        lambda: any(s.command == "CONFIG" and s.params["Port"] == str(new_port) for s in sim.fake.requests),
+        timeout=5,
+        what="CONFIG from the new port",
+    )
     assert sim.refused(0)
     assert requests.get(f"http://127.0.0.1:{new_port}/app/", timeout=5).headers["X-Harness-Node"] == "node1"
     clash = sim.control("POST", "/reregister", {"node": "node1", "port": sim.ports[1]})
@@ -175,9 +207,14 @@ def test_reregister_from_another_port_and_back(sim: Sim) -> None:
     assert taken.status_code == 409 and taken.json()["field"] == "apply", "node2's port: refused, not a crash"
     before = len(sim.fake.requests)
     sim.fault("heal", Reregister("node1", port=new_port, host="10.0.0.5"))
-    wait_until(lambda: any(s.command == "CONFIG" and s.params["Port"] == str(sim.ports[0])
-                           and s.params["Host"] == "10.0.0.9" for s in sim.fake.requests[before:]),
-               timeout=5, what="CONFIG from the node's own port and host again")
+    wait_until(
+        lambda: any(
+            s.command == "CONFIG" and s.params["Port"] == str(sim.ports[0]) and s.params["Host"] == "10.0.0.9"
+            for s in sim.fake.requests[before:]
+        ),
+        timeout=5,
+        what="CONFIG from the node's own port and host again",
+    )
     assert not sim.refused(0)
 
 
@@ -192,13 +229,17 @@ def test_flapping_listener(sim: Sim) -> None:
 
 def test_graceful_stop_and_context_commands(sim: Sim) -> None:
     sim.control("POST", "/context", {"node": "node2", "context": "/b", "action": "disable"})
-    wait_until(lambda: any(s.command == "DISABLE-APP" and s.params.get("Context") == "/b" for s in sim.fake.requests),
-               timeout=5, what="DISABLE-APP /b")
+    wait_until(
+        lambda: any(s.command == "DISABLE-APP" and s.params.get("Context") == "/b" for s in sim.fake.requests),
+        timeout=5,
+        what="DISABLE-APP /b",
+    )
     bad = sim.control("POST", "/context", {"node": "node2", "context": "/zz", "action": "disable"})
     assert bad.status_code == 400 and bad.json()["field"] == "context"
     sim.control("POST", "/stop", {"node": "node1"})
-    wait_until(lambda: sim.state("node1")["mcmp"]["status"] == "stopped" and sim.refused(0), timeout=10,
-               what="node1 stopped")
+    wait_until(
+        lambda: sim.state("node1")["mcmp"]["status"] == "stopped" and sim.refused(0), timeout=10, what="node1 stopped"
+    )
     node1 = [s.command for s in sim.fake.requests if s.params.get("JVMRoute") == "node1"]
     assert node1[-3:] == ["DISABLE-APP", "STOP-APP", "REMOVE-APP"]
 
@@ -212,8 +253,9 @@ def test_start_faults_kill_by_themselves_and_toggle_from_start(sim: Sim) -> None
 
 def test_keep_alive_pipelining_and_bad_requests(sim: Sim) -> None:
     with socket.create_connection(("127.0.0.1", sim.ports[0]), timeout=5) as conn:
-        conn.sendall(b"GET /app/a HTTP/1.1\r\nHost: x\r\n\r\n"
-                     b"GET /app/b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        conn.sendall(
+            b"GET /app/a HTTP/1.1\r\nHost: x\r\n\r\nGET /app/b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
         data = b""
         while chunk := conn.recv(65536):
             data += chunk
@@ -230,8 +272,9 @@ def test_the_program_leaves_gracefully_on_sigterm() -> None:
         env = {"PYTHONPATH": f"{SIM_ROOT}:{SIM_ROOT.parents[1]}", "SIMNODE_SPEC": json.dumps(config)}
         process = subprocess.Popen([sys.executable, "-m", "simnode"], env=env, stderr=subprocess.PIPE, text=True)
         try:
-            wait_until(lambda: sum(s.command == "STATUS" for s in fake.requests) >= 2, timeout=15,
-                       what="both nodes registered")
+            wait_until(
+                lambda: sum(s.command == "STATUS" for s in fake.requests) >= 2, timeout=15, what="both nodes registered"
+            )
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=20) == 0
         finally:

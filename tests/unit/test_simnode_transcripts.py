@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 
-from tests.unit.simnode_fakes import FakeBalancer
-
-from harness.protocol.mcmp import parse_response, parse_status_reply, parse_stop_app_requests  # noqa: E402
-from harness.protocol.mcmp_client import McmpExchange  # noqa: E402
+from harness.protocol.mcmp import parse_response, parse_status_reply, parse_stop_app_requests
+from harness.protocol.mcmp_client import McmpExchange
 from simnode.agent import ERROR, McmpAgent
 from simnode.app import AppState
 from simnode.config import parse_node
+from tests.unit.simnode_fakes import FakeBalancer
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 BUILDS = sorted(p.parent for p in DATA.glob("*/sim-meta.json"))

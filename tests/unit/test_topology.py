@@ -26,7 +26,6 @@ from harness.descriptions.topology import (
     Slowness,
     SpecError,
     StaticProxies,
-    StaticWorkers,
     Stop,
     Topology,
     reproduction_from_dict,

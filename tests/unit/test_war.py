@@ -15,8 +15,12 @@ from harness.descriptions.base import SpecError
 from harness.flavors.wildfly.war import INDEX_JSP, NODE_HEADER, build_war, validate_context, war_name
 
 JEE = "{https://jakarta.ee/xml/ns/jakartaee}"
-contexts = st.one_of(st.just("/"), st.lists(st.from_regex(r"[A-Za-z0-9._~-]{1,8}", fullmatch=True), min_size=1,
-                                            max_size=3).map(lambda parts: "/" + "/".join(parts)))
+contexts = st.one_of(
+    st.just("/"),
+    st.lists(st.from_regex(r"[A-Za-z0-9._~-]{1,8}", fullmatch=True), min_size=1, max_size=3).map(
+        lambda parts: "/" + "/".join(parts)
+    ),
+)
 
 
 def _entries(data: bytes) -> dict[str, str]:
@@ -67,8 +71,10 @@ def test_build_is_deterministic() -> None:
     assert build_war("/app") != build_war("/other")
 
 
-@pytest.mark.parametrize("context,name", [("/", "ROOT.war"), ("/app", "app.war"), ("/a/b", "a~1b.war"),
-                                          ("/a~/b", "a~0~1b.war"), ("/ROOT", "ROOT~r.war")])
+@pytest.mark.parametrize(
+    "context,name",
+    [("/", "ROOT.war"), ("/app", "app.war"), ("/a/b", "a~1b.war"), ("/a~/b", "a~0~1b.war"), ("/ROOT", "ROOT~r.war")],
+)
 def test_war_names(context: str, name: str) -> None:
     assert war_name(context) == name
 

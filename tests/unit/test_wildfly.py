@@ -10,24 +10,28 @@ import io
 import tarfile
 import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.descriptions import settings as harness_settings
-from harness.flavors.wildfly import dist as wildfly
-from harness.machinery.contracts import BalancerState
-from harness.protocol.balancer_info import parse_info
-from harness.machinery.contracts import info_nodes
-from harness.flavors.undertow.balancer import model_nodes
-from harness.flavors.wildfly.node import tar_of
 from harness.descriptions.base import SpecError
 from harness.descriptions.topology import Advertise, BalancerSpec, NodeSpec, StaticProxies
-from harness.flavors.wildfly.dist import (WildflyArchiveError, WildflyUnavailable, balancer_config, ensure_wildfly_archive,
-                             node_config)
+from harness.flavors.undertow.balancer import model_nodes
+from harness.flavors.wildfly import dist as wildfly
+from harness.flavors.wildfly.dist import (
+    WildflyArchiveError,
+    WildflyUnavailable,
+    balancer_config,
+    ensure_wildfly_archive,
+    node_config,
+)
+from harness.flavors.wildfly.node import tar_of
+from harness.machinery.contracts import BalancerState, info_nodes
+from harness.protocol.balancer_info import parse_info
 
 VERSION = "1.0.Final"
 PAYLOAD = b"not really a wildfly distribution\n" * 5000
@@ -37,7 +41,7 @@ class FakeRepository(http.server.BaseHTTPRequestHandler):
     files: dict[str, bytes] = {}
     requests: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         type(self).requests.append(self.path)
         data = self.files.get(self.path)
         if data is None:
@@ -173,24 +177,42 @@ def _lines(cli: str) -> list[str]:
 
 
 def test_node_with_advertise() -> None:
-    config = node_config(NodeSpec("node1", flavor="wildfly", load=30, status_interval_s=2.0,
-                                  sticky_session_force=True, stop_context_timeout_s=5), ADVERTISE)
+    config = node_config(
+        NodeSpec(
+            "node1",
+            flavor="wildfly",
+            load=30,
+            status_interval_s=2.0,
+            sticky_session_force=True,
+            stop_context_timeout_s=5,
+        ),
+        ADVERTISE,
+    )
     lines = _lines(config.cli)
     proxy = "/subsystem=modcluster/proxy=default"
-    for expected in (f"{proxy}:write-attribute(name=advertise, value=true)",
-                     f"{proxy}:write-attribute(name=listener, value=default)",
-                     f"{proxy}:write-attribute(name=status-interval, value=2)",
-                     f"{proxy}:write-attribute(name=sticky-session-force, value=true)",
-                     f"{proxy}:write-attribute(name=stop-context-timeout, value=5)",
-                     f"{proxy}/load-provider=dynamic:remove",
-                     f'{proxy}/load-provider=simple:add(factor="${{harness.node.load}}")',
-                     f'{proxy}:write-attribute(name=advertise-security-key, value="${{harness.advertise.key}}")'):
+    for expected in (
+        f"{proxy}:write-attribute(name=advertise, value=true)",
+        f"{proxy}:write-attribute(name=listener, value=default)",
+        f"{proxy}:write-attribute(name=status-interval, value=2)",
+        f"{proxy}:write-attribute(name=sticky-session-force, value=true)",
+        f"{proxy}:write-attribute(name=stop-context-timeout, value=5)",
+        f"{proxy}/load-provider=dynamic:remove",
+        f'{proxy}/load-provider=simple:add(factor="${{harness.node.load}}")',
+        f'{proxy}:write-attribute(name=advertise-security-key, value="${{harness.advertise.key}}")',
+    ):
         assert expected in lines, expected
     assert not any("proxies" in line for line in lines)
     assert config.properties == {
-        "jboss.node.name": "node1", "jboss.tx.node.id": "node1", "jboss.http.port": "8080", "jboss.ajp.port": "8009",
-        "harness.node.load": "30", "harness.node.ping": "1", "harness.advertise.group": "224.0.7.7",
-        "harness.advertise.port": "23999", "harness.advertise.key": "s3cret"}
+        "jboss.node.name": "node1",
+        "jboss.tx.node.id": "node1",
+        "jboss.http.port": "8080",
+        "jboss.ajp.port": "8009",
+        "harness.node.load": "30",
+        "harness.node.ping": "1",
+        "harness.advertise.group": "224.0.7.7",
+        "harness.advertise.port": "23999",
+        "harness.advertise.key": "s3cret",
+    }
     args = config.server_args("10.1.2.3")
     assert args[:5] == ("-c", "harness.xml", "-b", "0.0.0.0", "-bprivate=10.1.2.3")
     assert "--graceful-startup=false" not in args and "-Djboss.node.name=node1" in args
@@ -225,8 +247,7 @@ def test_node_with_static_proxies() -> None:
     config = node_config(NodeSpec("node1", flavor="wildfly"), StaticProxies(("balancer:6666", "[fd00::1]:7777")))
     lines = _lines(config.cli)
     sockets = "/socket-binding-group=standard-sockets/remote-destination-outbound-socket-binding"
-    assert (f'{sockets}=harness-proxy-1:add(host="${{harness.proxy.1.host}}", port="${{harness.proxy.1.port}}")'
-            in lines)
+    assert f'{sockets}=harness-proxy-1:add(host="${{harness.proxy.1.host}}", port="${{harness.proxy.1.port}}")' in lines
     proxy = "/subsystem=modcluster/proxy=default"
     assert f"{proxy}:write-attribute(name=proxies, value=[harness-proxy-0, harness-proxy-1])" in lines
     assert f"{proxy}:write-attribute(name=advertise, value=false)" in lines
@@ -240,8 +261,14 @@ def test_dynamic_load_keeps_the_dynamic_provider() -> None:
     assert "load-provider" not in config.cli
 
 
-@pytest.mark.parametrize("changes,field", [({"load": -1}, "load"), ({"status_interval_s": 1.5}, "status_interval_s"),
-                                           ({"stop_context_timeout_s": 0.5}, "stop_context_timeout_s")])
+@pytest.mark.parametrize(
+    "changes,field",
+    [
+        ({"load": -1}, "load"),
+        ({"status_interval_s": 1.5}, "status_interval_s"),
+        ({"stop_context_timeout_s": 0.5}, "stop_context_timeout_s"),
+    ],
+)
 def test_node_values_wildfly_cannot_take(changes: dict[str, object], field: str) -> None:
     with pytest.raises(SpecError) as info:
         node_config(NodeSpec("node1", flavor="wildfly", **changes), Advertise())  # type: ignore[arg-type]
@@ -266,12 +293,14 @@ names = st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True).filter(lambda n: 
 
 @settings(max_examples=60)
 @given(names, names, st.integers(0, 100), st.integers(0, 100), st.integers(1, 65535))
-def test_rendered_configuration_is_shared_across_names_loads_and_groups(a: str, b: str, load_a: int, load_b: int,
-                                                                        port: int) -> None:
+def test_rendered_configuration_is_shared_across_names_loads_and_groups(
+    a: str, b: str, load_a: int, load_b: int, port: int
+) -> None:
     """Only structure is in the script: nodes differing by name, load or advertise group share one render."""
     first = node_config(NodeSpec(a, flavor="wildfly", load=load_a), ADVERTISE)
-    second = node_config(NodeSpec(b, flavor="wildfly", load=load_b), Advertise(group="239.1.1.1", port=port,
-                                                                               security_key="other"))
+    second = node_config(
+        NodeSpec(b, flavor="wildfly", load=load_b), Advertise(group="239.1.1.1", port=port, security_key="other")
+    )
     assert first.key("img") == second.key("img") and first.key("img") != first.key("img2")
     assert f"-Djboss.node.name={b}" in second.server_args("10.0.0.9")
     assert f"-Dharness.node.load={load_b}" in second.server_args("10.0.0.9")
@@ -279,9 +308,11 @@ def test_rendered_configuration_is_shared_across_names_loads_and_groups(a: str, 
 
 def test_structure_changes_the_render() -> None:
     base = node_config(NodeSpec("node1", flavor="wildfly"), ADVERTISE)
-    for other in (node_config(NodeSpec("node1", flavor="wildfly", connector="ajp"), ADVERTISE),
-                  node_config(NodeSpec("node1", flavor="wildfly"), Advertise()),  # no key
-                  node_config(NodeSpec("node1", flavor="wildfly"), StaticProxies())):
+    for other in (
+        node_config(NodeSpec("node1", flavor="wildfly", connector="ajp"), ADVERTISE),
+        node_config(NodeSpec("node1", flavor="wildfly"), Advertise()),  # no key
+        node_config(NodeSpec("node1", flavor="wildfly"), StaticProxies()),
+    ):
         assert other.key("img") != base.key("img")
 
 
@@ -304,8 +335,10 @@ def test_undertow_balancer_with_advertise() -> None:
 
 def test_undertow_balancer_without_advertise() -> None:
     lb = "/subsystem=undertow/configuration=filter/mod-cluster=load-balancer"
-    for spec, discovery in ((BalancerSpec(flavor="undertow"), StaticProxies()),
-                            (BalancerSpec(flavor="undertow", server_advertise=False), ADVERTISE)):
+    for spec, discovery in (
+        (BalancerSpec(flavor="undertow"), StaticProxies()),
+        (BalancerSpec(flavor="undertow", server_advertise=False), ADVERTISE),
+    ):
         config = balancer_config(spec, discovery)
         assert f"{lb}:undefine-attribute(name=advertise-socket-binding)" in _lines(config.cli)
         assert "harness.advertise.group" not in config.properties
@@ -320,12 +353,28 @@ def test_undertow_balancer_refusals() -> None:
 
 # ---- the Undertow balancer's management model --------------------------------------------------------
 
-MODEL = {"advertise-frequency": 10000, "balancer": {"mycluster": {"sticky-session": True, "node": {
-    "node1": {"load": 30, "status": "NODE_UP", "uri": "http://10.0.0.2:8080/?#",
-              "context": {"/app": {"requests": 0, "status": "enabled"}, "/b": {"requests": 1, "status": "stopped"}}},
-    "node2": {"load": 0, "status": "NODE_HOT_STANDBY", "uri": "ajp://10.0.0.3:8009/?#", "context": None},
-    "node3": {"load": -1, "status": "NODE_DOWN", "uri": "http://10.0.0.4:8080/?#", "context": {}},
-    "node4": {"load": 1, "status": "SOMETHING_NEW", "uri": "", "context": {}}}}}}
+MODEL = {
+    "advertise-frequency": 10000,
+    "balancer": {
+        "mycluster": {
+            "sticky-session": True,
+            "node": {
+                "node1": {
+                    "load": 30,
+                    "status": "NODE_UP",
+                    "uri": "http://10.0.0.2:8080/?#",
+                    "context": {
+                        "/app": {"requests": 0, "status": "enabled"},
+                        "/b": {"requests": 1, "status": "stopped"},
+                    },
+                },
+                "node2": {"load": 0, "status": "NODE_HOT_STANDBY", "uri": "ajp://10.0.0.3:8009/?#", "context": None},
+                "node3": {"load": -1, "status": "NODE_DOWN", "uri": "http://10.0.0.4:8080/?#", "context": {}},
+                "node4": {"load": 1, "status": "SOMETHING_NEW", "uri": "", "context": {}},
+            },
+        }
+    },
+}
 
 
 def test_model_nodes() -> None:
@@ -346,10 +395,12 @@ def test_model_without_balancers() -> None:
 
 
 def test_info_nodes_do_not_know_up() -> None:
-    info = parse_info("Node: [1],Name: node1,Balancer: mycluster,LBGroup: ,Host: 10.0.0.2,Port: 8080,Type: http,"
-                      "Flushpackets: Off,Flushwait: 10,Ping: 10,Smax: 40,Ttl: 0,Elected: 1,Read: 0,Transfered: 0,"
-                      "Connected: 4,Load: 30\nVhost: [1:1:-1], Alias: localhost\n"
-                      "Context: [1:1:1], Context: /app, Status: ENABLED\n")
+    info = parse_info(
+        "Node: [1],Name: node1,Balancer: mycluster,LBGroup: ,Host: 10.0.0.2,Port: 8080,Type: http,"
+        "Flushpackets: Off,Flushwait: 10,Ping: 10,Smax: 40,Ttl: 0,Elected: 1,Read: 0,Transfered: 0,"
+        "Connected: 4,Load: 30\nVhost: [1:1:-1], Alias: localhost\n"
+        "Context: [1:1:1], Context: /app, Status: ENABLED\n"
+    )
     nodes = info_nodes(info)
     assert list(nodes) == ["node1"] and nodes["node1"].up is None
     assert nodes["node1"].contexts == {"/app": "ENABLED"} and nodes["node1"].load == 30

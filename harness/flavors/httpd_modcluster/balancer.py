@@ -8,25 +8,25 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 import docker
 import requests
 
-from harness.machinery import images
-from harness.machinery.contracts import BalancerBase, BalancerState, info_nodes
-from harness.protocol.balancer_info import BalancerInfo, parse_dump, parse_info
 from harness.descriptions.balancer import BalancerSpec
-from harness.flavors.httpd_process import HttpdProcess
+from harness.descriptions.node import Advertise
 from harness.flavors.httpd_modcluster.conf import ModClusterBuild, render_httpd_conf
+from harness.flavors.httpd_modcluster.source import ModClusterSource, SourceError
+from harness.flavors.httpd_process import HttpdProcess
+from harness.machinery import images
+from harness.machinery.containers import ContainerExited, container_alive, container_file_text, container_ip
+from harness.machinery.contracts import BalancerBase, BalancerState, info_nodes
+from harness.machinery.resources import Resources
+from harness.machinery.waiting import WaitTimeout, wait_until
+from harness.protocol.balancer_info import BalancerInfo, parse_dump, parse_info
 from harness.protocol.manager_page import ManagerPage, parse_manager_page
 from harness.protocol.mcmp import McmpProtocolError, parse_version
 from harness.protocol.mcmp_client import McmpClient, McmpTransportError
-from harness.flavors.httpd_modcluster.source import ModClusterSource, SourceError
-from harness.descriptions.node import Advertise
-from harness.machinery.containers import ContainerExited, container_alive, container_file_text, container_ip
-from harness.machinery.resources import Resources
-from harness.machinery.waiting import WaitTimeout, wait_until
 
 CONF_PATH = "/etc/httpd-harness/httpd.conf"
 LOG_DIR = "/var/log/httpd-harness"
@@ -48,10 +48,12 @@ def image_for(client: docker.DockerClient, source: ModClusterSource) -> str:
     return images.build(client, images.ImageRequest("httpd-modcluster", {}, {"src/native": source.native}))
 
 
-def render_for(spec: BalancerSpec, source: ModClusterSource, advertise: Optional[Advertise]) -> str:
+def render_for(spec: BalancerSpec, source: ModClusterSource, advertise: Advertise | None) -> str:
     if not source.supports_mode(spec.mode):
-        raise SourceError(f"mode {spec.mode!r} needs a 2.x source (mod_lbmethod_cluster); {source.origin} is "
-                          f"{source.release} (line {source.line})")
+        raise SourceError(
+            f"mode {spec.mode!r} needs a 2.x source (mod_lbmethod_cluster); {source.origin} is "
+            f"{source.release} (line {source.line})"
+        )
     return render_httpd_conf(spec, build_for(source), advertise=advertise)
 
 
@@ -143,30 +145,43 @@ def start_failure(container: Any, source: ModClusterSource, config: str, exc: Co
     return BalancerStartError(
         f"httpd + mod_cluster ({source.release}) container {exc.name} {exc.status} while starting ({code})\n"
         f"--- container log tail ---\n{exc.log_tail}\n--- error_log tail ---\n{_error_log_tail(container)}\n"
-        f"--- httpd.conf ---\n{config}")
+        f"--- httpd.conf ---\n{config}"
+    )
 
 
 def wait_ready(balancer: HttpdBalancer, timeout: float) -> None:
     """Until httpd answers MCMP VERSION and accepts on the proxy port; BalancerStartError at once, with the
     error_log tail, when the container exits."""
+
     def describe() -> str:
         wrapped = balancer.container.get_wrapped_container()
         wrapped.reload()
         return f"container {wrapped.status}; error_log tail:\n{_error_log_tail(balancer.container)}"
 
     try:
-        wait_until(lambda: _answers(balancer), timeout=timeout, interval=0.2,
-                   what=f"httpd to answer VERSION on MCMP port {balancer.spec.mcmp_port} and accept on "
-                   f"{balancer.spec.proxy_port}", describe=describe, hint="the configuration and error_log",
-                   transient=(McmpTransportError, OSError), abort=lambda: container_alive(balancer.container))
+        wait_until(
+            lambda: _answers(balancer),
+            timeout=timeout,
+            interval=0.2,
+            what=f"httpd to answer VERSION on MCMP port {balancer.spec.mcmp_port} and accept on "
+            f"{balancer.spec.proxy_port}",
+            describe=describe,
+            hint="the configuration and error_log",
+            transient=(McmpTransportError, OSError),
+            abort=lambda: container_alive(balancer.container),
+        )
     except WaitTimeout as exc:
-        raise BalancerStartError(f"httpd + mod_cluster ({balancer.source.release}) is not ready: {exc}\n"
-                                 f"--- httpd.conf ---\n{balancer.config}") from exc
+        raise BalancerStartError(
+            f"httpd + mod_cluster ({balancer.source.release}) is not ready: {exc}\n"
+            f"--- httpd.conf ---\n{balancer.config}"
+        ) from exc
     except ContainerExited as exc:
         raise start_failure(balancer.container, balancer.source, balancer.config, exc) from exc
     except McmpProtocolError as exc:  # it answers, but not VERSION: a configuration problem, not a slow start
-        raise BalancerStartError(f"httpd + mod_cluster ({balancer.source.release}) answers MCMP but not VERSION: "
-                                 f"{exc}\n--- error_log tail ---\n{_error_log_tail(balancer.container)}") from exc
+        raise BalancerStartError(
+            f"httpd + mod_cluster ({balancer.source.release}) answers MCMP but not VERSION: "
+            f"{exc}\n--- error_log tail ---\n{_error_log_tail(balancer.container)}"
+        ) from exc
 
 
 def start_httpd_balancer(
@@ -175,8 +190,8 @@ def start_httpd_balancer(
     spec: BalancerSpec,
     source: ModClusterSource,
     *,
-    advertise: Optional[Advertise] = None,
-    image: Optional[str] = None,
+    advertise: Advertise | None = None,
+    image: str | None = None,
     name: str = "balancer",
     timeout: float = 30.0,
 ) -> HttpdBalancer:
@@ -184,8 +199,13 @@ def start_httpd_balancer(
     config = render_for(spec, source, advertise)
     tag = image or image_for(scope.client, source)
     container = scope.container(
-        tag, name=name, role="balancer", network=network, alias=name,
-        files={CONF_PATH: config.encode()}, cap_add=["NET_ADMIN"],
+        tag,
+        name=name,
+        role="balancer",
+        network=network,
+        alias=name,
+        files={CONF_PATH: config.encode()},
+        cap_add=["NET_ADMIN"],
     )
     try:
         ip = container_ip(container, network.name)

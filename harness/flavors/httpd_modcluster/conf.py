@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.descriptions.balancer import BalancerSpec
-from harness.descriptions.node import Advertise
 from harness.descriptions.base import SpecError, validate_choice, validate_int, validate_path
+from harness.descriptions.node import Advertise
 
 LINES = ("1.3", "2.x")
 MCMP_SPELLING_FROM = (1, 3, 21)  # first 1.3.x release knowing EnableMCMPReceive

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
-from harness.flavors.base import BalancerFlavor, ClusterContext, FlavorUnavailable
-from harness.flavors.httpd_modcluster import source as modcluster_source
-from harness.flavors.httpd_modcluster.balancer import HttpdBalancer, image_for, start_httpd_balancer
 from harness.descriptions.balancer import BalancerSpec
 from harness.descriptions.node import Advertise, StaticProxies
 from harness.descriptions.options import HarnessOptions, OptionError
+from harness.flavors.base import BalancerFlavor, ClusterContext, FlavorUnavailable
+from harness.flavors.httpd_modcluster import source as modcluster_source
+from harness.flavors.httpd_modcluster.balancer import HttpdBalancer, image_for, start_httpd_balancer
 
 _SOURCES: dict[str, modcluster_source.ModClusterSource] = {}
-NO_SOURCE = ("httpd + mod_cluster needs a source: set --modcluster-source (or HARNESS_MODCLUSTER_SOURCE) to a "
-             "checkout of modcluster/mod_proxy_cluster or modcluster/mod_cluster 1.3.x, a git-url@ref or an archive")
+NO_SOURCE = (
+    "httpd + mod_cluster needs a source: set --modcluster-source (or HARNESS_MODCLUSTER_SOURCE) to a "
+    "checkout of modcluster/mod_proxy_cluster or modcluster/mod_cluster 1.3.x, a git-url@ref or an archive"
+)
 
 
-def source_for(given: Optional[str]) -> modcluster_source.ModClusterSource:
+def source_for(given: str | None) -> modcluster_source.ModClusterSource:
     """The source tree for this process (resolved once; a git URL is cloned once).
 
     No source given: FlavorUnavailable (a skip naming the option). A source given that cannot be used: an
@@ -38,9 +40,13 @@ NO_DEFAULT_ENV = "HARNESS_NO_DEFAULT_SOURCE"  # 1: never probe or fetch the pinn
 HOW_TO_GIVE = "for httpd + mod_cluster give --modcluster-source PATH|GIT-URL@REF|ARCHIVE"
 
 
-def apply_default_source(options: HarnessOptions, *, balancer_given: bool,
-                         release: modcluster_source.PinnedRelease = modcluster_source.PINNED,
-                         probe: Any = modcluster_source.upstream_answers) -> tuple[HarnessOptions, str]:
+def apply_default_source(
+    options: HarnessOptions,
+    *,
+    balancer_given: bool,
+    release: modcluster_source.PinnedRelease = modcluster_source.PINNED,
+    probe: Any = modcluster_source.upstream_answers,
+) -> tuple[HarnessOptions, str]:
     """Options with the default mod_cluster source applied, and one line saying what happened ("" for none).
 
     No source given (and no opt-out: `--modcluster-source none`, HARNESS_NO_DEFAULT_SOURCE=1), the balancer
@@ -61,15 +67,19 @@ def apply_default_source(options: HarnessOptions, *, balancer_given: bool,
     except modcluster_source.SourceError as exc:
         return options, f"mod_cluster: {exc}; so {fallback}; {HOW_TO_GIVE}"
     chosen = dataclasses.replace(options, balancer=HttpdModclusterFlavor.name, modcluster_source=str(tree))
-    return chosen, (f"mod_cluster: the pinned release {release.tag} ({release.commit[:12]}) from {release.url}, "
-                    f"cached in {tree} (opt out: --modcluster-source none)")
+    return chosen, (
+        f"mod_cluster: the pinned release {release.tag} ({release.commit[:12]}) from {release.url}, "
+        f"cached in {tree} (opt out: --modcluster-source none)"
+    )
 
 
 class HttpdModclusterFlavor(BalancerFlavor):
     name: ClassVar[str] = "httpd-modcluster"
     image: ClassVar[str] = "httpd-modcluster"
-    summary: ClassVar[str] = ("Apache httpd 2.4 + mod_cluster compiled from `--modcluster-source` (1.3.x or 2.x; "
-                              "proxy_cluster or lbmethod_cluster mode)")
+    summary: ClassVar[str] = (
+        "Apache httpd 2.4 + mod_cluster compiled from `--modcluster-source` (1.3.x or 2.x; "
+        "proxy_cluster or lbmethod_cluster mode)"
+    )
     honours: ClassVar[frozenset[str]] = frozenset(f.name for f in dataclasses.fields(BalancerSpec)) - {"jk"}
     discovery: ClassVar[tuple[type[Any], ...]] = (Advertise, StaticProxies)
     faults: ClassVar[frozenset[str]] = frozenset({"balancer_restart", "advertise_blocked", "partition"})
@@ -80,8 +90,10 @@ class HttpdModclusterFlavor(BalancerFlavor):
             return
         source = source_for(options.modcluster_source)
         if options.modcluster_mode == "lbmethod_cluster" and source.line != "2.x":
-            raise OptionError(f"--modcluster-mode (or HARNESS_MODCLUSTER_MODE) = 'lbmethod_cluster' needs a 2.x "
-                              f"source (mod_lbmethod_cluster); {options.modcluster_source} is {source.release}")
+            raise OptionError(
+                f"--modcluster-mode (or HARNESS_MODCLUSTER_MODE) = 'lbmethod_cluster' needs a 2.x "
+                f"source (mod_lbmethod_cluster); {options.modcluster_source} is {source.release}"
+            )
 
     def resolve(self, spec: BalancerSpec, options: HarnessOptions) -> BalancerSpec:
         """--modcluster-mode applies to a balancer left at the default mode (a topology that names its mode
@@ -95,8 +107,9 @@ class HttpdModclusterFlavor(BalancerFlavor):
 
     def start(self, context: ClusterContext) -> HttpdBalancer:
         source = source_for(context.options.modcluster_source)
-        return start_httpd_balancer(context.scope, context.network, context.topology.balancer, source,
-                                    advertise=context.advertise)
+        return start_httpd_balancer(
+            context.scope, context.network, context.topology.balancer, source, advertise=context.advertise
+        )
 
 
 FLAVOR = HttpdModclusterFlavor()

@@ -16,7 +16,6 @@ import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from harness.descriptions import settings
 
@@ -39,7 +38,7 @@ class ModClusterSource:
         return self.root / "native"
 
     @property
-    def version(self) -> Optional[tuple[int, int, int]]:
+    def version(self) -> tuple[int, int, int] | None:
         match = re.search(r"/(\d+)\.(\d+)\.(\d+)", self.release)
         return (int(match[1]), int(match[2]), int(match[3])) if match else None
 
@@ -67,7 +66,7 @@ def inspect_tree(root: Path, origin: str) -> ModClusterSource:
     return ModClusterSource(root=root, line=line, release=release, origin=origin)
 
 
-def resolve(given: Optional[str]) -> ModClusterSource:
+def resolve(given: str | None) -> ModClusterSource:
     """Turn what the user gave into a source tree on this machine (cloning or unpacking into the cache)."""
     if not given:
         raise SourceError(f"no mod_cluster source given: {OPTION_HINT} (a checkout path, git URL@ref or archive)")
@@ -120,7 +119,9 @@ def _unpack(archive: Path) -> Path:
 
 
 def _clone(given: str) -> Path:
-    url, _, ref = given.rpartition("@") if given.count("@") > (1 if given.startswith("git@") else 0) else (given, "", "")
+    url, _, ref = (
+        given.rpartition("@") if given.count("@") > (1 if given.startswith("git@") else 0) else (given, "", "")
+    )
     if not shutil.which("git"):
         raise SourceError(f"mod_cluster source {given!r} is a git URL but the `git` tool is missing")
     slot = _cache_slot("git", given)
@@ -144,8 +145,9 @@ class PinnedRelease:
     commit: str  # the tag's commit: a fetched tree with another HEAD is refused
 
 
-PINNED = PinnedRelease("https://github.com/modcluster/mod_cluster", "1.3.22.Final",
-                       "42b64bbafb597df26b7c7441e922f295b238247c")
+PINNED = PinnedRelease(
+    "https://github.com/modcluster/mod_cluster", "1.3.22.Final", "42b64bbafb597df26b7c7441e922f295b238247c"
+)
 
 
 def upstream_answers(url: str, timeout_s: float = 3.0) -> bool:
@@ -173,13 +175,16 @@ def fetch_pinned(release: PinnedRelease = PINNED) -> Path:
         result = subprocess.run(command, capture_output=True, text=True, timeout=600)
         if result.returncode != 0:
             shutil.rmtree(partial, ignore_errors=True)
-            raise SourceError(f"mod_cluster {release.tag}: git clone of {release.url} failed: "
-                              f"{result.stderr.strip()[-300:]}")
+            raise SourceError(
+                f"mod_cluster {release.tag}: git clone of {release.url} failed: {result.stderr.strip()[-300:]}"
+            )
         head = _head(partial)
         if head != release.commit:
             shutil.rmtree(partial, ignore_errors=True)
-            raise SourceError(f"mod_cluster {release.tag} from {release.url}: tag points at {head}, "
-                              f"expected the pinned commit {release.commit}")
+            raise SourceError(
+                f"mod_cluster {release.tag} from {release.url}: tag points at {head}, "
+                f"expected the pinned commit {release.commit}"
+            )
         try:
             partial.rename(slot)
         except OSError:  # another process finished the same fetch first

@@ -16,22 +16,21 @@ from typing import Any, ClassVar
 
 import requests
 
+from harness.descriptions.topology import Topology
 from harness.flavors.httpd_modjk import conf
-from harness.flavors.httpd_process import HttpdProcess
 from harness.flavors.httpd_modjk.status import ACTIVATION_CODES, JkStatus, node_states, parse_status
+from harness.flavors.httpd_process import HttpdProcess
 from harness.machinery import images
 from harness.machinery.containers import ContainerExited, container_alive, container_file_text, container_ip
 from harness.machinery.contracts import BalancerBase, BalancerState, BalancerUnreadable
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import DEFAULT_TRANSIENT, WaitTimeout, wait_until
-from harness.descriptions.topology import Topology
 
 IMAGE_NAME = "httpd-modjk"
 CONF_PATH = f"{conf.CONF_DIR}/httpd.conf"
 UNRESOLVED = "invalid"  # a member's `address` when mod_jk could not resolve its host
 RESOLVE_RETRY_S = 3.0
-LOGS = {"error_log": f"{conf.LOG_DIR}/error_log", "access_log": f"{conf.LOG_DIR}/access_log",
-        "mod_jk.log": conf.JK_LOG}
+LOGS = {"error_log": f"{conf.LOG_DIR}/error_log", "access_log": f"{conf.LOG_DIR}/access_log", "mod_jk.log": conf.JK_LOG}
 
 
 class ModjkBalancerError(RuntimeError):
@@ -123,9 +122,15 @@ class ModjkBalancer(HttpdProcess, BalancerBase):
                 self.checked(["apache2", "-f", CONF_PATH, "-k", "graceful"])
             return None
 
-        return wait_until(probe, timeout=timeout, interval=0.2, transient=self.snapshot_transient,
-                          what=f"mod_jk workers {', '.join(names)} resolved by the {self.name}",
-                          describe=lambda: self.snapshot().summary(), abort=lambda: container_alive(self.container))
+        return wait_until(
+            probe,
+            timeout=timeout,
+            interval=0.2,
+            transient=self.snapshot_transient,
+            what=f"mod_jk workers {', '.join(names)} resolved by the {self.name}",
+            describe=lambda: self.snapshot().summary(),
+            abort=lambda: container_alive(self.container),
+        )
 
     def resolves(self, host: str) -> bool:
         return self.exec(["getent", "hosts", host])[0] == 0
@@ -151,8 +156,9 @@ class ModjkBalancer(HttpdProcess, BalancerBase):
         params = {"cmd": "update", "from": "list", "w": self.jk.lb_name, "sw": worker, **values}
         status = parse_status(self.status_text(params), listing=False)
         if status.globals.get("result.type") != "OK":
-            raise ModjkBalancerError(f"status worker update {params} failed: "
-                                     f"{status.globals.get('result.message', '?')}")
+            raise ModjkBalancerError(
+                f"status worker update {params} failed: {status.globals.get('result.message', '?')}"
+            )
         return status
 
     def set_activation(self, node: str, activation: str) -> BalancerState:
@@ -162,41 +168,64 @@ class ModjkBalancer(HttpdProcess, BalancerBase):
         self.update_member(node, vwa=str(ACTIVATION_CODES[activation]))
         return self.snapshot()
 
-
     def log_tails(self, lines: int = 15) -> str:
-        return "\n".join(f"--- {name} tail ---\n{container_file_text(self.container, path, tail=lines) or '(empty)'}"
-                         for name, path in LOGS.items() if name != "access_log")
+        return "\n".join(
+            f"--- {name} tail ---\n{container_file_text(self.container, path, tail=lines) or '(empty)'}"
+            for name, path in LOGS.items()
+            if name != "access_log"
+        )
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Until the status worker answers with the lb worker; ModjkBalancerError at once, with the logs,
         when the container exits (a configuration httpd or mod_jk refuses)."""
         try:
-            wait_until(lambda: self.jk.lb_name in self.status().members, timeout=timeout, interval=0.2,
-                       what=f"mod_jk status worker at {self.manager_url()} to list lb worker {self.jk.lb_name}",
-                       transient=self.snapshot_transient, abort=lambda: container_alive(self.container),
-                       describe=self.log_tails)
+            wait_until(
+                lambda: self.jk.lb_name in self.status().members,
+                timeout=timeout,
+                interval=0.2,
+                what=f"mod_jk status worker at {self.manager_url()} to list lb worker {self.jk.lb_name}",
+                transient=self.snapshot_transient,
+                abort=lambda: container_alive(self.container),
+                describe=self.log_tails,
+            )
         except ContainerExited as exc:
-            raise ModjkBalancerError(f"httpd + mod_jk container {exc.name} {exc.status} while starting "
-                                     f"(exit code {exc.exit_code})\n--- container log ---\n{exc.log_tail}\n"
-                                     f"{self.log_tails()}\n--- workers.properties ---\n"
-                                     f"{self.workers_properties}") from exc
+            raise ModjkBalancerError(
+                f"httpd + mod_jk container {exc.name} {exc.status} while starting "
+                f"(exit code {exc.exit_code})\n--- container log ---\n{exc.log_tail}\n"
+                f"{self.log_tails()}\n--- workers.properties ---\n"
+                f"{self.workers_properties}"
+            ) from exc
         except WaitTimeout as exc:
             raise ModjkBalancerError(f"httpd + mod_jk is not ready: {exc}") from exc
 
 
-def start_modjk_balancer(scope: Resources, network: Any, topology: Topology, *, image: str | None = None,
-                         name: str = "balancer", timeout: float = 30.0) -> ModjkBalancer:
+def start_modjk_balancer(
+    scope: Resources,
+    network: Any,
+    topology: Topology,
+    *,
+    image: str | None = None,
+    name: str = "balancer",
+    timeout: float = 30.0,
+) -> ModjkBalancer:
     """Start the balancer container on `network` under the alias `name` and wait until mod_jk answers."""
     httpd_conf = conf.render_httpd_conf(topology)
     workers = conf.render_workers_properties(topology)
-    container = scope.container(image or modjk_image(scope.client), name=name, role="balancer", network=network,
-                                alias=name, cap_add=["NET_ADMIN"],
-                                files={CONF_PATH: httpd_conf.encode(), conf.WORKERS_PATH: workers.encode()})
+    container = scope.container(
+        image or modjk_image(scope.client),
+        name=name,
+        role="balancer",
+        network=network,
+        alias=name,
+        cap_add=["NET_ADMIN"],
+        files={CONF_PATH: httpd_conf.encode(), conf.WORKERS_PATH: workers.encode()},
+    )
     balancer = ModjkBalancer(container, topology, "", httpd_conf, workers, name)
     try:
         balancer.ip = container_ip(container, network.name)
     except ContainerExited as exc:
-        raise ModjkBalancerError(f"httpd + mod_jk container exited at start:\n{exc.log_tail}\n"
-                                 f"{balancer.log_tails()}") from exc
+        raise ModjkBalancerError(
+            f"httpd + mod_jk container exited at start:\n{exc.log_tail}\n{balancer.log_tails()}"
+        ) from exc
     balancer.wait_ready(timeout)
     return balancer

@@ -25,13 +25,26 @@ JK_LOG = f"{LOG_DIR}/mod_jk.log"
 
 # Access log: time, status, duration, the mod_jk worker that served (JK_WORKER_NAME) and the route, then the
 # request line (quoted, last).
-ACCESS_LOG_FORMAT = ('%{%Y-%m-%dT%H:%M:%S}t.%{usec_frac}t%{%z}t status=%>s us=%D '
-                     'worker=%{JK_WORKER_NAME}n route=%{JK_WORKER_ROUTE}n client=%a "%r"')
+ACCESS_LOG_FORMAT = (
+    "%{%Y-%m-%dT%H:%M:%S}t.%{usec_frac}t%{%z}t status=%>s us=%D "
+    'worker=%{JK_WORKER_NAME}n route=%{JK_WORKER_ROUTE}n client=%a "%r"'
+)
 
 _ACTIVATION = {"active": "A", "disabled": "D", "stopped": "S"}
-_MEMBER_PROPERTIES = ("ping_mode", "ping_timeout", "connect_timeout", "prepost_timeout", "connection_ping_interval",
-                      "socket_timeout", "socket_connect_timeout", "reply_timeout", "retries", "recovery_options",
-                      "max_packet_size", "secret")
+_MEMBER_PROPERTIES = (
+    "ping_mode",
+    "ping_timeout",
+    "connect_timeout",
+    "prepost_timeout",
+    "connection_ping_interval",
+    "socket_timeout",
+    "socket_connect_timeout",
+    "reply_timeout",
+    "retries",
+    "recovery_options",
+    "max_packet_size",
+    "secret",
+)
 _LB_PROPERTIES = ("method", "retries", "recover_time", "error_escalation_time", "max_reply_timeouts")
 
 
@@ -64,8 +77,9 @@ def validate_workers(topology: Topology) -> dict[str, NodeSpec]:
     workers: dict[str, NodeSpec] = {}
     for index, node in enumerate(topology.nodes):
         if node.connector != "ajp":
-            raise SpecError(f"nodes[{index}].connector", f"got {node.connector!r}; mod_jk speaks AJP only "
-                                                         "(set connector='ajp')")
+            raise SpecError(
+                f"nodes[{index}].connector", f"got {node.connector!r}; mod_jk speaks AJP only (set connector='ajp')"
+            )
         name = worker_name(node, index)
         if name in workers or name in (jk.lb_name, jk.status_name):
             raise SpecError(f"nodes[{index}].jk.name", f"worker name {name!r} is already used; names must be unique")
@@ -74,8 +88,9 @@ def validate_workers(topology: Topology) -> dict[str, NodeSpec]:
         _validate_secret(node, index)
         redirect = worker_of(node).redirect
         if redirect is not None and (redirect not in workers or redirect == worker_name(node, index)):
-            raise SpecError(f"nodes[{index}].jk.redirect",
-                            f"got {redirect!r}; expected another member worker: {', '.join(workers)}")
+            raise SpecError(
+                f"nodes[{index}].jk.redirect", f"got {redirect!r}; expected another member worker: {', '.join(workers)}"
+            )
     if jk.status_path in {path for node in topology.nodes for path in node.contexts}:
         raise SpecError("balancer.jk.status_path", f"got {jk.status_path!r}; a node context uses it")
     return workers
@@ -86,8 +101,11 @@ def _validate_secret(node: NodeSpec, index: int) -> None:
     expected = node.ajp.secret if node.ajp is not None else None
     sent = worker_of(node).secret
     if expected is not None and sent != expected:
-        raise SpecError(f"nodes[{index}].jk.secret", f"got {'a different secret' if sent else 'None'}; "
-                        f"nodes[{index}].ajp.secret is set and the connector answers 403 to requests without it")
+        raise SpecError(
+            f"nodes[{index}].jk.secret",
+            f"got {'a different secret' if sent else 'None'}; "
+            f"nodes[{index}].ajp.secret is set and the connector answers 403 to requests without it",
+        )
 
 
 def _value(value: object) -> str:
@@ -98,24 +116,39 @@ def render_workers_properties(topology: Topology) -> str:
     """workers.properties for the topology (nodes reached by their network alias)."""
     jk = jk_of(topology.balancer)
     workers = validate_workers(topology)
-    lines = [f"# workers.properties of topology {topology.name} (rendered by the harness)",
-             f"worker.list={jk.lb_name},{jk.status_name}"]
+    lines = [
+        f"# workers.properties of topology {topology.name} (rendered by the harness)",
+        f"worker.list={jk.lb_name},{jk.status_name}",
+    ]
     if jk.maintain is not None:
         lines.append(f"worker.maintain={jk.maintain}")
     for name, node in workers.items():
         member = worker_of(node)
         prefix = f"worker.{name}"
-        lines += ["", f"{prefix}.type=ajp13", f"{prefix}.host={node.name}", f"{prefix}.port={node.ajp_port}",
-                  f"{prefix}.lbfactor={member.lbfactor}", f"{prefix}.route={route_of(node)}",
-                  f"{prefix}.activation={_ACTIVATION[member.activation]}"]
+        lines += [
+            "",
+            f"{prefix}.type=ajp13",
+            f"{prefix}.host={node.name}",
+            f"{prefix}.port={node.ajp_port}",
+            f"{prefix}.lbfactor={member.lbfactor}",
+            f"{prefix}.route={route_of(node)}",
+            f"{prefix}.activation={_ACTIVATION[member.activation]}",
+        ]
         if member.redirect is not None:
             lines.append(f"{prefix}.redirect={member.redirect}")
-        lines += [f"{prefix}.{key}={_value(getattr(member, key))}" for key in _MEMBER_PROPERTIES
-                  if getattr(member, key) is not None]
+        lines += [
+            f"{prefix}.{key}={_value(getattr(member, key))}"
+            for key in _MEMBER_PROPERTIES
+            if getattr(member, key) is not None
+        ]
     lb = f"worker.{jk.lb_name}"
-    lines += ["", f"{lb}.type=lb", f"{lb}.balance_workers={','.join(workers)}",
-              f"{lb}.sticky_session={_value(jk.sticky_session)}",
-              f"{lb}.sticky_session_force={_value(jk.sticky_session_force)}"]
+    lines += [
+        "",
+        f"{lb}.type=lb",
+        f"{lb}.balance_workers={','.join(workers)}",
+        f"{lb}.sticky_session={_value(jk.sticky_session)}",
+        f"{lb}.sticky_session_force={_value(jk.sticky_session_force)}",
+    ]
     lines += [f"{lb}.{key}={_value(getattr(jk, key))}" for key in _LB_PROPERTIES if getattr(jk, key) is not None]
     lines += ["", f"worker.{jk.status_name}.type=status", f"worker.{jk.status_name}.read_only=False"]
     return "\n".join(lines) + "\n"
@@ -143,24 +176,43 @@ def render_httpd_conf(topology: Topology) -> str:
     mpm = spec.mpm
     quoted = ACCESS_LOG_FORMAT.replace('"', '\\"')
     lines = [
-        f'ServerRoot "{CONF_DIR}"', f'DefaultRuntimeDir "{RUN_DIR}"', f'PidFile "{RUN_DIR}/httpd.pid"',
-        f"ServerName {spec.server_name}", f'ErrorLog "{LOG_DIR}/error_log"', f"LogLevel {spec.log_level}",
+        f'ServerRoot "{CONF_DIR}"',
+        f'DefaultRuntimeDir "{RUN_DIR}"',
+        f'PidFile "{RUN_DIR}/httpd.pid"',
+        f"ServerName {spec.server_name}",
+        f'ErrorLog "{LOG_DIR}/error_log"',
+        f"LogLevel {spec.log_level}",
         f'LoadModule mpm_event_module "{MODULES_DIR}/mod_mpm_event.so"',
         f'LoadModule authz_core_module "{MODULES_DIR}/mod_authz_core.so"',
         f'LoadModule jk_module "{MODULES_DIR}/mod_jk.so"',
-        *_builtin("log_config"), *_builtin("unixd"),
-        "User www-data", "Group www-data", f"Listen {spec.proxy_port}",
-        f"ServerLimit {mpm.server_limit}", f"ThreadLimit {mpm.thread_limit}", f"StartServers {mpm.start_servers}",
-        f"ThreadsPerChild {mpm.threads_per_child}", f"MaxRequestWorkers {mpm.max_request_workers}",
-        f"MinSpareThreads {mpm.min_spare_threads}", f"MaxSpareThreads {mpm.max_spare_threads}",
+        *_builtin("log_config"),
+        *_builtin("unixd"),
+        "User www-data",
+        "Group www-data",
+        f"Listen {spec.proxy_port}",
+        f"ServerLimit {mpm.server_limit}",
+        f"ThreadLimit {mpm.thread_limit}",
+        f"StartServers {mpm.start_servers}",
+        f"ThreadsPerChild {mpm.threads_per_child}",
+        f"MaxRequestWorkers {mpm.max_request_workers}",
+        f"MinSpareThreads {mpm.min_spare_threads}",
+        f"MaxSpareThreads {mpm.max_spare_threads}",
         f"MaxConnectionsPerChild {mpm.max_connections_per_child}",
-        f'LogFormat "{quoted}" harness', f'CustomLog "{LOG_DIR}/access_log" harness',
-        f'JkWorkersFile "{WORKERS_PATH}"', f'JkShmFile "{RUN_DIR}/jk-runtime-status"', f'JkLogFile "{JK_LOG}"',
-        f"JkLogLevel {jk.log_level}", 'JkLogStampFormat "[%Y-%m-%d %H:%M:%S.%Q] "',
+        f'LogFormat "{quoted}" harness',
+        f'CustomLog "{LOG_DIR}/access_log" harness',
+        f'JkWorkersFile "{WORKERS_PATH}"',
+        f'JkShmFile "{RUN_DIR}/jk-runtime-status"',
+        f'JkLogFile "{JK_LOG}"',
+        f"JkLogLevel {jk.log_level}",
+        'JkLogStampFormat "[%Y-%m-%d %H:%M:%S.%Q] "',
     ]
     if jk.watchdog_interval is not None:
         lines.append(f"JkWatchdogInterval {jk.watchdog_interval}")
     lines += mounts(topology)
-    lines += [f"<VirtualHost *:{spec.proxy_port}>", f"    ServerName {spec.server_name}", "    JkMountCopy On",
-              "</VirtualHost>"]
+    lines += [
+        f"<VirtualHost *:{spec.proxy_port}>",
+        f"    ServerName {spec.server_name}",
+        "    JkMountCopy On",
+        "</VirtualHost>",
+    ]
     return "\n".join(lines) + "\n"

@@ -47,7 +47,7 @@ def parse_status(text: str, *, listing: bool = True) -> JkStatus:
         key, sep, value = line.partition("=")
         if not sep or not key.startswith("worker."):
             raise StatusParseError(f"line {number}: {line[:120]!r} is not worker.<name>.<property>=<value>")
-        parts = key[len("worker."):].split(".")
+        parts = key[len("worker.") :].split(".")
         if len(parts) == 1:
             globals_[parts[0]] = value
             continue
@@ -72,8 +72,9 @@ def state_up(state: str) -> bool | None:
     return None
 
 
-def node_states(status: JkStatus, lb: str, contexts: dict[str, tuple[str, ...]],
-                names: dict[str, str] | None = None) -> dict[str, NodeState]:
+def node_states(
+    status: JkStatus, lb: str, contexts: dict[str, tuple[str, ...]], names: dict[str, str] | None = None
+) -> dict[str, NodeState]:
     """The members of `lb` as node states, keyed by node name (`names`: worker name -> node name; default the
     worker name). Each node's contexts (`contexts`: node name -> paths, the JkMounts) carry its activation:
     ACT ENABLED, DIS DISABLED, STP STOPPED."""
@@ -84,9 +85,28 @@ def node_states(status: JkStatus, lb: str, contexts: dict[str, tuple[str, ...]],
         activation = props.get("activation", "")
         path_status = ACTIVATION_STATUS.get(activation, activation or "?")
         port = props.get("port", "")
-        detail = {key: props.get(key, "") for key in ("state", "activation", "lbfactor", "route", "ping_mode",
-                                                       "elected", "sessions", "errors", "busy", "address")}
-        nodes[node] = NodeState(node, state_up(props.get("state", "")), None,
-                                {path: path_status for path in contexts.get(node, ())}, props.get("host", ""),
-                                int(port) if port.isdigit() else None, {"worker": worker, **detail})
+        detail = {
+            key: props.get(key, "")
+            for key in (
+                "state",
+                "activation",
+                "lbfactor",
+                "route",
+                "ping_mode",
+                "elected",
+                "sessions",
+                "errors",
+                "busy",
+                "address",
+            )
+        }
+        nodes[node] = NodeState(
+            node,
+            state_up(props.get("state", "")),
+            None,
+            {path: path_status for path in contexts.get(node, ())},
+            props.get("host", ""),
+            int(port) if port.isdigit() else None,
+            {"worker": worker, **detail},
+        )
     return nodes

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
-from harness.flavors.base import ClusterContext, FlavorRefused, NodeFlavor
-from harness.machinery.contracts import Node
-from harness.flavors.sim.node import SimNode, discovery_dict, sim_image, start_group_for_cluster, start_sim_node
 from harness.descriptions.base import SpecError
 from harness.descriptions.faults import NODE_PROGRAM_FAULTS
 from harness.descriptions.node import Advertise, NodeSpec, StaticProxies
 from harness.descriptions.options import HarnessOptions
 from harness.descriptions.topology import Topology
+from harness.flavors.base import ClusterContext, FlavorRefused, NodeFlavor
+from harness.flavors.sim.node import SimNode, discovery_dict, sim_image, start_group_for_cluster, start_sim_node
+from harness.machinery.contracts import Node
 
 
 class SimFlavor(NodeFlavor):
@@ -34,7 +35,7 @@ class SimFlavor(NodeFlavor):
     def image_tag(self, client: Any, options: HarnessOptions) -> str:
         return sim_image(client)
 
-    def start(self, context: ClusterContext, spec: NodeSpec, ipv4: Optional[str] = None) -> SimNode:
+    def start(self, context: ClusterContext, spec: NodeSpec, ipv4: str | None = None) -> SimNode:
         image = self.image_tag(context.scope.client, context.options)
         return start_sim_node(context.scope, image, context.network, spec, context.topology.discovery, ipv4=ipv4)
 

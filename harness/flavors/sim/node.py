@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any
 
 import docker
 import requests
 
-from harness.machinery import images
+from harness.descriptions.base import SpecError
 from harness.descriptions.faults import Exit, FaultSpec
 from harness.descriptions.node import Advertise, Discovery, NodeSpec, StaticProxies
+from harness.machinery import images
 from harness.machinery.containers import ContainerExited, container_alive, container_ip, container_logs
 from harness.machinery.resources import Resources
-from harness.descriptions.base import SpecError
 from harness.machinery.waiting import Deadline, WaitTimeout, wait_until
 
 IMAGE_NAME = "sim-node"
@@ -38,10 +39,20 @@ FIRST_PORT = 8080
 _HARNESS_DIR = Path(__file__).resolve().parents[2]
 # What the sim image ships of the harness (standard library only, closed under imports): the protocol layer and
 # the descriptions the node validates its configuration and faults with.
-SHIPPED_MODULES = ("__init__.py", "protocol/__init__.py", "protocol/mcmp.py", "protocol/mcmp_client.py",
-                   "protocol/advertise.py", "descriptions/__init__.py", "descriptions/base.py",
-                   "descriptions/balancer.py", "descriptions/node.py", "descriptions/faults.py",
-                   "descriptions/fault_words.py", "descriptions/jk.py")
+SHIPPED_MODULES = (
+    "__init__.py",
+    "protocol/__init__.py",
+    "protocol/mcmp.py",
+    "protocol/mcmp_client.py",
+    "protocol/advertise.py",
+    "descriptions/__init__.py",
+    "descriptions/base.py",
+    "descriptions/balancer.py",
+    "descriptions/node.py",
+    "descriptions/faults.py",
+    "descriptions/fault_words.py",
+    "descriptions/jk.py",
+)
 
 
 class SimNodeError(RuntimeError):
@@ -49,6 +60,7 @@ class SimNodeError(RuntimeError):
 
 
 # ---------------------------------------------------------------------------------------------- image
+
 
 def image_request() -> images.ImageRequest:
     return images.ImageRequest(IMAGE_NAME, {}, {f"harness/{m}": _HARNESS_DIR / m for m in SHIPPED_MODULES})
@@ -61,14 +73,16 @@ def sim_image(client: docker.DockerClient) -> str:
 
 # --------------------------------------------------------------------------------- configuration (pure)
 
+
 def discovery_dict(discovery: Discovery) -> dict[str, Any]:
     if not isinstance(discovery, (Advertise, StaticProxies)):
         raise SpecError("discovery", f"got {discovery!r}; sim nodes take Advertise(...) or StaticProxies(...)")
     return discovery.to_dict()
 
 
-def pack_ports(specs: Sequence[NodeSpec], control_port: int = CONTROL_PORT,
-               first_port: int = FIRST_PORT) -> tuple[NodeSpec, ...]:
+def pack_ports(
+    specs: Sequence[NodeSpec], control_port: int = CONTROL_PORT, first_port: int = FIRST_PORT
+) -> tuple[NodeSpec, ...]:
     """The specs with distinct HTTP ports for one container: unchanged when already distinct, else
     first_port, first_port+1, ... (skipping the control port and each spec's AJP port)."""
     ports = [s.http_port for s in specs]
@@ -83,22 +97,36 @@ def pack_ports(specs: Sequence[NodeSpec], control_port: int = CONTROL_PORT,
     return tuple(packed)
 
 
-def sim_config(specs: Sequence[NodeSpec], discovery: Discovery, *, control_port: int = CONTROL_PORT,
-               host: Optional[str] = None, advertise_interface: Optional[str] = None,
-               log_level: str = "info", mcmp_workers: int = 0) -> dict[str, Any]:
+def sim_config(
+    specs: Sequence[NodeSpec],
+    discovery: Discovery,
+    *,
+    control_port: int = CONTROL_PORT,
+    host: str | None = None,
+    advertise_interface: str | None = None,
+    log_level: str = "info",
+    mcmp_workers: int = 0,
+) -> dict[str, Any]:
     """The JSON document the sim process reads (simnode.config). Pure. `mcmp_workers`: threads sending
     MCMP for the process's nodes (0: 2..4 by node count; more threads, more concurrent MCMP)."""
     for i, spec in enumerate(specs):
         if spec.flavor != "sim":
             raise SpecError(f"nodes[{i}].flavor", f"got {spec.flavor!r}; only 'sim' nodes run in a sim container")
-    return {"nodes": [s.to_dict() for s in specs], "discovery": discovery_dict(discovery),
-            "control_port": control_port, "host": host, "advertise_interface": advertise_interface,
-            "log_level": log_level, "mcmp_workers": mcmp_workers}
+    return {
+        "nodes": [s.to_dict() for s in specs],
+        "discovery": discovery_dict(discovery),
+        "control_port": control_port,
+        "host": host,
+        "advertise_interface": advertise_interface,
+        "log_level": log_level,
+        "mcmp_workers": mcmp_workers,
+    }
 
 
 # -------------------------------------------------------------------------------------- control client
 
-def _node(node: Optional[str]) -> dict[str, Any]:
+
+def _node(node: str | None) -> dict[str, Any]:
     return {} if node is None else {"node": node}
 
 
@@ -138,7 +166,7 @@ class SimNodeControl:
             raise SimNodeError(f"{self.base}: no node {node!r} (nodes: {', '.join(nodes)})")
         return dict(nodes[node])
 
-    def transcript(self, node: Optional[str] = None) -> dict[str, Any]:
+    def transcript(self, node: str | None = None) -> dict[str, Any]:
         return dict(self._get("/transcript", **({"node": node} if node else {})))
 
     def apply_fault(self, fault: FaultSpec) -> dict[str, Any]:
@@ -148,7 +176,7 @@ class SimNodeControl:
     def heal_fault(self, fault: FaultSpec) -> dict[str, Any]:
         return dict(self._post("/fault", {"heal": [fault.to_dict()]}))
 
-    def clear_faults(self, node: Optional[str] = None) -> dict[str, Any]:
+    def clear_faults(self, node: str | None = None) -> dict[str, Any]:
         """Every toggle off (of `node`, or of every node of the container)."""
         return dict(self._post("/fault", {**_node(node), "clear": True}))
 
@@ -158,10 +186,10 @@ class SimNodeControl:
     def restart(self, node: str) -> None:
         self._post("/restart", {"node": node})
 
-    def stop(self, node: Optional[str] = None) -> None:
+    def stop(self, node: str | None = None) -> None:
         self._post("/stop", _node(node))
 
-    def reregister(self, node: str, *, port: Optional[int] = None, host: Optional[str] = None) -> None:
+    def reregister(self, node: str, *, port: int | None = None, host: str | None = None) -> None:
         body: dict[str, Any] = {"node": node}
         body.update({k: v for k, v in (("port", port), ("host", host)) if v is not None})
         self._post("/reregister", body)
@@ -170,7 +198,7 @@ class SimNodeControl:
         """action: enable | disable | stop (ENABLE-APP / DISABLE-APP / STOP-APP to every proxy)."""
         self._post("/context", {"node": node, "context": context, "action": action})
 
-    def reset(self, node: Optional[str] = None) -> None:
+    def reset(self, node: str | None = None) -> None:
         self._post("/reset", _node(node))
 
     def exit(self, code: int = 137) -> None:
@@ -184,6 +212,7 @@ class SimNodeControl:
 
 # ------------------------------------------------------------------------------------------ containers
 
+
 @dataclass
 class SimContainer:
     """One sim process in its container, hosting `specs` (ports already distinct)."""
@@ -196,13 +225,13 @@ class SimContainer:
     config: dict[str, Any] = field(repr=False, default_factory=dict)
     network: Any = field(repr=False, default=None)
 
-    def node(self, name: str) -> "SimNode":
+    def node(self, name: str) -> SimNode:
         for spec in self.specs:
             if spec.name == name:
                 return SimNode(spec, self)
         raise KeyError(f"no node {name!r} in sim container {self.name} (nodes: {[s.name for s in self.specs]})")
 
-    def nodes(self) -> list["SimNode"]:
+    def nodes(self) -> list[SimNode]:
         return [SimNode(spec, self) for spec in self.specs]
 
     def logs(self) -> str:
@@ -225,7 +254,7 @@ class SimContainer:
     def aliases(self) -> list[str]:
         return [s.name for s in self.specs] + ([self.name] if len(self.specs) > 1 else [])
 
-    def exited(self) -> Optional[int]:
+    def exited(self) -> int | None:
         """The exit code once the container has stopped, else None."""
         sdk = self.container.get_wrapped_container()
         sdk.reload()
@@ -242,9 +271,14 @@ class SimContainer:
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Until the process logged its ready line; fails at once with the log when it exited."""
         try:
-            wait_until(lambda: READY_LINE in self.logs() and self.control.is_up(), timeout=timeout, interval=0.1,
-                       what=f"sim container {self.name} to log {READY_LINE!r}", abort=self.alive,
-                       describe=lambda: self.logs()[-2000:])
+            wait_until(
+                lambda: READY_LINE in self.logs() and self.control.is_up(),
+                timeout=timeout,
+                interval=0.1,
+                what=f"sim container {self.name} to log {READY_LINE!r}",
+                abort=self.alive,
+                describe=lambda: self.logs()[-2000:],
+            )
         except WaitTimeout as exc:
             raise SimNodeError(str(exc)) from exc
 
@@ -286,15 +320,24 @@ class SimNode:
         deadline = Deadline(timeout)
         self.group.wait_ready(deadline.remaining())
         for context in self.spec.contexts:
-            wait_until(lambda: self.answers(context), timeout=max(deadline.remaining(), 1.0), interval=0.1,
-                       what=f"sim node {self.name} to answer {self.url(context)}", abort=self.group.alive,
-                       describe=lambda: json.dumps(self.state().get("http")))
+            wait_until(
+                lambda: self.answers(context),
+                timeout=max(deadline.remaining(), 1.0),
+                interval=0.1,
+                what=f"sim node {self.name} to answer {self.url(context)}",
+                abort=self.group.alive,
+                describe=lambda: json.dumps(self.state().get("http")),
+            )
 
     def wait_for_registered(self, timeout: float = 30.0) -> None:
         """Until every proxy the node knows has its registration (OK, established)."""
-        wait_until(lambda: self.control.is_registered(self.name), timeout=timeout, interval=0.1,
-                   what=f"sim node {self.name} registered with its proxies",
-                   describe=lambda: json.dumps(self.state()["mcmp"]["proxies"]))
+        wait_until(
+            lambda: self.control.is_registered(self.name),
+            timeout=timeout,
+            interval=0.1,
+            what=f"sim node {self.name} registered with its proxies",
+            describe=lambda: json.dumps(self.state()["mcmp"]["proxies"]),
+        )
 
     def kill(self) -> None:
         """Die abruptly (connections reset, no MCMP goodbye); container and address stay."""
@@ -303,9 +346,13 @@ class SimNode:
     def stop(self, timeout: float = 10.0) -> None:
         """Graceful: DISABLE-APP, drain, STOP-APP, REMOVE-APP; waits until the node has left."""
         self.control.stop(self.name)
-        wait_until(lambda: self.state()["mcmp"]["status"] == "stopped" and not self.state()["http"]["listening"],
-                   timeout=timeout + self.spec.stop_context_timeout_s + 5, interval=0.1,
-                   what=f"sim node {self.name} to stop gracefully", describe=lambda: json.dumps(self.state()["mcmp"]))
+        wait_until(
+            lambda: self.state()["mcmp"]["status"] == "stopped" and not self.state()["http"]["listening"],
+            timeout=timeout + self.spec.stop_context_timeout_s + 5,
+            interval=0.1,
+            what=f"sim node {self.name} to stop gracefully",
+            describe=lambda: json.dumps(self.state()["mcmp"]),
+        )
 
     def start(self, timeout: float = 30.0) -> None:
         """Back as a fresh node (after kill or stop): listens again and registers again."""
@@ -325,8 +372,13 @@ class SimNode:
 
     def _exit(self, fault: Exit) -> Callable[[], None]:
         self.control.apply_fault(fault)
-        wait_until(lambda: self.group.exited() is not None, timeout=15, interval=0.1,
-                   what=f"the sim container of {self.name} to exit", describe=lambda: self.logs()[-1000:])
+        wait_until(
+            lambda: self.group.exited() is not None,
+            timeout=15,
+            interval=0.1,
+            what=f"the sim container of {self.name} to exit",
+            describe=lambda: self.logs()[-1000:],
+        )
 
         def start_again() -> None:
             self.group.start_again()
@@ -343,36 +395,63 @@ class SimNode:
         try:
             files["sim-state.json"] = json.dumps(self.state(), indent=1)
             files["sim-transcript.json"] = json.dumps(self.control.transcript(self.name), indent=1)
-        except Exception as exc:  # noqa: BLE001 - evidence, never a failure of its own
+        except Exception as exc:
             files["sim-state.json"] = json.dumps({"error": str(exc)})
         return files
 
 
-def start_sim_container(scope: Resources, image: str, network: Any, specs: Sequence[NodeSpec], discovery: Discovery,
-                        *, name: Optional[str] = None, ipv4: Optional[str] = None, control_port: int = CONTROL_PORT,
-                        host: Optional[str] = None, log_level: str = "info", mcmp_workers: int = 0,
-                        timeout: float = 30.0, wait: bool = True) -> SimContainer:
+def start_sim_container(
+    scope: Resources,
+    image: str,
+    network: Any,
+    specs: Sequence[NodeSpec],
+    discovery: Discovery,
+    *,
+    name: str | None = None,
+    ipv4: str | None = None,
+    control_port: int = CONTROL_PORT,
+    host: str | None = None,
+    log_level: str = "info",
+    mcmp_workers: int = 0,
+    timeout: float = 30.0,
+    wait: bool = True,
+) -> SimContainer:
     """One container hosting `specs` (ports packed when they clash)."""
     specs = pack_ports(specs, control_port)
-    config = sim_config(specs, discovery, control_port=control_port, host=host, log_level=log_level,
-                        mcmp_workers=mcmp_workers)
+    config = sim_config(
+        specs, discovery, control_port=control_port, host=host, log_level=log_level, mcmp_workers=mcmp_workers
+    )
     name = name or (specs[0].name if len(specs) == 1 else f"sims-{specs[0].name}-{len(specs)}")
     # Every node's name is a network alias of its container (HOUSE rule 8), plus the container's own name.
     aliases = [s.name for s in specs] + ([name] if len(specs) > 1 else [])  # SimContainer.aliases()
     container = scope.container(
-        image, name=name, role="node", network=network, alias=aliases, ipv4=ipv4,
-        env={"SIMNODE_SPEC_FILE": SPEC_PATH}, files={SPEC_PATH: json.dumps(config).encode()}, cap_add=["NET_ADMIN"],
+        image,
+        name=name,
+        role="node",
+        network=network,
+        alias=aliases,
+        ipv4=ipv4,
+        env={"SIMNODE_SPEC_FILE": SPEC_PATH},
+        files={SPEC_PATH: json.dumps(config).encode()},
+        cap_add=["NET_ADMIN"],
     )
     address = container_ip(container, network.name)
-    group = SimContainer(name, container, tuple(specs), address, SimNodeControl(address, control_port), config,
-                         network)
+    group = SimContainer(name, container, tuple(specs), address, SimNodeControl(address, control_port), config, network)
     if wait:
         group.wait_ready(timeout)
     return group
 
 
-def start_sim_node(scope: Resources, image: str, network: Any, spec: NodeSpec, discovery: Discovery, *,
-                   ipv4: Optional[str] = None, timeout: float = 30.0) -> SimNode:
+def start_sim_node(
+    scope: Resources,
+    image: str,
+    network: Any,
+    spec: NodeSpec,
+    discovery: Discovery,
+    *,
+    ipv4: str | None = None,
+    timeout: float = 30.0,
+) -> SimNode:
     """One node in its own container, answering on its contexts."""
     node = start_sim_container(scope, image, network, [spec], discovery, ipv4=ipv4, timeout=timeout).node(spec.name)
     node.wait_ready(timeout)
@@ -383,15 +462,27 @@ def chunks(specs: Sequence[NodeSpec], per_container: int) -> Iterable[Sequence[N
     if per_container < 1:
         raise ValueError(f"per_container: got {per_container}; expected >= 1")
     for start in range(0, len(specs), per_container):
-        yield specs[start:start + per_container]
+        yield specs[start : start + per_container]
 
 
-def start_sim_nodes(scope: Resources, image: str, network: Any, specs: Sequence[NodeSpec], discovery: Discovery,
-                    *, per_container: int = 50, mcmp_workers: int = 0, timeout: float = 60.0) -> list[SimContainer]:
+def start_sim_nodes(
+    scope: Resources,
+    image: str,
+    network: Any,
+    specs: Sequence[NodeSpec],
+    discovery: Discovery,
+    *,
+    per_container: int = 50,
+    mcmp_workers: int = 0,
+    timeout: float = 60.0,
+) -> list[SimContainer]:
     """Many nodes packed `per_container` to a container (scale tests)."""
-    groups = [start_sim_container(scope, image, network, chunk, discovery, wait=False, name=f"sims{i}",
-                                  mcmp_workers=mcmp_workers)
-              for i, chunk in enumerate(chunks(specs, per_container))]
+    groups = [
+        start_sim_container(
+            scope, image, network, chunk, discovery, wait=False, name=f"sims{i}", mcmp_workers=mcmp_workers
+        )
+        for i, chunk in enumerate(chunks(specs, per_container))
+    ]
     deadline = Deadline(timeout)
     for group in groups:
         group.wait_ready(max(deadline.remaining(), 1.0))
@@ -401,8 +492,9 @@ def start_sim_nodes(scope: Resources, image: str, network: Any, specs: Sequence[
 def start_group_for_cluster(context: Any, specs: Sequence[NodeSpec], timeout: float = 30.0) -> list[SimNode]:
     """The cluster's starter for several sim nodes in one container (one process hosting them all)."""
     image = sim_image(context.scope.client)
-    group = start_sim_container(context.scope, image, context.network, specs, context.topology.discovery,
-                                timeout=timeout)
+    group = start_sim_container(
+        context.scope, image, context.network, specs, context.topology.discovery, timeout=timeout
+    )
     nodes = group.nodes()
     for node in nodes:
         node.wait_ready(timeout)
@@ -410,7 +502,21 @@ def start_group_for_cluster(context: Any, specs: Sequence[NodeSpec], timeout: fl
 
 
 __all__ = [
-    "CONTROL_PORT", "IMAGE_NAME", "READY_LINE", "SimContainer", "SimNode", "SimNodeControl", "SimNodeError",
-    "chunks", "discovery_dict", "image_request", "pack_ports", "sim_config", "sim_image",
-    "start_group_for_cluster", "start_sim_container", "start_sim_node", "start_sim_nodes",
+    "CONTROL_PORT",
+    "IMAGE_NAME",
+    "READY_LINE",
+    "SimContainer",
+    "SimNode",
+    "SimNodeControl",
+    "SimNodeError",
+    "chunks",
+    "discovery_dict",
+    "image_request",
+    "pack_ports",
+    "sim_config",
+    "sim_image",
+    "start_group_for_cluster",
+    "start_sim_container",
+    "start_sim_node",
+    "start_sim_nodes",
 ]

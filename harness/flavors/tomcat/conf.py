@@ -35,8 +35,13 @@ def ajp_of(spec: NodeSpec) -> AjpConnector:
 
 def ajp_connector(spec: NodeSpec) -> str:
     ajp = ajp_of(spec)
-    attributes = {"protocol": "AJP/1.3", "port": str(spec.ajp_port), "address": ajp.address,
-                  "secretRequired": "true" if ajp.secret_required else "false", "redirectPort": "8443"}
+    attributes = {
+        "protocol": "AJP/1.3",
+        "port": str(spec.ajp_port),
+        "address": ajp.address,
+        "secretRequired": "true" if ajp.secret_required else "false",
+        "redirectPort": "8443",
+    }
     if ajp.secret is not None:
         attributes["secret"] = ajp.secret
     if ajp.packet_size is not None:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.flavors.base import ClusterContext, NodeFlavor
-from harness.flavors.tomcat.node import TomcatNode, start_tomcat_node, tomcat_image
 from harness.descriptions.node import NodeSpec, StaticWorkers
 from harness.descriptions.options import HarnessOptions
+from harness.flavors.base import ClusterContext, NodeFlavor
+from harness.flavors.tomcat.node import TomcatNode, start_tomcat_node, tomcat_image
 
 
 class TomcatFlavor(NodeFlavor):
     name: ClassVar[str] = "tomcat"
     image: ClassVar[str] = "tomcat-node"
-    summary: ClassVar[str] = ("Apache Tomcat 10.1 (Debian's tomcat10, JRE 17) with the test WAR: AJP and HTTP "
-                              "connectors, jvmRoute = node name")
+    summary: ClassVar[str] = (
+        "Apache Tomcat 10.1 (Debian's tomcat10, JRE 17) with the test WAR: AJP and HTTP "
+        "connectors, jvmRoute = node name"
+    )
     # jk: the member worker the balancer renders for this node; ajp: the connector Tomcat opens.
     honours: ClassVar[frozenset[str]] = frozenset({"contexts", "connector", "http_port", "ajp_port", "jk", "ajp"})
     discovery: ClassVar[tuple[type[Any], ...]] = (StaticWorkers,)

@@ -17,6 +17,8 @@ from typing import Any
 
 import requests
 
+from harness.descriptions.faults import FaultSpec
+from harness.descriptions.node import NodeSpec
 from harness.flavors.tomcat import conf
 from harness.flavors.wildfly import war
 from harness.flavors.wildfly.node import tar_of
@@ -24,8 +26,6 @@ from harness.machinery import images
 from harness.machinery.containers import container_alive, container_file_text, container_ip, container_logs
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import Deadline, wait_until
-from harness.descriptions.faults import FaultSpec
-from harness.descriptions.node import NodeSpec
 
 IMAGE_NAME = "tomcat-node"
 CONSOLE_LOG = "/opt/harness/log/console.log"
@@ -52,8 +52,11 @@ def connector_failures(log: str) -> list[str]:
     found: list[str] = []
     for index, line in enumerate(lines):
         if _CONNECTOR_FAILURE.search(line):
-            found += [line.strip()] + [extra.strip() for extra in lines[index + 1:index + 2]
-                                        if extra.startswith(("\t", " ", "java.", "org.", "Caused"))]
+            found += [line.strip()] + [
+                extra.strip()
+                for extra in lines[index + 1 : index + 2]
+                if extra.startswith(("\t", " ", "java.", "org.", "Caused"))
+            ]
     return list(dict.fromkeys(found))
 
 
@@ -90,8 +93,11 @@ class TomcatNode:
 
     def configure(self) -> None:
         """server.xml, context.xml, JVM options and one WAR per context, before the JVM starts."""
-        files = {SERVER_XML: conf.render_server_xml(self.spec).encode(), CONTEXT_XML: conf.CONTEXT_XML.encode(),
-                 JAVA_OPTS: conf.java_opts(self.spec, os.environ.get("HARNESS_TOMCAT_JVM", conf.JVM_SIZING)).encode()}
+        files = {
+            SERVER_XML: conf.render_server_xml(self.spec).encode(),
+            CONTEXT_XML: conf.CONTEXT_XML.encode(),
+            JAVA_OPTS: conf.java_opts(self.spec, os.environ.get("HARNESS_TOMCAT_JVM", conf.JVM_SIZING)).encode(),
+        }
         for context in self.spec.contexts:
             files[f"{WEBAPPS}/{war.war_name(context)}"] = war.build_war(context)
         self.put_files(files)
@@ -118,12 +124,17 @@ class TomcatNode:
         return reply.status_code == 200 and reply.headers.get(war.NODE_HEADER) == self.name
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        """"Server startup in" logged with every connector started, then each context answering with this
+        """ "Server startup in" logged with every connector started, then each context answering with this
         node's name over HTTP (which compiles the JSP before the balancer's first request)."""
         deadline = Deadline(timeout)
-        state = wait_until(lambda: (s := self.state()) != "starting" and s, timeout=timeout, interval=0.2,
-                           what=f"Tomcat {self.name} to log 'Server startup in'", abort=self.alive,
-                           describe=self.log_tail)
+        state = wait_until(
+            lambda: (s := self.state()) != "starting" and s,
+            timeout=timeout,
+            interval=0.2,
+            what=f"Tomcat {self.name} to log 'Server startup in'",
+            abort=self.alive,
+            describe=self.log_tail,
+        )
         if state != "started":
             raise TomcatNodeError(f"{self.name}: Tomcat {state} while starting\n{self.log_tail()}")
         self.alive()
@@ -131,21 +142,37 @@ class TomcatNode:
             self._wait_answers(context, max(deadline.remaining(), 1.0))
 
     def _wait_answers(self, context: str, timeout: float) -> None:
-        wait_until(lambda: self.answers(context), timeout=timeout, interval=0.2,
-                   what=f"{self.name} to answer {self.url(context)}", describe=self.log_tail, abort=self.alive)
+        wait_until(
+            lambda: self.answers(context),
+            timeout=timeout,
+            interval=0.2,
+            what=f"{self.name} to answer {self.url(context)}",
+            describe=self.log_tail,
+            abort=self.alive,
+        )
 
     # --- fault verbs ----------------------------------------------------------------------------------------
     def kill(self) -> None:
         """SIGKILL to the JVM; the container and its address stay."""
         self.ctl("kill", "KILL")
-        wait_until(lambda: self.state() == "stopped", timeout=10, interval=0.1,
-                   what=f"Tomcat {self.name} JVM to die after SIGKILL", describe=self.log_tail)
+        wait_until(
+            lambda: self.state() == "stopped",
+            timeout=10,
+            interval=0.1,
+            what=f"Tomcat {self.name} JVM to die after SIGKILL",
+            describe=self.log_tail,
+        )
 
     def stop(self, timeout: float = 10.0) -> None:
         """Graceful: SIGTERM (connectors paused and stopped, web apps stopped, sessions saved), then wait."""
         self.ctl("stop")
-        wait_until(lambda: self.state() == "stopped", timeout=timeout + 30.0, interval=0.2,
-                   what=f"Tomcat {self.name} to stop", describe=self.log_tail)
+        wait_until(
+            lambda: self.state() == "stopped",
+            timeout=timeout + 30.0,
+            interval=0.2,
+            what=f"Tomcat {self.name} to stop",
+            describe=self.log_tail,
+        )
 
     def start(self, timeout: float = 60.0) -> None:
         """Start the JVM again (after kill or stop) and wait until it is ready."""
@@ -165,11 +192,20 @@ class TomcatNode:
         return files
 
 
-def start_tomcat_node(scope: Resources, image: str, spec: NodeSpec, network: Any, *, ipv4: str | None = None,
-                      wait: bool = True, timeout: float = 60.0) -> TomcatNode:
+def start_tomcat_node(
+    scope: Resources,
+    image: str,
+    spec: NodeSpec,
+    network: Any,
+    *,
+    ipv4: str | None = None,
+    wait: bool = True,
+    timeout: float = 60.0,
+) -> TomcatNode:
     """A started Tomcat node reachable on `network` as `spec.name`; ready unless wait=False."""
-    container = scope.container(image, name=spec.name, role="node", network=network, alias=spec.name, ipv4=ipv4,
-                                cap_add=["NET_ADMIN"])
+    container = scope.container(
+        image, name=spec.name, role="node", network=network, alias=spec.name, ipv4=ipv4, cap_add=["NET_ADMIN"]
+    )
     node = TomcatNode(spec, container, container_ip(container, network.name))
     node.configure()
     node.ctl("start")

@@ -12,28 +12,29 @@ Undertow has no mod_cluster-manager page (GET on the MCMP port answers 404) and 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import requests
 from docker.models.networks import Network
 
-from harness.machinery.contracts import BalancerBase, BalancerState, BalancerUnreadable, NodeState, info_nodes
-from harness.protocol.balancer_info import BalancerInfo, parse_info
 from harness.descriptions.balancer import BalancerSpec
 from harness.descriptions.node import Discovery
+from harness.flavors.wildfly.dist import balancer_config
 from harness.flavors.wildfly.node import WildflyServer, start_container
+from harness.machinery.contracts import BalancerBase, BalancerState, BalancerUnreadable, NodeState, info_nodes
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import wait_until
-from harness.flavors.wildfly.dist import balancer_config
+from harness.protocol.balancer_info import BalancerInfo, parse_info
 
 NAME = "balancer"
 FILTER_ADDRESS = [{"subsystem": "undertow"}, {"configuration": "filter"}, {"mod-cluster": "load-balancer"}]
 _UP = {"NODE_UP": True, "NODE_HOT_STANDBY": True, "NODE_DOWN": False}
 
 
-def _host_port(uri: str) -> tuple[str, Optional[int]]:
-    """"http://10.0.0.2:8080/?#" -> ("10.0.0.2", 8080)."""
+def _host_port(uri: str) -> tuple[str, int | None]:
+    """ "http://10.0.0.2:8080/?#" -> ("10.0.0.2", 8080)."""
     rest = uri.split("://", 1)[-1].split("/", 1)[0]
     host, _, port = rest.rpartition(":")
     return (host, int(port)) if port.isdigit() else (rest, None)
@@ -44,13 +45,21 @@ def model_nodes(result: Mapping[str, Any]) -> dict[str, NodeState]:
     nodes: dict[str, NodeState] = {}
     for balancer_name, balancer in (result.get("balancer") or {}).items():
         for name, node in ((balancer or {}).get("node") or {}).items():
-            contexts = {path: str((ctx or {}).get("status", "")).upper()
-                        for path, ctx in (node.get("context") or {}).items()}
+            contexts = {
+                path: str((ctx or {}).get("status", "")).upper() for path, ctx in (node.get("context") or {}).items()
+            }
             status = str(node.get("status"))
             host, port = _host_port(str(node.get("uri") or ""))
             scheme = str(node.get("uri") or "").split("://", 1)[0]
-            nodes[name] = NodeState(name, _UP.get(status), node.get("load"), contexts, host, port,
-                                    {"status": status, "balancer": str(balancer_name), "type": scheme})
+            nodes[name] = NodeState(
+                name,
+                _UP.get(status),
+                node.get("load"),
+                contexts,
+                host,
+                port,
+                {"status": status, "balancer": str(balancer_name), "type": scheme},
+            )
     return nodes
 
 
@@ -59,7 +68,7 @@ class UndertowBalancer(BalancerBase):
     """The running Undertow balancer: URLs, raw MCMP, snapshots; waits come from `BalancerBase`."""
 
     spec: BalancerSpec
-    discovery: Optional[Discovery]
+    discovery: Discovery | None
     server: WildflyServer
     name: str = NAME
 
@@ -85,8 +94,13 @@ class UndertowBalancer(BalancerBase):
 
     def mcmp(self, method: str, body: str = "", path: str = "/", timeout: float = 5.0) -> requests.Response:
         """One raw MCMP request (INFO, DUMP, PING, CONFIG, ...)."""
-        return self.server.http.request(method, self.mcmp_url(path), data=body or None, timeout=timeout,
-                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+        return self.server.http.request(
+            method,
+            self.mcmp_url(path),
+            data=body or None,
+            timeout=timeout,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
 
     def info(self) -> BalancerInfo:
         reply = self.mcmp("INFO")
@@ -95,8 +109,9 @@ class UndertowBalancer(BalancerBase):
 
     def model(self) -> Mapping[str, Any]:
         """The mod-cluster filter's management resource with its runtime children."""
-        result = self.server.management({"operation": "read-resource", "address": FILTER_ADDRESS,
-                                         "include-runtime": True, "recursive": True})
+        result = self.server.management(
+            {"operation": "read-resource", "address": FILTER_ADDRESS, "include-runtime": True, "recursive": True}
+        )
         return result if isinstance(result, Mapping) else {}
 
     def version(self) -> str:
@@ -106,7 +121,7 @@ class UndertowBalancer(BalancerBase):
     def snapshot(self) -> BalancerState:
         """Nodes with their up/down status (management model), else from MCMP INFO alone (up unknown)."""
         raw: dict[str, str] = {}
-        info: Optional[BalancerInfo] = None
+        info: BalancerInfo | None = None
         try:
             reply = self.mcmp("INFO")
             raw["info"] = reply.text
@@ -117,7 +132,7 @@ class UndertowBalancer(BalancerBase):
             model = self.model()
             raw["model"] = json.dumps(model, indent=1, sort_keys=True, default=str)
             nodes = model_nodes(model)
-        except Exception as exc:  # noqa: BLE001 - a snapshot reports what it could not read
+        except Exception as exc:
             raw["model_error"] = str(exc)
             nodes = info_nodes(info) if info is not None else {}
         if info is None and "model" not in raw:
@@ -137,8 +152,14 @@ class UndertowBalancer(BalancerBase):
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         self.server.wait_for_started(timeout)
-        wait_until(self.is_ready, timeout=10, interval=0.2, what="Undertow balancer MCMP and proxy ports to answer",
-                   describe=self.server.log_tail, abort=self.server.alive)
+        wait_until(
+            self.is_ready,
+            timeout=10,
+            interval=0.2,
+            what="Undertow balancer MCMP and proxy ports to answer",
+            describe=self.server.log_tail,
+            abort=self.server.alive,
+        )
 
     # verbs: the JVM only; the container and its address stay
     def kill(self) -> None:
@@ -166,13 +187,21 @@ class UndertowBalancer(BalancerBase):
         files = {"cli.txt": self.server.config.cli}
         try:
             files["server.log"] = self.server_log()
-        except Exception as exc:  # noqa: BLE001 - evidence, never a failure of its own
+        except Exception as exc:
             files["server.log"] = f"(unavailable: {exc})"
         return files
 
 
-def start_undertow_balancer(scope: Resources, image: str, spec: BalancerSpec, discovery: Optional[Discovery],
-                            network: Network, *, timeout: float = 60.0, **kwargs: Any) -> UndertowBalancer:
+def start_undertow_balancer(
+    scope: Resources,
+    image: str,
+    spec: BalancerSpec,
+    discovery: Discovery | None,
+    network: Network,
+    *,
+    timeout: float = 60.0,
+    **kwargs: Any,
+) -> UndertowBalancer:
     """A started, ready Undertow balancer on `network` under the alias `balancer`."""
     config = balancer_config(spec, discovery)
     kwargs.setdefault("cap_add", ["NET_ADMIN"])  # iptables faults
@@ -181,5 +210,3 @@ def start_undertow_balancer(scope: Resources, image: str, spec: BalancerSpec, di
     server.start_server()
     balancer.wait_ready(timeout)
     return balancer
-
-

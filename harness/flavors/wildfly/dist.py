@@ -19,23 +19,25 @@ import re
 import tarfile
 import time
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional
 
 import requests
 
-from harness.machinery.locks import cross_process_lock
 from harness.descriptions import settings
 from harness.descriptions.balancer import BalancerSpec
-from harness.descriptions.node import Advertise, Discovery, NodeSpec, StaticProxies
 from harness.descriptions.base import SpecError
+from harness.descriptions.node import Advertise, Discovery, NodeSpec, StaticProxies
+from harness.machinery.locks import cross_process_lock
 
 MAVEN_CENTRAL = "https://repo.maven.apache.org/maven2"
 REPOSITORY_ENV = "HARNESS_MAVEN_REPOSITORY"  # a Maven Central mirror, if set
 ARTIFACT_PATH = "org/wildfly/wildfly-dist"
-OPTION_HINT = ("pass --wildfly-archive PATH (or HARNESS_WILDFLY_ARCHIVE) with a local wildfly-dist .tar.gz/.zip, "
-               "or a --wildfly-version (HARNESS_WILDFLY_VERSION) that is already cached")
+OPTION_HINT = (
+    "pass --wildfly-archive PATH (or HARNESS_WILDFLY_ARCHIVE) with a local wildfly-dist .tar.gz/.zip, "
+    "or a --wildfly-version (HARNESS_WILDFLY_VERSION) that is already cached"
+)
 _VERSION_RE = re.compile(r"[0-9][0-9A-Za-z._-]{0,63}")
 _CHUNK = 1 << 20
 
@@ -67,8 +69,9 @@ def sha1_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def ensure_wildfly_archive(version: str, local_archive: Optional[str | Path] = None, *,
-                           repository: Optional[str] = None, cache: Optional[Path] = None) -> Path:
+def ensure_wildfly_archive(
+    version: str, local_archive: str | Path | None = None, *, repository: str | None = None, cache: Path | None = None
+) -> Path:
     """A verified wildfly-dist .tar.gz: the local archive (a .zip is converted), else the cached or
     downloaded org.wildfly:wildfly-dist:<version>:tar.gz with its .sha1 checked."""
     if local_archive:
@@ -97,7 +100,8 @@ def _verify(path: Path, expected: str, version: str) -> None:
     if actual != expected.lower():
         raise WildflyArchiveError(
             f"wildfly-dist {version}: checksum mismatch for {path}: SHA-1 {actual}, expected {expected} "
-            "(Maven Central's .sha1); delete the file to download it again")
+            "(Maven Central's .sha1); delete the file to download it again"
+        )
 
 
 def _fetch_checksum(version: str, repo: str, checksum_file: Path) -> str:
@@ -105,11 +109,14 @@ def _fetch_checksum(version: str, repo: str, checksum_file: Path) -> str:
     try:
         reply = requests.get(url, timeout=(10, 30))
     except requests.RequestException as exc:
-        raise WildflyUnavailable(f"wildfly-dist {version}: {repo} cannot be reached; {OPTION_HINT} "
-                                 f"({type(exc).__name__}: {str(exc)[:200]})") from exc
+        raise WildflyUnavailable(
+            f"wildfly-dist {version}: {repo} cannot be reached; {OPTION_HINT} ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from exc
     if reply.status_code == 404:
-        raise WildflyArchiveError(f"--wildfly-version {version}: org.wildfly:wildfly-dist:{version} is not on "
-                                  f"{repo} ({url} answered 404); check the version (e.g. 39.0.1.Final)")
+        raise WildflyArchiveError(
+            f"--wildfly-version {version}: org.wildfly:wildfly-dist:{version} is not on "
+            f"{repo} ({url} answered 404); check the version (e.g. 39.0.1.Final)"
+        )
     if reply.status_code != 200:
         raise WildflyUnavailable(f"wildfly-dist {version}: {url} answered {reply.status_code}; {OPTION_HINT}")
     expected = reply.text.split()[0].strip().lower() if reply.text.split() else ""
@@ -135,21 +142,26 @@ def _download(url: str, target: Path, expected: str, version: str) -> None:
                 offset = 0
             _write_stream(reply, partial, offset, version)
     except requests.RequestException as exc:
-        raise WildflyUnavailable(f"wildfly-dist {version}: download of {url} failed; {OPTION_HINT} "
-                                 f"({type(exc).__name__}: {str(exc)[:200]})") from exc
+        raise WildflyUnavailable(
+            f"wildfly-dist {version}: download of {url} failed; {OPTION_HINT} ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from exc
     actual = sha1_of(partial)
     if actual != expected:
         partial.unlink()
-        raise WildflyArchiveError(f"wildfly-dist {version}: checksum mismatch for {url}: SHA-1 {actual}, "
-                                  f"expected {expected}; the partial download was deleted, run again")
+        raise WildflyArchiveError(
+            f"wildfly-dist {version}: checksum mismatch for {url}: SHA-1 {actual}, "
+            f"expected {expected}; the partial download was deleted, run again"
+        )
     partial.rename(target)
 
 
 def _write_stream(reply: requests.Response, partial: Path, offset: int, version: str) -> None:
     total = offset + int(reply.headers.get("Content-Length") or 0)
     done, started, shown = offset, time.monotonic(), 0.0
-    _say(f"downloading wildfly-dist {version} ({total / 1e6:.0f} MB) from {reply.url}"
-         + (f", resuming at {offset / 1e6:.0f} MB" if offset else ""))
+    _say(
+        f"downloading wildfly-dist {version} ({total / 1e6:.0f} MB) from {reply.url}"
+        + (f", resuming at {offset / 1e6:.0f} MB" if offset else "")
+    )
     with open(partial, "ab" if offset else "wb") as out:
         for chunk in reply.iter_content(_CHUNK):
             out.write(chunk)
@@ -229,8 +241,14 @@ class ServerConfig:
 
 def _script(lines: list[str]) -> str:
     plain_console = "/subsystem=logging/console-handler=CONSOLE:write-attribute(name=named-formatter, value=PATTERN)"
-    body = [f"embed-server --server-config={CONFIG_NAME} --std-out=discard", "batch", *lines, plain_console,
-            "run-batch", "stop-embedded-server"]
+    body = [
+        f"embed-server --server-config={CONFIG_NAME} --std-out=discard",
+        "batch",
+        *lines,
+        plain_console,
+        "run-batch",
+        "stop-embedded-server",
+    ]
     return "\n".join(body) + "\n"
 
 
@@ -247,10 +265,12 @@ def _seconds(field: str, value: float) -> int:
 
 
 def _advertise_lines(discovery: Advertise, binding: str, key_attr: str, resource: str) -> list[str]:
-    lines = [f"{binding}:write-attribute(name=multicast-address, value=\"${{harness.advertise.group}}\")",
-             f"{binding}:write-attribute(name=multicast-port, value=\"${{harness.advertise.port}}\")"]
+    lines = [
+        f'{binding}:write-attribute(name=multicast-address, value="${{harness.advertise.group}}")',
+        f'{binding}:write-attribute(name=multicast-port, value="${{harness.advertise.port}}")',
+    ]
     if discovery.security_key is not None:
-        lines.append(f"{resource}:write-attribute(name={key_attr}, value=\"${{harness.advertise.key}}\")")
+        lines.append(f'{resource}:write-attribute(name={key_attr}, value="${{harness.advertise.key}}")')
     else:
         lines.append(f"{resource}:undefine-attribute(name={key_attr})")
     return lines
@@ -267,8 +287,15 @@ AFFINITIES = ("local", "primary-owner")
 SESSIONS = "/subsystem=distributable-web/infinispan-session-management=default"
 
 
-def node_config(spec: NodeSpec, discovery: Discovery | None, *, dynamic_load: bool = False,
-                session_affinity: str = "local", ping_s: int = 1, graceful_startup: bool = True) -> ServerConfig:
+def node_config(
+    spec: NodeSpec,
+    discovery: Discovery | None,
+    *,
+    dynamic_load: bool = False,
+    session_affinity: str = "local",
+    ping_s: int = 1,
+    graceful_startup: bool = True,
+) -> ServerConfig:
     """The modcluster subsystem of a WildFly node (standalone-ha) configured from `spec` and `discovery`.
 
     jvmRoute = `spec.name` (jboss.node.name). load: a fixed factor (load-provider=simple) unless
@@ -305,18 +332,30 @@ def node_config(spec: NodeSpec, discovery: Discovery | None, *, dynamic_load: bo
     if session_affinity != "primary-owner":
         lines += [f"{SESSIONS}/affinity=primary-owner:remove", f"{SESSIONS}/affinity={session_affinity}:add"]
     for name, value in (("balancer", spec.balancer), ("load-balancing-group", spec.lbgroup)):
-        lines.append(f"{PROXY}:write-attribute(name={name}, value={value})" if value
-                     else f"{PROXY}:undefine-attribute(name={name})")
+        lines.append(
+            f"{PROXY}:write-attribute(name={name}, value={value})"
+            if value
+            else f"{PROXY}:undefine-attribute(name={name})"
+        )
     if not dynamic_load:
-        lines += [f"{PROXY}/load-provider=dynamic:remove",
-                  f"{PROXY}/load-provider=simple:add(factor=\"${{harness.node.load}}\")"]
-    properties = {"jboss.node.name": spec.name, "jboss.tx.node.id": spec.name,
-                  "jboss.http.port": str(spec.http_port), "jboss.ajp.port": str(spec.ajp_port),
-                  "harness.node.load": str(max(spec.load, 0)), "harness.node.ping": str(ping_s)}
+        lines += [
+            f"{PROXY}/load-provider=dynamic:remove",
+            f'{PROXY}/load-provider=simple:add(factor="${{harness.node.load}}")',
+        ]
+    properties = {
+        "jboss.node.name": spec.name,
+        "jboss.tx.node.id": spec.name,
+        "jboss.http.port": str(spec.http_port),
+        "jboss.ajp.port": str(spec.ajp_port),
+        "harness.node.load": str(max(spec.load, 0)),
+        "harness.node.ping": str(ping_s),
+    }
     binding = f"{SOCKETS}/socket-binding=modcluster"
     if isinstance(discovery, Advertise):
-        lines += [f"{binding}:write-attribute(name=interface, value=private)",
-                  f"{PROXY}:write-attribute(name=advertise, value=true)"]
+        lines += [
+            f"{binding}:write-attribute(name=interface, value=private)",
+            f"{PROXY}:write-attribute(name=advertise, value=true)",
+        ]
         lines += _advertise_lines(discovery, binding, "advertise-security-key", PROXY)
         properties.update(_advertise_properties(discovery))
     else:
@@ -325,17 +364,23 @@ def node_config(spec: NodeSpec, discovery: Discovery | None, *, dynamic_load: bo
             host, _, port = address.rpartition(":")
             name = f"harness-proxy-{i}"
             names.append(name)
-            lines.append(f"{SOCKETS}/remote-destination-outbound-socket-binding={name}:add("
-                         f"host=\"${{harness.proxy.{i}.host}}\", port=\"${{harness.proxy.{i}.port}}\")")
+            lines.append(
+                f"{SOCKETS}/remote-destination-outbound-socket-binding={name}:add("
+                f'host="${{harness.proxy.{i}.host}}", port="${{harness.proxy.{i}.port}}")'
+            )
             properties[f"harness.proxy.{i}.host"] = host.strip("[]")
             properties[f"harness.proxy.{i}.port"] = port
-        lines += [f"{PROXY}:write-attribute(name=advertise, value=false)",
-                  f"{PROXY}:write-attribute(name=proxies, value=[{', '.join(names)}])"]
+        lines += [
+            f"{PROXY}:write-attribute(name=advertise, value=false)",
+            f"{PROXY}:write-attribute(name=proxies, value=[{', '.join(names)}])",
+        ]
     host = "/subsystem=undertow/server=default-server/host=default-host"
-    lines += [f"{host}:write-attribute(name=alias, value=[{', '.join(spec.aliases)}])",
-              f"{host}/location=\\/:remove",  # welcome content: contexts registered are the WARs only
-              f"{host}/setting=http-invoker:remove",
-              "/subsystem=deployment-scanner/scanner=default:write-attribute(name=scan-interval, value=500)"]
+    lines += [
+        f"{host}:write-attribute(name=alias, value=[{', '.join(spec.aliases)}])",
+        f"{host}/location=\\/:remove",  # welcome content: contexts registered are the WARs only
+        f"{host}/setting=http-invoker:remove",
+        "/subsystem=deployment-scanner/scanner=default:write-attribute(name=scan-interval, value=500)",
+    ]
     options = () if graceful_startup else ("--graceful-startup=false",)
     return ServerConfig("node", NODE_BASE, _script(lines), properties, options)
 
@@ -349,8 +394,11 @@ def balancer_config(spec: BalancerSpec, discovery: Discovery | None) -> ServerCo
     advertise = isinstance(discovery, Advertise) and spec.server_advertise is not False
     if spec.server_advertise and not isinstance(discovery, Advertise):
         raise SpecError("balancer.server_advertise", "True needs Advertise discovery (its group, port and key)")
-    properties = {"jboss.node.name": "balancer", "jboss.http.port": str(spec.proxy_port),
-                  "jboss.mcmp.port": str(spec.mcmp_port)}
+    properties = {
+        "jboss.node.name": "balancer",
+        "jboss.http.port": str(spec.proxy_port),
+        "jboss.mcmp.port": str(spec.mcmp_port),
+    }
     lines: list[str] = []
     binding = f"{SOCKETS}/socket-binding=modcluster"
     if advertise:

@@ -16,28 +16,39 @@ import json
 import os
 import tarfile
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 import docker
 import requests
 from docker.models.networks import Network
 from requests.auth import HTTPDigestAuth
 
-from harness.machinery import images
-
 from harness.descriptions import settings
-
-from harness.flavors.wildfly import war
-from harness.flavors.base import FlavorUnavailable
 from harness.descriptions.faults import FaultSpec
 from harness.descriptions.node import Discovery, NodeSpec
-from harness.machinery.containers import (ContainerExited, container_alive, container_file_text, container_ip,
-                                          container_logs, read_container_file)
 from harness.descriptions.options import DEFAULT_WILDFLY_VERSION
+from harness.flavors.base import FlavorUnavailable
+from harness.flavors.wildfly import war
+from harness.flavors.wildfly.dist import (
+    CONFIG_NAME,
+    ServerConfig,
+    WildflyUnavailable,
+    ensure_wildfly_archive,
+    node_config,
+)
+from harness.machinery import images
+from harness.machinery.containers import (
+    ContainerExited,
+    container_alive,
+    container_file_text,
+    container_ip,
+    container_logs,
+    read_container_file,
+)
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import Deadline, wait_until
-from harness.flavors.wildfly.dist import CONFIG_NAME, ServerConfig, WildflyUnavailable, ensure_wildfly_archive, node_config
 
 IMAGE_NAME = "wildfly-node"
 JBOSS_HOME = "/opt/wildfly"
@@ -50,8 +61,10 @@ MANAGEMENT_PORT = 9990
 MANAGEMENT_USER = ("harness", "harness")  # added to mgmt-users.properties by the image
 # Several JVMs on 2 cores: small heap, serial GC, C1 only. Override with HARNESS_WILDFLY_JVM.
 # (-XX:CICompilerCount=1 doubled the boot time: 12.4 s instead of 6.5 s.)
-JVM_SIZING = ("-Xms32m -Xmx192m -XX:MaxMetaspaceSize=224m -XX:ReservedCodeCacheSize=64m "
-              "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k")
+JVM_SIZING = (
+    "-Xms32m -Xmx192m -XX:MaxMetaspaceSize=224m -XX:ReservedCodeCacheSize=64m "
+    "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k"
+)
 
 
 class WildflyServerError(RuntimeError):
@@ -61,7 +74,7 @@ class WildflyServerError(RuntimeError):
 _IMAGES: dict[tuple[str, str], str] = {}  # (version, archive) -> tag, once per process
 
 
-def wildfly_image(client: docker.DockerClient, version: Optional[str] = None, archive: Optional[str] = None) -> str:
+def wildfly_image(client: docker.DockerClient, version: str | None = None, archive: str | None = None) -> str:
     """The wildfly-node image tag for a version (Maven Central, cached) or a local archive (built once).
     Raises wildfly.WildflyUnavailable when neither Maven Central nor an archive is available."""
     key = (version or DEFAULT_WILDFLY_VERSION, str(archive or ""))
@@ -165,9 +178,14 @@ class WildflyServer:
 
     def wait_for_started(self, timeout: float = 90.0) -> None:
         """Until WFLYSRV0025 ("started in"); a server that fails or dies on the way raises at once."""
-        state = wait_until(lambda: (s := self.server_state()) != "starting" and s, timeout=timeout, interval=0.25,
-                           what=f"WildFly {self.name} to log WFLYSRV0025", abort=self.alive,
-                           describe=lambda: f"state {self.server_state()}; console log tail:\n{self.log_tail()}")
+        state = wait_until(
+            lambda: (s := self.server_state()) != "starting" and s,
+            timeout=timeout,
+            interval=0.25,
+            what=f"WildFly {self.name} to log WFLYSRV0025",
+            abort=self.alive,
+            describe=lambda: f"state {self.server_state()}; console log tail:\n{self.log_tail()}",
+        )
         if state != "started":
             raise WildflyServerError(f"{self.name}: server {state} while starting\n{self.log_tail()}")
 
@@ -175,8 +193,13 @@ class WildflyServer:
         """Signal the server JVM (not the container: it stays, with its address); KILL waits until it is gone."""
         self.exec("wildfly-ctl", "kill", signal)
         if signal in ("KILL", "9"):
-            wait_until(lambda: self.server_state() == "stopped", timeout=timeout, interval=0.1,
-                       what=f"WildFly {self.name} JVM to die after SIGKILL", describe=self.log_tail)
+            wait_until(
+                lambda: self.server_state() == "stopped",
+                timeout=timeout,
+                interval=0.1,
+                what=f"WildFly {self.name} JVM to die after SIGKILL",
+                describe=self.log_tail,
+            )
 
     def stop(self, suspend_timeout_s: int = 0, timeout: float = 60.0) -> None:
         """Graceful stop: `:shutdown(suspend-timeout=N)`, then wait until the JVM is gone."""
@@ -185,17 +208,28 @@ class WildflyServer:
         except (requests.RequestException, WildflyServerError):
             if self.server_state() != "stopped":  # management unreachable: jboss-cli inside the container
                 self.exec("wildfly-ctl", "stop", str(suspend_timeout_s), check=False)
-        wait_until(lambda: self.server_state() == "stopped", timeout=timeout + suspend_timeout_s, interval=0.25,
-                   what=f"WildFly {self.name} to stop", describe=self.log_tail)
+        wait_until(
+            lambda: self.server_state() == "stopped",
+            timeout=timeout + suspend_timeout_s,
+            interval=0.25,
+            what=f"WildFly {self.name} to stop",
+            describe=self.log_tail,
+        )
 
     def management(self, operation: Mapping[str, Any], timeout: float = 10.0) -> Any:
         """One operation on the HTTP management API (JSON); returns its result or raises with the failure."""
-        reply = self.http.post(f"http://{self.address}:{MANAGEMENT_PORT}/management", json=dict(operation),
-                                auth=self._auth, timeout=timeout)
+        reply = self.http.post(
+            f"http://{self.address}:{MANAGEMENT_PORT}/management",
+            json=dict(operation),
+            auth=self._auth,
+            timeout=timeout,
+        )
         body = reply.json() if reply.headers.get("Content-Type", "").startswith("application/json") else {}
         if body.get("outcome") != "success":
-            raise WildflyServerError(f"{self.name}: management {operation.get('operation')} failed "
-                                     f"({reply.status_code}): {body.get('failure-description', reply.text[:300])}")
+            raise WildflyServerError(
+                f"{self.name}: management {operation.get('operation')} failed "
+                f"({reply.status_code}): {body.get('failure-description', reply.text[:300])}"
+            )
         return body.get("result")
 
     def log_tail(self, lines: int = 40) -> str:
@@ -206,8 +240,9 @@ class WildflyServer:
         return self.read_file(SERVER_LOG).decode(errors="replace")
 
 
-def start_container(scope: Resources, image: str, *, name: str, role: str, network: Network,
-                    config: ServerConfig, **kwargs: Any) -> WildflyServer:
+def start_container(
+    scope: Resources, image: str, *, name: str, role: str, network: Network, config: ServerConfig, **kwargs: Any
+) -> WildflyServer:
     """The container (keeper process only) with its configuration in place; the JVM is not started yet."""
     env = {"JBOSS_JAVA_SIZING": os.environ.get("HARNESS_WILDFLY_JVM", JVM_SIZING)}
     kwargs.setdefault("cap_add", ["NET_ADMIN"])  # iptables faults inside the container
@@ -258,9 +293,14 @@ class WildflyNode:
         deadline = Deadline(timeout)
         self.server.wait_for_started(deadline.remaining())
         for context in self.spec.contexts:
-            wait_until(lambda: self.answers(context), timeout=max(deadline.remaining(), 1.0), interval=0.2,
-                       what=f"{self.name} to answer {self.url(context)}", describe=self.server.log_tail,
-                       abort=self.server.alive)
+            wait_until(
+                lambda: self.answers(context),
+                timeout=max(deadline.remaining(), 1.0),
+                interval=0.2,
+                what=f"{self.name} to answer {self.url(context)}",
+                describe=self.server.log_tail,
+                abort=self.server.alive,
+            )
 
     # fault verbs (HOUSE rule 9)
     def kill(self) -> None:
@@ -282,8 +322,9 @@ class WildflyNode:
 
     def proxies_info(self) -> Any:
         """The modcluster subsystem's view of its proxies (read-proxies-info)."""
-        return self.server.management({"operation": "read-proxies-info",
-                                       "address": [{"subsystem": "modcluster"}, {"proxy": "default"}]})
+        return self.server.management(
+            {"operation": "read-proxies-info", "address": [{"subsystem": "modcluster"}, {"proxy": "default"}]}
+        )
 
     def logs(self) -> str:
         return container_logs(self.container)
@@ -295,19 +336,31 @@ class WildflyNode:
     def evidence_files(self) -> dict[str, str]:
         args = "\n".join(self.server.config.server_args(self.ip))
         files = {"cli.txt": self.server.config.cli, "server-args.txt": args}
-        for name, read in (("server.log", self.server.server_log),
-                           ("harness.xml", lambda: self.server.read_file(CONFIG_PATH).decode(errors="replace")),
-                           ("proxies-info.json", lambda: json.dumps(self.proxies_info(), indent=1))):
+        for name, read in (
+            ("server.log", self.server.server_log),
+            ("harness.xml", lambda: self.server.read_file(CONFIG_PATH).decode(errors="replace")),
+            ("proxies-info.json", lambda: json.dumps(self.proxies_info(), indent=1)),
+        ):
             try:
                 files[name] = read()
-            except Exception as exc:  # noqa: BLE001 - evidence, never a failure of its own
+            except Exception as exc:
                 files[name] = f"(unavailable: {exc})"
         return files
 
 
-def start_wildfly_node(scope: Resources, image: str, spec: NodeSpec, discovery: Discovery | None,
-                       network: Network, *, distributable: bool = True, timeout: float = 90.0, wait: bool = True,
-                       config_options: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> WildflyNode:
+def start_wildfly_node(
+    scope: Resources,
+    image: str,
+    spec: NodeSpec,
+    discovery: Discovery | None,
+    network: Network,
+    *,
+    distributable: bool = True,
+    timeout: float = 90.0,
+    wait: bool = True,
+    config_options: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> WildflyNode:
     """A started WildFly node for `spec`, reachable on `network` as `spec.name`; ready unless wait=False.
     `config_options` go to `wildfly.node_config` (dynamic_load, session_affinity, ping_s, graceful_startup),
     `kwargs` to `Resources.container` (e.g. ipv4=...)."""
@@ -322,9 +375,17 @@ def start_wildfly_node(scope: Resources, image: str, spec: NodeSpec, discovery: 
     return node
 
 
-def start_wildfly_nodes(scope: Resources, image: str, specs: tuple[NodeSpec, ...] | list[NodeSpec],
-                        discovery: Discovery | None, network: Network, *, parallel: int = 1, timeout: float = 90.0,
-                        **kwargs: Any) -> dict[str, WildflyNode]:
+def start_wildfly_nodes(
+    scope: Resources,
+    image: str,
+    specs: tuple[NodeSpec, ...] | list[NodeSpec],
+    discovery: Discovery | None,
+    network: Network,
+    *,
+    parallel: int = 1,
+    timeout: float = 90.0,
+    **kwargs: Any,
+) -> dict[str, WildflyNode]:
     """Start nodes in order, at most `parallel` JVMs booting at once (1: one after another, the safe choice
     on 2 cores; 2 gained 0-25% for 3 nodes there, depending on what else ran). Returns them ready, by name."""
     if parallel < 1:
@@ -340,5 +401,3 @@ def start_wildfly_nodes(scope: Resources, image: str, specs: tuple[NodeSpec, ...
     for node in booting:
         node.wait_ready(timeout)
     return nodes
-
-

@@ -33,14 +33,14 @@ def _load(argv: list[str]) -> tuple[SimConfig, bool]:
         with open(os.environ["SIMNODE_SPEC_FILE"], encoding="utf-8") as handle:
             return parse_config_text(handle.read(), "SIMNODE_SPEC_FILE"), args.check
     if text is None:
-        raise ConfigError("SIMNODE_SPEC", "missing: give the configuration in env SIMNODE_SPEC, "
-                          "SIMNODE_SPEC_FILE or --spec")
+        raise ConfigError(
+            "SIMNODE_SPEC", "missing: give the configuration in env SIMNODE_SPEC, SIMNODE_SPEC_FILE or --spec"
+        )
     return parse_config_text(text, "--spec" if args.spec is not None else "SIMNODE_SPEC"), args.check
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config, check_only = _load(sys.argv[1:] if argv is None else argv)
     except ConfigError as exc:

@@ -61,10 +61,17 @@ class ProxyLink:
         return f"{self.host}:{self.port}"
 
     def to_dict(self) -> dict[str, object]:
-        return {"address": self.address, "state": self.state, "established": self.established,
-                "registrations": self.registrations, "failures": self.failures,
-                "protocol_errors": self.protocol_errors, "last_error": self.last_error,
-                "last_status": self.last_status, "sent": dict(self.sent)}
+        return {
+            "address": self.address,
+            "state": self.state,
+            "established": self.established,
+            "registrations": self.registrations,
+            "failures": self.failures,
+            "protocol_errors": self.protocol_errors,
+            "last_error": self.last_error,
+            "last_status": self.last_status,
+            "sent": dict(self.sent),
+        }
 
 
 class McmpAgent:
@@ -130,9 +137,14 @@ class McmpAgent:
         link.established = True
         link.registrations += 1
         link.transcript = exchanges
-        log.info("%s: registered with %s (Host=%s Port=%d, %d contexts)", self.name, link.address,
-                 self.host_for(link) if self.host_override is None else self.host_override, self.port,
-                 len(self.contexts))
+        log.info(
+            "%s: registered with %s (Host=%s Port=%d, %d contexts)",
+            self.name,
+            link.address,
+            self.host_for(link) if self.host_override is None else self.host_override,
+            self.port,
+            len(self.contexts),
+        )
         return True
 
     def _context_plan(self, established: bool) -> list[tuple[str, str]]:
@@ -148,9 +160,18 @@ class McmpAgent:
         host = self.host_override or self.host_for(link)
         include = cfg.include_sticky_force and not self.app.faults.no_sticky_force
         return java_config_params(
-            cfg.name, host=host, port=self.port, type="http", balancer=cfg.balancer, lbgroup=cfg.lbgroup,
-            sticky_session=cfg.sticky_session, sticky_session_force=cfg.sticky_session_force,
-            sticky_session_remove=cfg.sticky_session_remove, include_force=include, **JAVA_EXTRAS)
+            cfg.name,
+            host=host,
+            port=self.port,
+            type="http",
+            balancer=cfg.balancer,
+            lbgroup=cfg.lbgroup,
+            sticky_session=cfg.sticky_session,
+            sticky_session_force=cfg.sticky_session_force,
+            sticky_session_remove=cfg.sticky_session_remove,
+            include_force=include,
+            **JAVA_EXTRAS,
+        )
 
     def _app_params(self, context: str) -> list[tuple[str, str]]:
         return [("JVMRoute", self.name), ("Alias", ",".join(self.config.aliases)), ("Context", context)]
@@ -170,8 +191,15 @@ class McmpAgent:
 
     # ---- one request, Java's error handling -------------------------------------------------------
 
-    def _send(self, link: ProxyLink, command: str, params: Sequence[tuple[str, str]], *, wildcard: bool = False,
-              record: list[McmpExchange] | None = None) -> McmpResponse | None:
+    def _send(
+        self,
+        link: ProxyLink,
+        command: str,
+        params: Sequence[tuple[str, str]],
+        *,
+        wildcard: bool = False,
+        record: list[McmpExchange] | None = None,
+    ) -> McmpResponse | None:
         """The reply when it is a success; None after marking the link ERROR or DOWN."""
         link.sent[command] += 1
         try:
@@ -214,8 +242,14 @@ class McmpAgent:
         backoff = min(max(self.config.status_interval_s, 0.5), 0.5 * 2 ** min(link.failures - 1, 10))
         link.state, link.last_error = ERROR, f"{command}: {exc}"
         link.retry_at = time.monotonic() + backoff
-        log.warning("%s: proxy %s unreachable (attempt %d): %s; retrying in %.1fs", self.name, link.address,
-                    link.failures, exc, backoff)
+        log.warning(
+            "%s: proxy %s unreachable (attempt %d): %s; retrying in %.1fs",
+            self.name,
+            link.address,
+            link.failures,
+            exc,
+            backoff,
+        )
 
     # ---- commands from the control endpoint and the process --------------------------------------
 
@@ -224,8 +258,11 @@ class McmpAgent:
         state = {"ENABLE-APP": ENABLED, "DISABLE-APP": DISABLED, "STOP-APP": STOPPED}[command]
         with self.lock:
             self.contexts[context] = state
-            return [f"{l.address}: {'ok' if self._send(l, command, self._app_params(context)) else l.last_error}"
-                    for l in self.links.values() if l.state == OK]
+            return [
+                f"{l.address}: {'ok' if self._send(l, command, self._app_params(context)) else l.last_error}"
+                for l in self.links.values()
+                if l.state == OK
+            ]
 
     def shutdown(self, timeout_s: float | None = None) -> None:
         """Graceful stop: DISABLE-APP, drain with STOP-APP, REMOVE-APP /*. Bounded by the stop timeout."""
@@ -297,7 +334,14 @@ class McmpAgent:
                 link.state, link.retry_at = ERROR, 0.0
 
     def to_dict(self) -> dict[str, object]:
-        status = ("crashed" if self.crashed else "stopped" if self.stopped
-                  else "stopping" if self.stopping else "running")
-        return {"status": status, "port": self.port, "host_override": self.host_override, "load": self.load,
-                "contexts": dict(self.contexts), "proxies": [l.to_dict() for l in list(self.links.values())]}
+        status = (
+            "crashed" if self.crashed else "stopped" if self.stopped else "stopping" if self.stopping else "running"
+        )
+        return {
+            "status": status,
+            "port": self.port,
+            "host_override": self.host_override,
+            "load": self.load,
+            "contexts": dict(self.contexts),
+            "proxies": [l.to_dict() for l in list(self.links.values())],
+        }

@@ -13,8 +13,8 @@ import collections
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from simnode.faults import Faults
 from simnode.httpwire import Request, Response
@@ -30,7 +30,7 @@ def split_target(target: str) -> tuple[str, str | None]:
     index = path.find(PATH_PARAM)
     if index < 0:
         return path, None
-    rest = path[index + len(PATH_PARAM):]
+    rest = path[index + len(PATH_PARAM) :]
     end = min((i for i in (rest.find(";"), rest.find("/")) if i >= 0), default=len(rest))
     return path[:index] + rest[end:], rest[:end] or None
 
@@ -122,6 +122,7 @@ class AppState:
                 self.active[context] = max(0, self.active.get(context, 0) - 1)
             with self.changed:
                 self.changed.notify_all()
+
         return done
 
 
@@ -132,8 +133,15 @@ def _json(status: int, node: str, payload: dict[str, object], extra: tuple[tuple
 
 
 def _shape(response: Response, faults: Faults, done: Callable[[], None]) -> Response:
-    return Response(response.status, response.headers, response.body, delay_s=faults.delay_ms / 1000.0,
-                    never=faults.freeze, close=response.close, done=done)
+    return Response(
+        response.status,
+        response.headers,
+        response.body,
+        delay_s=faults.delay_ms / 1000.0,
+        never=faults.freeze,
+        close=response.close,
+        done=done,
+    )
 
 
 def handle(app: AppState, request: Request) -> Response:
@@ -142,8 +150,9 @@ def handle(app: AppState, request: Request) -> Response:
     if request.target == "*":
         app.options_probes += 1
         allow = (("X-Harness-Node", app.name), ("Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS"))
-        return _shape(Response(200, allow) if request.method == "OPTIONS" else Response(400, allow), faults,
-                      app._ended(None))
+        return _shape(
+            Response(200, allow) if request.method == "OPTIONS" else Response(400, allow), faults, app._ended(None)
+        )
     path, path_session = split_target(request.target)
     context = match_context(app.contexts, path)
     if context is None:

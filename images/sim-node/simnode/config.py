@@ -104,8 +104,9 @@ def _nodes(raw: Mapping[str, Any], control_port: int) -> tuple[NodeSpec, ...]:
             raise ConfigError(f"nodes[{i}].name", f"duplicate node name {node.name!r}")
         seen_names.add(node.name)
         if node.http_port in seen_ports:
-            raise ConfigError(f"nodes[{i}].http_port",
-                              f"port {node.http_port} already used by {seen_ports[node.http_port]}")
+            raise ConfigError(
+                f"nodes[{i}].http_port", f"port {node.http_port} already used by {seen_ports[node.http_port]}"
+            )
         seen_ports[node.http_port] = f"nodes[{i}]"
     return nodes
 

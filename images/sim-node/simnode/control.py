@@ -24,7 +24,8 @@ Runs on the loop thread: nothing here blocks (MCMP work goes to the scheduler's 
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from harness.descriptions.base import SpecError
@@ -92,6 +93,7 @@ def _each(action: Callable[[SimNode], object], required: bool = False) -> Callab
             action(node)
             done[node.config.name] = "accepted"
         return _reply(202, done)
+
     return run
 
 
@@ -151,9 +153,15 @@ def _transcript(runtime: Runtime, query: dict[str, list[str]]) -> Response:
     for name in names:
         if name not in runtime.nodes:
             raise ControlError("node", f"no node {name!r} here", 404)
-        out[name] = [{"proxy": link.address, "exchanges": _exchanges(link.transcript),
-                      "goodbye": _exchanges(link.goodbye), "errors": _exchanges(list(link.errors))}
-                     for link in list(runtime.nodes[name].agent.links.values())]
+        out[name] = [
+            {
+                "proxy": link.address,
+                "exchanges": _exchanges(link.transcript),
+                "goodbye": _exchanges(link.goodbye),
+                "errors": _exchanges(list(link.errors)),
+            }
+            for link in list(runtime.nodes[name].agent.links.values())
+        ]
     return _reply(200, out)
 
 
@@ -184,4 +192,5 @@ def control_handler(runtime: Runtime) -> Callable[[Request], Response]:
             return _reply(404, {"error": f"no such endpoint {request.method} {url.path}", "endpoints": known})
         except ControlError as exc:
             return _reply(exc.status, {"error": str(exc), "field": exc.field})
+
     return handle

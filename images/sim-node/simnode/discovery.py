@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from harness.protocol.advertise import AdvertiseDatagram, AdvertiseListener
 from simnode.config import Discovery
@@ -53,11 +53,18 @@ class AdvertiseTracker:
             return "bad-digest"
         known = self.servers.get(datagram.server)
         if known is None:
-            self.servers[datagram.server] = AdvertisedServer(datagram.server, datagram.manager_address,
-                                                             datagram.status, datagram.reason, datagram.sequence)
+            self.servers[datagram.server] = AdvertisedServer(
+                datagram.server, datagram.manager_address, datagram.status, datagram.reason, datagram.sequence
+            )
             address = datagram.manager_host_port()
-            log.info("advertise: balancer %s (%d %s) at %s from %s", datagram.server, datagram.status,
-                     datagram.reason, datagram.manager_address, sender[0])
+            log.info(
+                "advertise: balancer %s (%d %s) at %s from %s",
+                datagram.server,
+                datagram.status,
+                datagram.reason,
+                datagram.manager_address,
+                sender[0],
+            )
             if address is not None:
                 self.on_proxy(*address)
             return "added"
@@ -70,8 +77,11 @@ class AdvertiseTracker:
         return "updated"
 
     def to_dict(self) -> dict[str, object]:
-        return {"servers": [vars(s) for s in self.servers.values()], "digest_failures": self.digest_failures,
-                "ignored": self.ignored}
+        return {
+            "servers": [vars(s) for s in self.servers.values()],
+            "digest_failures": self.digest_failures,
+            "ignored": self.ignored,
+        }
 
 
 def default_interface(group: str) -> str | None:
@@ -114,14 +124,18 @@ class AdvertiseWatcher:
                 self._stop.wait(5.0)
                 continue
             self.listener = listener
-            log.info("advertise: listening on %s:%d (joined on %s)", self.discovery.group, self.discovery.port,
-                     ", ".join(listener.joined))
+            log.info(
+                "advertise: listening on %s:%d (joined on %s)",
+                self.discovery.group,
+                self.discovery.port,
+                ", ".join(listener.joined),
+            )
             try:
                 while not self._stop.is_set():
                     got = listener.receive(1.0)
                     if got is not None:
                         self.tracker.handle(*got)
-            except Exception:  # noqa: BLE001 - log, reopen, go on
+            except Exception:
                 log.exception("advertise: listener failed; reopening")
                 self._stop.wait(1.0)
             finally:
@@ -129,7 +143,11 @@ class AdvertiseWatcher:
 
     def to_dict(self) -> dict[str, object]:
         data = self.tracker.to_dict()
-        data.update(group=self.discovery.group, port=self.discovery.port, interface=self.interface,
-                    received=self.listener.received if self.listener else 0,
-                    unparsable=self.listener.unparsable if self.listener else 0)
+        data.update(
+            group=self.discovery.group,
+            port=self.discovery.port,
+            interface=self.interface,
+            received=self.listener.received if self.listener else 0,
+            unparsable=self.listener.unparsable if self.listener else 0,
+        )
         return data

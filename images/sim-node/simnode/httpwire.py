@@ -8,17 +8,29 @@ Content-Length or chunked) is in the buffer, None while it is incomplete, and ra
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from typing import Callable
 
 MAX_HEAD = 64 * 1024
 MAX_BODY = 10 * 1024 * 1024
 _METHOD = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-REASONS = {200: "OK", 202: "Accepted", 204: "No Content", 400: "Bad Request", 404: "Not Found",
-           405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large",
-           431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented",
-           502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+REASONS = {
+    200: "OK",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Payload Too Large",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 class HttpParseError(ValueError):
@@ -116,7 +128,7 @@ def _dechunk(buffer: bytes | bytearray, pos: int) -> tuple[bytes, int] | None:
             raise HttpParseError(413, "chunked body too large")
         if len(buffer) < pos + size + 1:
             return None
-        body += buffer[pos:pos + size]
+        body += buffer[pos : pos + size]
         eol = buffer.find(b"\n", pos + size)
         if eol < 0:
             return None
@@ -148,7 +160,7 @@ def parse_request(buffer: bytes | bytearray) -> tuple[Request, int] | None:
         raise HttpParseError(413, f"body of {length} bytes is too large")
     if len(buffer) < start + length:
         return None
-    return Request(method, target, version, headers, bytes(buffer[start:start + length])), start + length
+    return Request(method, target, version, headers, bytes(buffer[start : start + length])), start + length
 
 
 def _shifted(buffer: bytes | bytearray, skip: int) -> tuple[Request, int] | None:
@@ -158,8 +170,10 @@ def _shifted(buffer: bytes | bytearray, skip: int) -> tuple[Request, int] | None
 
 def encode_response(response: Response, *, head_only: bool, keep_alive: bool, version: str = "HTTP/1.1") -> bytes:
     """Status line, headers (plus Date, Content-Length, Connection) and body."""
-    lines = [f"HTTP/1.1 {response.status} {REASONS.get(response.status, 'Unknown')}",
-             f"Date: {formatdate(usegmt=True)}"]
+    lines = [
+        f"HTTP/1.1 {response.status} {REASONS.get(response.status, 'Unknown')}",
+        f"Date: {formatdate(usegmt=True)}",
+    ]
     lines += [f"{name}: {value}" for name, value in response.headers]
     lines.append(f"Content-Length: {len(response.body)}")
     if not keep_alive:

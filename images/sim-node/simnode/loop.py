@@ -16,7 +16,7 @@ import socket
 import struct
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from simnode.httpwire import HttpParseError, Request, Response, encode_response, parse_request
 
@@ -27,7 +27,7 @@ MAX_FROZEN_BUFFER = 1024 * 1024
 
 
 class Timer:
-    __slots__ = ("when", "callback", "cancelled")
+    __slots__ = ("callback", "cancelled", "when")
 
     def __init__(self, when: float, callback: Callable[[], None]) -> None:
         self.when, self.callback, self.cancelled = when, callback, False
@@ -108,7 +108,7 @@ class Loop:
     def _guard(callback: Callable[[], None]) -> None:
         try:
             callback()
-        except Exception:  # noqa: BLE001 - one bad callback must not stop every node
+        except Exception:
             log.exception("http loop: callback failed")
 
     def _sweep_idle(self) -> None:
@@ -176,8 +176,20 @@ class Listener:
 
 
 class Connection:
-    __slots__ = ("listener", "sock", "rbuf", "wbuf", "busy", "closed", "closing", "close_after_write",
-                 "last_active", "pending_done", "timer", "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "busy",
+        "close_after_write",
+        "closed",
+        "closing",
+        "last_active",
+        "listener",
+        "pending_done",
+        "rbuf",
+        "sock",
+        "timer",
+        "wbuf",
+    )
 
     def __init__(self, listener: Listener, sock: socket.socket) -> None:
         self.listener, self.sock = listener, sock
@@ -226,7 +238,7 @@ class Connection:
             del self.rbuf[:consumed]
             try:
                 response = self.listener.handler(request)
-            except Exception:  # noqa: BLE001 - a handler bug answers 500, never kills the loop
+            except Exception:
                 log.exception("%s: handler failed for %s %s", self.listener.name, request.method, request.target)
                 response = Response(500, body=b"sim node handler failed\n")
             self.busy = True
@@ -242,8 +254,9 @@ class Connection:
         if self.closed:
             return
         keep = request.keep_alive and not response.close and not self.closing
-        self.wbuf += encode_response(response, head_only=request.method == "HEAD", keep_alive=keep,
-                                     version=request.version)
+        self.wbuf += encode_response(
+            response, head_only=request.method == "HEAD", keep_alive=keep, version=request.version
+        )
         self.close_after_write = not keep
         self.busy = False
         self.timer = None
@@ -257,7 +270,7 @@ class Connection:
         if done is not None:
             try:
                 done()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("request completion callback failed")
 
     def _flush(self) -> None:

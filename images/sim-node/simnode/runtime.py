@@ -13,8 +13,9 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, wait
-from typing import Any, Callable
+from typing import Any
 
 from harness.descriptions.faults import Exit, Kill, NodeFault, NoStickyForce, Reregister
 from simnode.agent import McmpAgent, ProxyLink
@@ -35,7 +36,7 @@ class FaultRefused(ValueError):
 
 
 class SimNode:
-    def __init__(self, config: NodeConfig, runtime: "Runtime") -> None:
+    def __init__(self, config: NodeConfig, runtime: Runtime) -> None:
         self.config = config
         self.start_faults = config.start_faults()
         toggles = tuple(s.fault for s in self.start_faults if s.after_s is None and is_toggle(s.fault))
@@ -50,13 +51,23 @@ class SimNode:
 
     def to_dict(self) -> dict[str, object]:
         app = self.app
-        return {"name": self.config.name, "contexts": list(self.config.contexts), "faults": app.faults.to_dict(),
-                "active_faults": app.faults.active,
-                "http": {"port": self.listener.port, "listening": self.listener.is_open, "served": app.served,
-                         "options_probes": app.options_probes, "statuses": {str(k): v for k, v in app.statuses.items()},
-                         "sessions": app.sessions.count(), "active": app.active_requests(),
-                         "connections": len(self.listener.connections)},
-                "mcmp": self.agent.to_dict()}
+        return {
+            "name": self.config.name,
+            "contexts": list(self.config.contexts),
+            "faults": app.faults.to_dict(),
+            "active_faults": app.faults.active,
+            "http": {
+                "port": self.listener.port,
+                "listening": self.listener.is_open,
+                "served": app.served,
+                "options_probes": app.options_probes,
+                "statuses": {str(k): v for k, v in app.statuses.items()},
+                "sessions": app.sessions.count(),
+                "active": app.active_requests(),
+                "connections": len(self.listener.connections),
+            },
+            "mcmp": self.agent.to_dict(),
+        }
 
 
 class Runtime:
@@ -91,8 +102,14 @@ class Runtime:
         for node in self.nodes.values():
             self.scheduler.wake(node.agent)
         ports = [n.listener.port for n in self.nodes.values()]
-        log.info("ready nodes=%d ports=%d..%d control=%d discovery=%s", len(self.nodes), min(ports),
-                 max(ports), self.config.control_port, self.config.discovery.kind)
+        log.info(
+            "ready nodes=%d ports=%d..%d control=%d discovery=%s",
+            len(self.nodes),
+            min(ports),
+            max(ports),
+            self.config.control_port,
+            self.config.discovery.kind,
+        )
 
     def _plan(self, node: SimNode) -> None:
         """Start-time faults (loop timers; called before the loop thread runs): toggles without a delay are on
@@ -252,8 +269,12 @@ class Runtime:
             moved.open()
             node.listener.close(abort=True)
             node.listener = moved
-        log.warning("%s: re-registering as a fresh node (port %s, host %s)", name, port or node.listener.port,
-                    host or "unchanged")
+        log.warning(
+            "%s: re-registering as a fresh node (port %s, host %s)",
+            name,
+            port or node.listener.port,
+            host or "unchanged",
+        )
         self.scheduler.submit(self._revive, node, port, host)
 
     def _revive(self, node: SimNode, port: int | None, host: str | None) -> None:
@@ -269,9 +290,13 @@ class Runtime:
     def state(self) -> dict[str, object]:
         for _ in range(3):
             try:
-                return {"uptime_s": round(time.time() - self.started, 3), "pid": os.getpid(),
-                        "control_port": self.config.control_port, "discovery": self._discovery_state(),
-                        "nodes": {name: node.to_dict() for name, node in self.nodes.items()}}
+                return {
+                    "uptime_s": round(time.time() - self.started, 3),
+                    "pid": os.getpid(),
+                    "control_port": self.config.control_port,
+                    "discovery": self._discovery_state(),
+                    "nodes": {name: node.to_dict() for name, node in self.nodes.items()},
+                }
             except RuntimeError:  # a dict changed under us (another thread): read again
                 continue
         return {"error": "state kept changing while read"}

@@ -12,8 +12,9 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from simnode.agent import McmpAgent
 
@@ -63,7 +64,7 @@ class Scheduler:
     def _guarded(job: Callable[..., Any], *args: Any) -> Any:
         try:
             return job(*args)
-        except Exception:  # noqa: BLE001 - logged, never kills a worker silently
+        except Exception:
             log.exception("job %s failed", getattr(job, "__qualname__", job))
             raise
 
@@ -90,7 +91,7 @@ class Scheduler:
         next_at: float | None = None
         try:
             next_at = agent.tick()
-        except Exception:  # noqa: BLE001 - a bug in one node's tick must not stop its ticks for good
+        except Exception:
             log.exception("%s: MCMP tick failed", agent.name)
             next_at = time.monotonic() + agent.config.status_interval_s
         key = id(agent)
