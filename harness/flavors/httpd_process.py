@@ -7,10 +7,25 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
+from harness.descriptions.balancer import MpmSpec
 from harness.machinery.containers import exec_in
 from harness.machinery.waiting import wait_until
 
 START_SCRIPT = "/usr/local/bin/start-httpd.sh"
+
+
+def mpm_directives(mpm: MpmSpec) -> list[str]:
+    """The event MPM's shape (both httpd flavors render it the same way)."""
+    return [
+        f"ServerLimit {mpm.server_limit}",
+        f"ThreadLimit {mpm.thread_limit}",
+        f"StartServers {mpm.start_servers}",
+        f"ThreadsPerChild {mpm.threads_per_child}",
+        f"MaxRequestWorkers {mpm.max_request_workers}",
+        f"MinSpareThreads {mpm.min_spare_threads}",
+        f"MaxSpareThreads {mpm.max_spare_threads}",
+        f"MaxConnectionsPerChild {mpm.max_connections_per_child}",
+    ]
 
 
 class HttpdProcess(ABC):

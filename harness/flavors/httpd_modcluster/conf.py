@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from harness.descriptions.balancer import BalancerSpec
 from harness.descriptions.base import SpecError, validate_choice, validate_int, validate_path
 from harness.descriptions.node import Advertise
+from harness.flavors.httpd_process import mpm_directives
 
 LINES = ("1.3", "2.x")
 MCMP_SPELLING_FROM = (1, 3, 21)  # first 1.3.x release knowing EnableMCMPReceive
@@ -85,7 +86,7 @@ def render_httpd_conf(
         [f"# httpd.conf rendered by the harness: mod_cluster {build.label}, {spec.mode} mode. Stands alone."],
         _core(spec, server_root, log_dir, run_dir),
         _modules(spec, build, modules_dir, adv is not None),
-        _mpm(spec),
+        mpm_directives(spec.mpm),
         _logs(log_dir),
         _proxy_globals(spec),
         _manager_globals(spec),
@@ -169,20 +170,6 @@ def _modules(spec: BalancerSpec, build: ModClusterBuild, modules_dir: str, adver
                     "</IfModule>",
                 ]
     return lines + ["User www-data", "Group www-data", f"Listen {spec.proxy_port}", f"Listen {spec.mcmp_port}"]
-
-
-def _mpm(spec: BalancerSpec) -> list[str]:
-    mpm = spec.mpm
-    return [
-        f"ServerLimit {mpm.server_limit}",
-        f"ThreadLimit {mpm.thread_limit}",
-        f"StartServers {mpm.start_servers}",
-        f"ThreadsPerChild {mpm.threads_per_child}",
-        f"MaxRequestWorkers {mpm.max_request_workers}",
-        f"MinSpareThreads {mpm.min_spare_threads}",
-        f"MaxSpareThreads {mpm.max_spare_threads}",
-        f"MaxConnectionsPerChild {mpm.max_connections_per_child}",
-    ]
 
 
 def _logs(log_dir: str) -> list[str]:

@@ -15,6 +15,7 @@ from harness.descriptions.base import SpecError
 from harness.descriptions.jk import JkBalancer, JkWorker, validate_worker_name
 from harness.descriptions.node import NodeSpec
 from harness.descriptions.topology import Topology
+from harness.flavors.httpd_process import mpm_directives
 
 CONF_DIR = "/etc/httpd-harness"
 LOG_DIR = "/var/log/httpd-harness"
@@ -173,7 +174,6 @@ def _builtin(name: str) -> list[str]:
 def render_httpd_conf(topology: Topology) -> str:
     """httpd.conf for Debian's apache2 with mod_jk (started as `apache2 -f <this>`, no Debian conf folders)."""
     spec, jk = topology.balancer, jk_of(topology.balancer)
-    mpm = spec.mpm
     quoted = ACCESS_LOG_FORMAT.replace('"', '\\"')
     lines = [
         f'ServerRoot "{CONF_DIR}"',
@@ -190,14 +190,7 @@ def render_httpd_conf(topology: Topology) -> str:
         "User www-data",
         "Group www-data",
         f"Listen {spec.proxy_port}",
-        f"ServerLimit {mpm.server_limit}",
-        f"ThreadLimit {mpm.thread_limit}",
-        f"StartServers {mpm.start_servers}",
-        f"ThreadsPerChild {mpm.threads_per_child}",
-        f"MaxRequestWorkers {mpm.max_request_workers}",
-        f"MinSpareThreads {mpm.min_spare_threads}",
-        f"MaxSpareThreads {mpm.max_spare_threads}",
-        f"MaxConnectionsPerChild {mpm.max_connections_per_child}",
+        *mpm_directives(spec.mpm),
         f'LogFormat "{quoted}" harness',
         f'CustomLog "{LOG_DIR}/access_log" harness',
         f'JkWorkersFile "{WORKERS_PATH}"',
