@@ -47,15 +47,18 @@ MUST_DETECT: dict[str, tuple[str, ...]] = {
     "A": ("kill", "freeze", "cut"),
 }
 # A freeze or cut is seen by a probe (ping_interval 2 s + ping/connect timeouts 1 s, then a retry): measured
-# 2.2-3.6 s, once 6.6 s on a loaded machine, so the bound is the cap; the figures are reported, not asserted.
-DETECT_BOUND_S = {"kill": 3.0, "freeze": CAP_S, "cut": CAP_S}
+# 2.2-3.6 s on a quiet machine, 6.6 s and once more than 8 s at load average 14. What is asserted is that the
+# setting detects the fault at all, so a fault it must detect is waited for up to MUST_DETECT_WAIT_S; a fault
+# it need not detect is watched for CAP_S only (measured, not asserted). The times are reported.
+MUST_DETECT_WAIT_S = 20.0
+KILL_BOUND_S = 3.0  # a kill is a refused connection, seen at the next request
 
 
-def measure(scenario: Any, cluster: Any, name: str, fault: FaultSpec) -> float | None:
+def measure(scenario: Any, cluster: Any, name: str, fault: FaultSpec, wait_s: float) -> float | None:
     load = scenario.load(cluster, LoadProfile(users=8, spawn_rate=8, wait_s=(0.05, 0.1)))
     load.wait_for_steady_state(timeout=30, window_s=2.0, min_rps=5, max_error_rate=0.0)
     with scenario.fault(cluster, fault, heal_timeout=60) as window:
-        detected = wait_detected(load, window, "node1", CAP_S)
+        detected = wait_detected(load, window, "node1", wait_s)
     history = load.stop().history
     # this load run saw only this fault's window (the last one closed: earlier faults had their own load)
     outside = check_error_budget(
@@ -71,12 +74,16 @@ def test_failover_detection_per_ping_mode(scenario: Any, ping_mode: str) -> None
     cluster = scenario.cluster(
         modjk_topology(f"jk-ping-{ping_mode.lower()}", [node1, tomcat("node2")]), faults=[fault for _, fault in FAULTS]
     )
-    rows = [Detection(ping_mode, name, measure(scenario, cluster, name, fault), CAP_S) for name, fault in FAULTS]
+    waits = {name: MUST_DETECT_WAIT_S if name in MUST_DETECT[ping_mode] else CAP_S for name, _ in FAULTS}
+    rows = [
+        Detection(ping_mode, name, measure(scenario, cluster, name, fault, waits[name]), waits[name])
+        for name, fault in FAULTS
+    ]
     record_detections(scenario.options, rows)
     for row in rows:
         if row.fault in MUST_DETECT[ping_mode]:
-            assert row.detection_s is not None and row.detection_s <= DETECT_BOUND_S[row.fault], (
-                f"ping_mode {ping_mode}: {row.fault} detected after {row.detection_s} s (bound "
-                f"{DETECT_BOUND_S[row.fault]} s)"
+            bound = KILL_BOUND_S if row.fault == "kill" else MUST_DETECT_WAIT_S
+            assert row.detection_s is not None and row.detection_s <= bound, (
+                f"ping_mode {ping_mode}: {row.fault} detected after {row.detection_s} s (bound {bound} s)"
             )
     cluster.wait_for_healthy(label="after every fault")
