@@ -147,7 +147,9 @@ class Bisector:
         try:
             evaluation = self.evaluate(commit, clone)
         except Exception as exc:  # a build that fails or a cluster that cannot start: skipped, the reason kept
-            evaluation = Evaluation("skip", f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
+            evaluation = Evaluation(
+                "skip", f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+            )
         result.steps.append(Step(commit, subject, evaluation, time.monotonic() - started))
         self.progress(f"[bisect] {commit[:12]}: {evaluation.outcome} {evaluation.summary}")
         return evaluation

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.run.bisect import Bisector, BisectError, Evaluation, format_result
+from harness.run.bisect import BisectError, Bisector, Evaluation, format_result
 
 
 def _git(repo: Path, *args: str) -> str:
