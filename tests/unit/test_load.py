@@ -112,11 +112,11 @@ def test_missing_locustfile_named(tmp_path: Path) -> None:
 
 
 def test_run_for_ends_on_its_own(node: FakeNode, tmp_path: Path) -> None:
-    result = run_for(node.url, PROFILE, tmp_path, 1)
+    result = run_for(node.url, PROFILE, tmp_path, 2)
     assert (result.how, result.exit_code) == ("ended", 0)
     # how many requests fit in 1 s depends on the machine's load; that the run recorded and ended does not
     assert result.history and result.per_node == {NODE: len(result.history)}
-    assert 1 <= result.duration_s < 10
+    assert 2 <= result.duration_s < 15
 
 
 def test_stuck_shutdown_is_killed_at_the_deadline(node: FakeNode, tmp_path: Path) -> None:
