@@ -2,7 +2,7 @@
 
 Runs in its own process (`locust -f ... --headless`); it imports nothing from the harness. Every request,
 success or failure (HTTP >= 400, connection errors as status 0), becomes one JSON line in $HARNESS_HISTORY
-with exactly the fields of `harness.history.RequestRecord` (that module documents their meaning).
+with exactly the fields of `harness.judge.history.RequestRecord` (that module documents their meaning).
 
 Environment:
   HARNESS_HISTORY   file to append JSON lines to (required)
