@@ -78,7 +78,6 @@ class HistoryMerge:
             raise ValueError(f"a history file is given twice: {', '.join(str(p) for p in paths)}")
         self.tails = [FileTail(Path(p)) for p in paths]
         self.records: list[RequestRecord] = []
-        self._keys: list[tuple[float, float]] = []
 
     def poll(self) -> list[RequestRecord]:
         """Read what every file completed since the last poll and merge it in; the merged list (not a copy)."""
@@ -91,10 +90,9 @@ class HistoryMerge:
             return
         batch.sort(key=order_key)  # stable: equal keys keep file order
         first = order_key(batch[0])
-        at = bisect.bisect_right(self._keys, first)  # late records land near the end: merge only from there
-        merged = list(heapq.merge(self.records[at:], batch, key=order_key))
-        self.records[at:] = merged
-        self._keys[at:] = [order_key(r) for r in merged]
+        # late records land near the end: merge only the tail they fall into
+        at = bisect.bisect_right(self.records, first, key=order_key)
+        self.records[at:] = list(heapq.merge(self.records[at:], batch, key=order_key))
 
     def shared_users(self) -> list[str]:
         """User ids found in more than one file (processes that numbered their users alike), sorted."""
