@@ -7,6 +7,7 @@ The pytest process never imports locust (checked after every test); only the Loc
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -121,6 +122,40 @@ def test_every_process_dies_with_a_failing_test_or_at_exit(node: FakeNode, tmp_p
     assert left.running
     load._kill_leftovers()  # what interpreter exit runs
     assert not any(_alive(pid) for pid in left.pids) and not left.running
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is no zombie (a process whose parent died is reaped by whoever adopts it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_every_process_dies_with_its_owner(node: FakeNode, tmp_path: Path) -> None:
+    """The owner is SIGKILLed (no atexit, no cleanup): the kernel ends its Locust processes (PDEATHSIG)."""
+    owner_code = (
+        "import signal, sys\nfrom pathlib import Path\n"
+        "from harness.descriptions.topology import LoadProfile\nfrom harness.machinery.load import LoadRun\n"
+        f"run = LoadRun().start({node.url!r}, LoadProfile(users=2, spawn_rate=20, processes=2), Path({str(tmp_path)!r}))\n"
+        "print(*run.pids, flush=True)\nsignal.pause()\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    with subprocess.Popen(
+        [sys.executable, "-c", owner_code], cwd=root, env=env, stdout=subprocess.PIPE, text=True
+    ) as owner:
+        assert owner.stdout is not None
+        pids = [int(pid) for pid in owner.stdout.readline().split()]
+        assert len(pids) == 2 and all(_running(pid) for pid in pids)
+        owner.kill()
+    wait_until(
+        lambda: not any(_running(pid) for pid in pids),
+        timeout=10,
+        what="the Locust processes to die with their owner",
+        describe=lambda: str([pid for pid in pids if _running(pid)]),
+    )
 
 
 def test_no_user_class_fails_start_and_leaves_no_process(node: FakeNode, tmp_path: Path) -> None:
