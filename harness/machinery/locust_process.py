@@ -1,6 +1,7 @@
-"""One `locust --headless` process of a load run: how it is launched, its files, its log, and its end.
+"""The `locust --headless` processes of a load run: how each is launched, its files, its log and its end
+(`LocustProcess`), and the run's processes together, each with its share of the users (`LocustGroup`).
 
-The process runs `python -m locust` with the harness's interpreter through a small launcher that asks the
+Each process runs `python -m locust` with the harness's interpreter through a small launcher that asks the
 kernel for SIGKILL when the thread that started it dies (Linux prctl PR_SET_PDEATHSIG) and exits at once if
 its parent is already gone. It leads its own process group, so `kill()` takes whatever it spawned with it.
 
