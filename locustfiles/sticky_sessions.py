@@ -2,14 +2,17 @@
 
 Runs in its own process (`locust -f ... --headless`); it imports nothing from the harness. Every request,
 success or failure (HTTP >= 400, connection errors as status 0), becomes one JSON line in $HARNESS_HISTORY
-with exactly the fields of `harness.history.RequestRecord` (that module documents their meaning).
+with exactly the fields of `harness.judge.history.RequestRecord` (that module documents their meaning).
 
 Environment:
   HARNESS_HISTORY   file to append JSON lines to (required)
   HARNESS_PATH      path to GET (default "/app/")
   HARNESS_WAIT_MIN, HARNESS_WAIT_MAX   think time in seconds between requests (default 0.5 and 1.0)
   HARNESS_TIMEOUT_S connect and read timeout in seconds (default 10)
-  HARNESS_USER_PREFIX   prefix of user ids (default "u"; give each process its own when several run)
+  HARNESS_USER_PREFIX   prefix of user ids (default "u")
+  HARNESS_USER_START, HARNESS_USER_STEP   this process numbers its users START, START+STEP, ... (default 1
+                    and 1): the harness gives process i of N the start i+1 and the step N, so user ids stay
+                    unique across the processes of a run
   HARNESS_COOKIE    session cookie name (default "JSESSIONID")
 """
 
@@ -33,6 +36,8 @@ WAIT_MIN = float(os.environ.get("HARNESS_WAIT_MIN", "0.5"))
 WAIT_MAX = float(os.environ.get("HARNESS_WAIT_MAX", "1.0"))
 TIMEOUT_S = float(os.environ.get("HARNESS_TIMEOUT_S", "10"))
 USER_PREFIX = os.environ.get("HARNESS_USER_PREFIX", "u")
+USER_START = int(os.environ.get("HARNESS_USER_START", "1"))
+USER_STEP = int(os.environ.get("HARNESS_USER_STEP", "1"))
 COOKIE = os.environ.get("HARNESS_COOKIE", "JSESSIONID")
 
 # geventhttpclient silently resends an idempotent request when the connection closes before an answer
@@ -41,7 +46,7 @@ COOKIE = os.environ.get("HARNESS_COOKIE", "JSESSIONID")
 if hasattr(_ghc_client, "_may_retry_after_send_error"):
     _ghc_client._may_retry_after_send_error = lambda method: False
 
-_user_numbers = itertools.count(1)
+_user_numbers = itertools.count(USER_START, USER_STEP)
 _out: IO[str] | None = None
 
 

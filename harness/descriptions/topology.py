@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from harness.descriptions.balancer import BalancerSpec, HealthCheck, MpmSpec, balancer_from_dict
 from harness.descriptions.base import (
@@ -185,13 +185,20 @@ def topology_from_dict(data: object, field: str = "") -> Topology:
 
 @dataclass(frozen=True)
 class LoadProfile:
-    """Locust load: `users` simulated users started at `spawn_rate`/s, each waiting `wait_s` between requests."""
+    """Locust load: `users` simulated users started at `spawn_rate`/s, each waiting `wait_s` between requests,
+    shared by `processes` Locust processes (a number up to `users`, or "auto": one per core, at most `users`).
+
+    One process is the default: it drives a scenario's load (hundreds of requests/s) with CPU to spare, starts
+    fastest, and leaves the cores to the balancer and nodes under test; the same profile then means the same
+    load on every machine. More processes are for throughput (one Locust process is bound to one core).
+    """
 
     users: int = 10
     spawn_rate: float = 10.0
     locustfile: str = "sticky_sessions.py"
     wait_s: tuple[float, float] = (0.05, 0.1)
     path: str = "/app/"
+    processes: int | Literal["auto"] = 1
 
     def __post_init__(self) -> None:
         validate_int("users", self.users, 1)
@@ -204,6 +211,12 @@ class LoadProfile:
             raise SpecError("wait_s", f"got {self.wait_s!r}; expected (min, max) with 0 <= min <= max")
         set_field(self, "wait_s", (wait[0], wait[1]))
         validate_path("path", self.path)
+        processes: object = self.processes
+        if processes != "auto" and (
+            isinstance(processes, bool) or not isinstance(processes, int) or not 1 <= processes <= self.users
+        ):
+            expected = f"an integer in 1..{self.users} (at most one process per user) or 'auto'"
+            raise SpecError("processes", f"got {processes!r}; expected {expected}")
 
     def to_dict(self) -> dict[str, Any]:
         return fields_to_dict(self)

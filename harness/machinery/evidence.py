@@ -153,7 +153,7 @@ class Evidence:
         """A `harness.load.LoadResult`: its summary as load.json, Locust's statistics and log copied in."""
         self.load = result.to_dict()
         self.add_json("load.json", self.load, result.summary())
-        for source in (*result.stats_paths, result.log_path):
+        for source in (*result.stats_paths, *result.log_paths):
             inside = Path(source).resolve().is_relative_to(self.folder.resolve())
             if inside:  # the run wrote straight into this folder: link, do not copy
                 self._note(str(Path(source).resolve().relative_to(self.folder.resolve())), "Locust output")

@@ -312,12 +312,26 @@ def test_any_topology_round_trips(topo: Topology) -> None:
         ({"wait_s": (0.2, 0.1)}, "wait_s"),
         ({"wait_s": (0.1,)}, "wait_s"),
         ({"path": "app"}, "path"),
+        ({"processes": 0}, "processes"),
+        ({"processes": True}, "processes"),
+        ({"processes": 2.0}, "processes"),
+        ({"processes": "all"}, "processes"),
+        ({"users": 3, "processes": 4}, "processes"),
     ],
 )
 def test_load_profile_validation(changes: dict[str, object], field: str) -> None:
     with pytest.raises(SpecError) as excinfo:
         LoadProfile(**changes)  # type: ignore[arg-type]
     assert field_of(excinfo) == field
+
+
+def test_load_profile_processes() -> None:
+    assert LoadProfile().processes == 1  # one process unless asked: the same load on every machine
+    assert LoadProfile(users=4, processes=4).processes == 4 and LoadProfile(processes="auto").processes == "auto"
+    with pytest.raises(SpecError, match=r"processes: got 11; expected an integer in 1..10 .* or 'auto'"):
+        LoadProfile(processes=11)
+    repro = Reproduction("X-2", Topology.simple("p", 1), LoadProfile(users=6, processes="auto"))
+    assert reproduction_from_dict(json.loads(json.dumps(repro.to_dict()))).load.processes == "auto"
 
 
 def test_faults_describe_themselves_and_validate() -> None:
