@@ -1,6 +1,6 @@
 """Expectation names: the words a reproduction uses for its checks (final `checks` and `expect` steps).
 
-    KIND[:ARGUMENT]
+    KIND[:ARGUMENT]   (no commas: a YAML flow list [a, b] splits at them)
 
 Over the request history (so far, at an `expect` step; all of it, at the end); each states the evidence it
 needs, below which the verdict is unknown (which fails the reproduction):
@@ -16,8 +16,8 @@ Over one balancer snapshot taken at that moment (no waiting: a `wait_until` step
     registered:<node>          the balancer knows the node
     not_registered:<node>      it does not (removed, never came)
     node_up:<node> / node_down:<node>   the balancer says OK / NOTOK (unknown when the flavor cannot tell)
-    context:<node>,<path>,<STATUS>      the node's context has this status (ENABLED, DISABLED, STOPPED)
-    load:<node>,<n>            the balancer holds this load for the node
+    context:<node>:<path>:<STATUS>      the node's context has this status (ENABLED, DISABLED, STOPPED)
+    load:<node>:<n>            the balancer holds this load for the node
 Over the balancer's logs (its evidence files: error_log, ...):
     log_free_of:<regex>        no line matches (Python regex, no spaces: write \\s)
 
@@ -74,14 +74,15 @@ def _node(text: str) -> str:
 
 
 def _context(text: str) -> tuple[str, str, str]:
-    parts = text.split(",")
-    if len(parts) != 3 or not parts[1].startswith("/") or parts[2] not in CONTEXT_STATES:
-        raise ValueError(f"got {text!r}; expected NODE,/PATH,STATUS with STATUS one of {', '.join(CONTEXT_STATES)}")
-    return _node(parts[0]), parts[1], parts[2]
+    node, _, rest = text.partition(":")
+    path, _, status = rest.rpartition(":")
+    if not path.startswith("/") or status not in CONTEXT_STATES:
+        raise ValueError(f"got {text!r}; expected NODE:/PATH:STATUS with STATUS one of {', '.join(CONTEXT_STATES)}")
+    return _node(node), path, status
 
 
 def _node_load(text: str) -> tuple[str, int]:
-    node, _, load = text.partition(",")
+    node, _, load = text.partition(":")
     value = int(load)
     if not -1 <= value <= 100:
         raise ValueError(f"got {value}; expected a load -1..100")
@@ -111,8 +112,8 @@ ARGUMENTS: dict[str, tuple[Callable[[str], Any] | None, str, str]] = {
     "not_registered": (_node, "node1", STATE),
     "node_up": (_node, "node1", STATE),
     "node_down": (_node, "node1", STATE),
-    "context": (_context, "node1,/app,ENABLED", STATE),
-    "load": (_node_load, "node1,50", STATE),
+    "context": (_context, "node1:/app:ENABLED", STATE),
+    "load": (_node_load, "node1:50", STATE),
     "log_free_of": (_regex, "AH00052", LOG),
 }
 

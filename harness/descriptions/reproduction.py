@@ -45,6 +45,7 @@ from harness.descriptions.timeline import (
     Expect,
     Heal,
     Inject,
+    Mcmp,
     Step,
     WaitUntil,
     timeline_from_dict,
@@ -105,7 +106,7 @@ class Reproduction:
     def _validate_timeline(self) -> None:
         plan = plan_timeline(self.timeline, self.topology.node_names)
         check_failover_has_fault(self.checks, plan.faults_a_node, "checks", "the timeline faults no node")
-        names = self.topology.node_names + ("balancer",)
+        names = self.topology.node_names + ("balancer",) + mcmp_routes(self.timeline)
         for i, name in enumerate(self.checks):
             for node in nodes_named(*parse_expectation(name)):
                 if node not in names:
@@ -149,7 +150,7 @@ class Plan:
 
 def plan_timeline(steps: Sequence[Step], names: Sequence[str], field: str = "timeline") -> Plan:
     """Check every step's names and heals in order; SpecError naming `timeline[i].VERB` otherwise."""
-    known = tuple(names) + (BALANCER,)
+    known = tuple(names) + (BALANCER,) + mcmp_routes(steps)
     active: list[str] = []
     before: list[tuple[str, ...]] = []
     faulted = False
@@ -158,7 +159,8 @@ def plan_timeline(steps: Sequence[Step], names: Sequence[str], field: str = "tim
         before.append(tuple(active))
         for name in _names_of(step):
             if name not in known:
-                raise SpecError(where, f"{step.describe()}: unknown name {name!r}; known: {', '.join(known)}")
+                label = step.id if isinstance(step, Inject) else step.describe()
+                raise SpecError(where, f"{label}: unknown name {name!r}; known: {', '.join(known)}")
         if isinstance(step, Inject):
             if step.id in active:
                 raise SpecError(where, f"{step.id} is already active (injected earlier, not healed yet)")
@@ -172,6 +174,11 @@ def plan_timeline(steps: Sequence[Step], names: Sequence[str], field: str = "tim
         elif isinstance(step, Expect):
             check_failover_has_fault(step.checks, faulted, where, "no fault on a node before this step")
     return Plan(tuple(before), tuple(active), faulted)
+
+
+def mcmp_routes(steps: Sequence[Step]) -> tuple[str, ...]:
+    """The JVMRoutes the timeline's MCMP messages name (nodes registered by hand, which checks may name)."""
+    return tuple(dict.fromkeys(v for s in steps if isinstance(s, Mcmp) for k, v in s.params if k.lower() == "jvmroute"))
 
 
 def check_failover_has_fault(checks: Sequence[str], faulted: bool, field: str, why: str) -> None:

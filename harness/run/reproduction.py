@@ -112,21 +112,23 @@ def run_reproduction(scenario: Any, repro: Reproduction) -> list[Verdict]:
     scenario.evidence_json["steps.json"] = lambda: [r.to_dict() for r in records]
     scenario.evidence_json["reproduction.json"] = repro.to_dict()
     injected = [s.fault for s in repro.timeline if isinstance(s, Inject)]
-    cluster = _setup(
-        records, "start cluster", lambda: scenario.cluster(topology_for(repro, scenario.options), faults=injected)
-    )
+    topology = topology_for(repro, scenario.options)
+    cluster = _setup(records, "cluster", "start the cluster", lambda: scenario.cluster(topology, faults=injected))
     load = None
     if repro.load is not None:
-        load = _setup(records, "start load", lambda: scenario.load(cluster, repro.load))
+        load = _setup(records, "load", "start the load", lambda: scenario.load(cluster, repro.load))
         _setup(
             records,
-            "steady load",
+            "steady",
+            "wait for a steady load (>= 1 req/s, no error, over 2 s)",
             lambda: load.wait_for_steady_state(STEADY_TIMEOUT_S, window_s=2.0, min_rps=1.0, max_error_rate=0.0),
         )
     timeline = Timeline(scenario, cluster, load, records)
     timeline.run(repro.timeline)
     if repro.checks:
-        _setup(records, "final checks", lambda: timeline.judge(repro.checks), where="checks")
+        final = _setup(records, "checks", "judge " + ", ".join(repro.checks), lambda: timeline.judge(repro.checks))
+        records[-1].data["verdicts"] = [v.to_dict() for v in final]
+        records[-1].outcome = "ok" if all(v.valid for v in final) else "failed"
     verdicts: list[Verdict] = scenario.judge(*timeline.verdicts)
     return verdicts
 
@@ -173,8 +175,8 @@ def _run_verdict(result: RunRecord, verdicts: list[Verdict]) -> Verdict:
     return labelled(f"run {result.index}:", [Verdict("reproduction", outcome, details, summary or "all valid")])[0]
 
 
-def _setup(records: list[StepRecord], what: str, action: Any, where: str = "setup") -> Any:
-    record = StepRecord(where, what.split()[0], what).begin()
+def _setup(records: list[StepRecord], verb: str, describe: str, action: Any) -> Any:
+    record = StepRecord("checks" if verb == "checks" else "setup", verb, describe).begin()
     records.append(record)
     try:
         value = action()
