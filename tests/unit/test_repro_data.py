@@ -247,9 +247,7 @@ def test_the_run_fills_in_what_its_flavors_need() -> None:
     assert topology.balancer.flavor == "httpd-modcluster" and topology.balancer.overlay == ("EnableWsTunnel",)
     assert [n.flavor for n in topology.nodes] == ["sim"] * 3 and topology.get_node("node2").load == 10
     assert topology.get_node("node1").status_interval_s == FAST_STATUS_INTERVAL_S
-    modjk = topology_for(
-        Reproduction("X-2", checks=("sticky",)), HarnessOptions(balancer="httpd-modjk", node="tomcat")
-    )
+    modjk = topology_for(Reproduction("X-2", checks=("sticky",)), HarnessOptions(balancer="httpd-modjk", node="tomcat"))
     assert modjk.discovery == StaticWorkers() and {n.connector for n in modjk.nodes} == {"ajp"}
 
 
@@ -260,7 +258,9 @@ def test_where_says_which_field_excludes_a_run() -> None:
     mc = RunFacts("httpd-modcluster", "sim", "proxy_cluster", "1.3", "mod_cluster/1.3.22.Final")
     assert Where().mismatch(mc) is None and Where().describe() == "everywhere"
     assert Where(balancer="httpd-modcluster", line="1.3", since="1.3.10", until="1.3.22").mismatch(mc) is None  # type: ignore[arg-type]
-    assert "balancer: the run's is 'undertow'" in str(Where(balancer=("httpd-modcluster",)).mismatch(RunFacts("undertow", "sim")))
+    assert "balancer: the run's is 'undertow'" in str(
+        Where(balancer=("httpd-modcluster",)).mismatch(RunFacts("undertow", "sim"))
+    )
     assert "node:" in str(Where(node=("wildfly",)).mismatch(mc))
     assert "mode:" in str(Where(mode=("lbmethod_cluster",)).mismatch(mc))
     assert "line: the run's mod_cluster line is 1.3" in str(Where(line=("2.x",)).mismatch(mc))

@@ -37,7 +37,9 @@ def test_a_file_with_every_field_reads_into_the_same_data_as_python() -> None:
     assert repro.topology.balancer["mpm"] == MpmSpec(
         start_servers=1, server_limit=1, max_request_workers=25, max_spare_threads=50
     )
-    assert repro.topology.balancer["overlay"] == ("ProxyTimeout 5",) and repro.topology.per_node == {"node2": {"load": 20}}
+    assert repro.topology.balancer["overlay"] == ("ProxyTimeout 5",) and repro.topology.per_node == {
+        "node2": {"load": 20}
+    }
     config = repro.timeline[1]
     assert isinstance(config, Mcmp) and dict(config.params)["StickySessionForce"] == "No"
     assert dict(config.params)["Port"] == "8080" and config.expect_status == 200
