@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.descriptions.options import OPTIONS, HarnessOptions
 
+DETAIL_WIDTH = 160
 _FLAGS = (
     "--balancer",
     "--node-flavor",
@@ -49,7 +50,13 @@ def report(outcome: Any) -> str:
         where = f"evidence: {run.evidence}" if run.evidence else "evidence: (not written)"
         lines.append(f"run {run.index} of {total}: {run.outcome.upper()}  {where}")
         for verdict in sorted(run.verdicts, key=lambda v: v.valid):
-            lines.append("  " + (str(verdict).splitlines()[0] if verdict.valid else str(verdict).replace("\n", "\n  ")))
+            text = str(verdict).splitlines()
+            lines.append("  " + text[0])
+            if not verdict.valid:  # its details, each cut to a line (all of them are in the evidence)
+                lines += [
+                    "  " + (line if len(line) <= DETAIL_WIDTH else line[: DETAIL_WIDTH - 3] + "...")
+                    for line in text[1:]
+                ]
         if run.error:
             lines.append("  error: " + run.error.strip().splitlines()[-1])
     if outcome.known_broken:

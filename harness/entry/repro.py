@@ -145,9 +145,13 @@ def _run_result(data: Mapping[str, Any]) -> RunResult:
 def resolve(entry: Reproduction | str | Path) -> Reproduction:
     """A Reproduction as given, a catalogue key, or a .yaml / .py file; ReproInputError naming what is wrong."""
     if isinstance(entry, Reproduction):
+        from harness.descriptions.base import SpecError
         from harness.run.reproduction import validate_reproduction
 
-        return validate_reproduction(entry)
+        try:
+            return validate_reproduction(entry)
+        except SpecError as exc:
+            raise ReproInputError(f"{entry.key}: {exc}") from None
     from harness.run.repro_catalogue import CatalogueError
 
     if (ROOT / TEST_FILE).is_file() and str(ROOT) not in sys.path:
