@@ -150,7 +150,7 @@ class Plan:
 
 def plan_timeline(steps: Sequence[Step], names: Sequence[str], field: str = "timeline") -> Plan:
     """Check every step's names and heals in order; SpecError naming `timeline[i].VERB` otherwise."""
-    known = tuple(names) + (BALANCER,) + mcmp_routes(steps)
+    known = tuple(dict.fromkeys((*names, BALANCER, *mcmp_routes(steps))))
     active: list[str] = []
     before: list[tuple[str, ...]] = []
     faulted = False

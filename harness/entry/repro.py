@@ -233,7 +233,8 @@ def pytest_command(entry_file: Path, options: HarnessOptions, out: Path, repeat:
 
 def _run(command: list[str], log_path: Path, echo: TextIO | None, timeout_s: float | None) -> int:
     """Run pytest, its output to `log_path` (and `echo`); SIGTERM after `timeout_s` (pytest then cleans up)."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}  # not a worker of ours
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     with open(log_path, "w", encoding="utf-8") as log:
         log.write(" ".join(command) + "\n")
         log.flush()
