@@ -1,6 +1,6 @@
-"""Descriptions of what to run: `Topology`, `LoadProfile`, `Reproduction` (plus re-exports of the node,
-balancer, discovery and fault descriptions). Pure data: printable, diffable, saved next to evidence with
-`to_dict()` and read back with `topology_from_dict()`.
+"""Descriptions of what to run: `Topology`, `LoadProfile` (plus re-exports of the node, balancer, discovery and
+fault descriptions; a field failure as data is `harness.descriptions.reproduction`). Pure data: printable,
+diffable, saved next to evidence with `to_dict()` and read back with `topology_from_dict()`.
 
 Compatibility rules checked by `Topology` (kept simple on purpose):
 - discovery: None means StaticProxies (nodes are told where the balancer is). Which discovery modes, fields
@@ -21,7 +21,6 @@ from harness.descriptions.base import (
     SpecError,
     field_prefix,
     fields_to_dict,
-    leaf_from_dict,
     replace_checked,
     set_field,
     validate_int,
@@ -33,7 +32,6 @@ from harness.descriptions.base import (
     validate_tuple,
 )
 from harness.descriptions.faults import (
-    BALANCER,
     AdvertiseBlocked,
     BalancerRestart,
     FaultSpec,
@@ -43,7 +41,6 @@ from harness.descriptions.faults import (
     Remove,
     Slowness,
     Stop,
-    fault_from_dict,
 )
 from harness.descriptions.node import (
     Advertise,
@@ -57,9 +54,8 @@ from harness.descriptions.node import (
 
 __all__ = [
     "Advertise", "AdvertiseBlocked", "BalancerRestart", "BalancerSpec", "Discovery", "FaultSpec", "HealthCheck",
-    "Kill", "LoadProfile", "MpmSpec", "NodeSpec", "Partition", "Pause", "Remove", "Reproduction", "Slowness",
-    "SpecError", "StaticProxies", "StaticWorkers", "Stop", "Topology", "reproduction_from_dict",
-    "topology_from_dict",
+    "Kill", "LoadProfile", "MpmSpec", "NodeSpec", "Partition", "Pause", "Remove", "Slowness", "SpecError",
+    "StaticProxies", "StaticWorkers", "Stop", "Topology", "topology_from_dict",
 ]  # fmt: skip
 
 
@@ -222,50 +218,6 @@ class LoadProfile:
         return fields_to_dict(self)
 
 
-@dataclass(frozen=True)
-class Reproduction:
-    """A field bug as data (etcd's Regression list): the topology, load and faults that showed it, and the
-    names of the checks whose verdicts tell whether it is fixed (interpreted by the reproduction runner)."""
-
-    issue: str
-    topology: Topology
-    load: LoadProfile = field(default_factory=LoadProfile)
-    faults: tuple[FaultSpec, ...] = ()
-    expectations: tuple[str, ...] = ()
-    notes: str = ""
-
-    def __post_init__(self) -> None:
-        validate_token("issue", self.issue, 100)
-        if not isinstance(self.topology, Topology):
-            raise SpecError("topology", f"got {self.topology!r}; expected a Topology")
-        if not isinstance(self.load, LoadProfile):
-            raise SpecError("load", f"got {self.load!r}; expected a LoadProfile")
-        set_field(self, "faults", validate_tuple("faults", self.faults, _validate_fault))
-        known = self.topology.node_names + (BALANCER,)
-        for i, fault in enumerate(self.faults):
-            for target in fault.targets():
-                if target not in known:
-                    message = f"{fault.describe()}: unknown name {target!r}; known: {', '.join(known)}"
-                    raise SpecError(f"faults[{i}]", message)
-        set_field(self, "expectations", validate_tuple("expectations", self.expectations, validate_token))
-        if not isinstance(self.notes, str):
-            raise SpecError("notes", f"got {self.notes!r}; expected a string")
-
-    def to_dict(self) -> dict[str, Any]:
-        return fields_to_dict(self)
-
-
-def reproduction_from_dict(data: object) -> Reproduction:
-    values = validate_mapping("", data, Reproduction)
-    if "topology" in values:
-        values["topology"] = topology_from_dict(values["topology"], "topology")
-    if "load" in values:
-        values["load"] = leaf_from_dict(LoadProfile, values["load"], "load")
-    if "faults" in values:
-        values["faults"] = tuple(fault_from_dict(f, f"faults[{i}]") for i, f in enumerate(values["faults"]))
-    return Reproduction(**values)
-
-
 def _numbered_nodes(n: int, flavor: str, node_fields: dict[str, Any]) -> tuple[NodeSpec, ...]:
     validate_int("n", n, 1)
     accepted = [f.name for f in dataclasses.fields(NodeSpec) if f.name not in ("name", "flavor")]
@@ -290,10 +242,4 @@ def _resolve_discovery(spec: BalancerSpec, discovery: object) -> Discovery:
 def _validate_node(field: str, value: object) -> NodeSpec:
     if not isinstance(value, NodeSpec):
         raise SpecError(field, f"got {value!r}; expected a NodeSpec")
-    return value
-
-
-def _validate_fault(field: str, value: object) -> FaultSpec:
-    if not isinstance(value, FaultSpec):
-        raise SpecError(field, f"got {value!r}; expected a FaultSpec (Kill, Stop, Pause, ...)")
     return value

@@ -18,6 +18,7 @@ import pytest
 from harness.descriptions import settings
 from harness.descriptions.options import OPTIONS, HarnessOptions, OptionError
 from harness.entry import run_report_plugin
+from harness.entry.repro import PYTEST_OPTIONS as REPRO_OPTIONS
 from harness.flavors import registry
 from harness.flavors.httpd_modcluster.flavor import apply_default_source, source_for
 
@@ -42,6 +43,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             option.flag, dest=option.dest, default=None, help=f"{option.help}{default}; env {option.env}", **extra
         )
     run_report_plugin.add_option(group)
+    for flag, dest, text in REPRO_OPTIONS:  # the reproduction test's (harness repro passes them)
+        group.addoption(flag, dest=dest, default=None, type=int if flag == "--repro-repeat" else str, help=text)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -34,16 +34,21 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=+,]+")
 _MAX_NAME = 120
 
 
+def evidence_name(nodeid: str) -> str:
+    """The filesystem-safe folder name for a pytest node id (see `evidence_folder`)."""
+    name = _UNSAFE.sub("_", nodeid.replace("::", "__").replace("/", "_")).strip("._") or "test"
+    if len(name) > _MAX_NAME:
+        name = f"{name[: _MAX_NAME - 11]}-{hashlib.sha1(nodeid.encode()).hexdigest()[:10]}"
+    return name
+
+
 def evidence_folder(base_dir: Path | str, nodeid: str) -> Path:
     """A filesystem-safe folder for a pytest node id, created empty under `base_dir`.
 
     "scenarios/test_x.py::test_kill[wildfly]" -> base_dir/"scenarios_test_x.py__test_kill[wildfly]"; long ids
     are cut and suffixed with a hash of the whole id. A previous run's evidence folder is cleared.
     """
-    name = _UNSAFE.sub("_", nodeid.replace("::", "__").replace("/", "_")).strip("._") or "test"
-    if len(name) > _MAX_NAME:
-        name = f"{name[: _MAX_NAME - 11]}-{hashlib.sha1(nodeid.encode()).hexdigest()[:10]}"
-    folder = Path(base_dir) / name
+    folder = Path(base_dir) / evidence_name(nodeid)
     if (folder / MARKER).is_file():
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -249,8 +249,8 @@ def sweep(client: docker.DockerClient, *, everything: bool = False, run: str | N
         return not owner_alive(object_labels)
 
     flt = {"label": f"{settings.LABEL_MANAGED}=true"}
-    gone_containers = []
-    for container in client.containers.list(all=True, filters=flt):
+    gone_containers = []  # ignore_removed: another session may remove one between the list and its inspect
+    for container in client.containers.list(all=True, filters=flt, ignore_removed=True):
         if doomed(container.labels):
             _remove_quietly(container)
             gone_containers.append(container.name)
@@ -288,6 +288,6 @@ def leftovers(client: docker.DockerClient) -> tuple[list[str], list[str]]:
     """Names of every labelled container and network still present (for checks and `harness sweep --check`)."""
     flt = {"label": f"{settings.LABEL_MANAGED}=true"}
     return (
-        [c.name for c in client.containers.list(all=True, filters=flt)],
+        [c.name for c in client.containers.list(all=True, filters=flt, ignore_removed=True)],
         [n.name for n in client.networks.list(filters=flt)],
     )

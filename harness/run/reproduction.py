@@ -1,156 +1,205 @@
-"""The reproduction runner: a field bug written as a `Reproduction` record, run as a scenario.
+"""The reproduction runner: a field failure written as a `Reproduction` (harness.descriptions.reproduction),
+run as a scenario, once or `repeats` times in fresh clusters.
 
-Steps: start the topology, start the load and wait for a steady state, then each fault in turn inside its
-scoped block (held for `hold_s` while load flows), then more load after healing; finally the named
-expectations are turned into checker verdicts over the recorded history.
+One run: start the topology (the run's flavors with the entry's fields: `topology_for`), start the load and
+wait for a steady state, execute the timeline (harness.run.repro_steps: every step recorded with its times
+and outcome), heal what is still active, then judge the final `checks` (harness.run.repro_checks). The step
+records go into the evidence as `steps.json`, the verdicts into its summary.
 
-Expectation names (the `expectations` field of a Reproduction), each with the evidence it needs (below it
-the verdict is unknown, which fails the reproduction):
-    sticky                    no session changes node unless its node was faulted (then once); >= 1 session
-    moved:<n>                 as sticky, and at least <n> session moves excused by a fault (the fault moved them)
-    failover_within:<s>       sessions of each faulted node served elsewhere within <s> seconds; >= 1 session
-    no_errors                 no failed request at all (status 0 or >= 500); each window overlaps a request
-    no_errors_outside_windows no failed request outside fault windows (plus a 2 s grace); likewise
-    every_node_served         every node of the topology served requests
-    serves_after_faults       every node of the topology served successfully after the last window closed
-    no_status:<code>          no reply with this status after the last window closed; >= 1 request then
+`run_repeated` runs N times: with N = 1 in the test's own ScenarioRun (evidence as for any scenario), with
+N > 1 each run in a child ScenarioRun with its own cluster and evidence folder; the test's run then holds
+one verdict per run and a `repeats` verdict saying how many of N failed. `facts_for` and `build_info` say
+what a run is (flavors, mode, the mod_cluster source and its commit) for `applies` / `known_broken`.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+import subprocess
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
-from harness.descriptions.faults import BALANCER
-from harness.descriptions.topology import Reproduction
-from harness.judge.checks import (
-    Verdict,
-    check_error_budget,
-    check_every_node_served,
-    check_failover_within,
-    check_no_status_after,
-    check_sticky_sessions,
-)
-from harness.judge.history import History
-from harness.machinery.waiting import hold
+from harness.descriptions.base import SpecError
+from harness.descriptions.options import HarnessOptions
+from harness.descriptions.reproduction import Reproduction
+from harness.descriptions.timeline import Inject
+from harness.descriptions.topology import Topology
+from harness.descriptions.where import RunFacts, Where
+from harness.flavors import registry
+from harness.judge.checks import Verdict
+from harness.judge.verdict import Outcome
+from harness.run.repro_checks import labelled, outcome_of
+from harness.run.repro_steps import StepRecord, Timeline
 
-GRACE_S = 2.0
-
-
-class UnknownExpectation(ValueError):
-    pass
-
-
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"got {value}; expected a finite number of seconds >= 0")
-    return value
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(f"got {value}; expected a count >= 1")
-    return value
-
-
-def _status(text: str) -> int:
-    value = int(text)
-    if not 100 <= value <= 599:
-        raise ValueError(f"got {value}; expected an HTTP status 100..599")
-    return value
-
-
-# name -> (argument converter or None, an example of the argument)
-ARGUMENTS: dict[str, tuple[Callable[[str], Any] | None, str]] = {
-    "sticky": (None, ""),
-    "moved": (_count, "1"),
-    "failover_within": (_seconds, "10"),
-    "no_errors": (None, ""),
-    "no_errors_outside_windows": (None, ""),
-    "every_node_served": (None, ""),
-    "serves_after_faults": (None, ""),
-    "no_status": (_status, "503"),
-}
-
-
-def parse_expectation(name: str) -> tuple[str, Any]:
-    """(kind, argument) of an expectation name, or UnknownExpectation naming the accepted forms."""
-    kind, _, text = name.partition(":")
-    if kind not in ARGUMENTS:
-        raise UnknownExpectation(f"expectation {name!r}: known names are {', '.join(ARGUMENTS)}")
-    convert, example = ARGUMENTS[kind]
-    if convert is None:
-        if text:
-            raise UnknownExpectation(f"expectation {name!r}: {kind} takes no argument")
-        return kind, None
-    try:
-        return kind, convert(text)
-    except ValueError as exc:
-        raise UnknownExpectation(
-            f"expectation {name!r}: {kind} needs an argument as in {kind}:{example} ({exc})"
-        ) from None
+STEADY_TIMEOUT_S = 60.0
 
 
 def validate_reproduction(repro: Reproduction) -> Reproduction:
-    """`repro` itself once every expectation parses (and a failover has a faulted node); else
-    UnknownExpectation naming `expectations[i]`. Run it where reproductions are built (the catalogue)."""
-    node_faults = [f for f in repro.faults if any(t != BALANCER for t in f.targets())]
-    for index, name in enumerate(repro.expectations):
-        try:
-            kind, _ = parse_expectation(name)
-        except UnknownExpectation as exc:
-            raise UnknownExpectation(f"{repro.issue}: expectations[{index}]: {exc}") from None
-        if kind == "failover_within" and not node_faults:
-            raise UnknownExpectation(f"{repro.issue}: expectations[{index}]: {name!r} needs a fault on a node")
+    """`repro` itself once the flavor names it uses are the registry's; else SpecError naming the field.
+    (Everything else was checked when it was built.)"""
+    wheres: list[tuple[str, Where]] = [("applies", repro.applies)]
+    wheres += [(f"known_broken[{i}].where", k.where) for i, k in enumerate(repro.known_broken)]
+    for field_name, where in wheres:
+        for role, known in (("balancer", registry.BALANCERS), ("node", registry.NODES)):
+            for i, name in enumerate(getattr(where, role)):
+                if name not in known:
+                    raise SpecError(
+                        f"{field_name}.{role}[{i}]", f"no {role} flavor {name!r}; known: {', '.join(known)}"
+                    )
     return repro
 
 
-def _expectation(name: str, history: History, repro: Reproduction) -> list[Verdict]:
-    kind, argument = parse_expectation(name)
-    windows = list(history.windows)
-    node_windows = [w for w in windows if any(t != BALANCER for t in w.targets)]
-    last_end = max((w.end or w.start for w in windows), default=0.0)
-    nodes = list(repro.topology.node_names)
-    builders: dict[str, Callable[[], list[Verdict]]] = {
-        "sticky": lambda: [check_sticky_sessions(history, faulted_nodes_grace_s=GRACE_S)],
-        "moved": lambda: [check_sticky_sessions(history, faulted_nodes_grace_s=GRACE_S, min_moved=argument)],
-        "failover_within": lambda: (
-            [check_failover_within(history, w, argument) for w in node_windows]
-            or [Verdict("failover_within", "unknown", {"windows": len(windows)}, "no fault window on a node")]
-        ),
-        "no_errors": lambda: [check_error_budget(history, outside_windows=0, inside_windows=0, grace_s=0)],
-        "no_errors_outside_windows": lambda: [
-            check_error_budget(history, outside_windows=0, inside_windows=1.0, grace_s=GRACE_S)
-        ],
-        "every_node_served": lambda: [check_every_node_served(history, nodes)],
-        "serves_after_faults": lambda: [check_every_node_served(history, nodes, after=last_end)],
-        "no_status": lambda: [check_no_status_after(history, argument, last_end)],
-    }
-    return builders[kind]()
+def facts_for(options: HarnessOptions) -> RunFacts:
+    """What `Where` asks of a run; the mod_cluster line and release only when httpd-modcluster runs one."""
+    line = release = None
+    if options.balancer == "httpd-modcluster" and options.modcluster_source:
+        source = _source(options)
+        if source is not None:
+            line, release = source.line, source.release
+    return RunFacts(options.balancer, options.node, options.modcluster_mode, line, release)
 
 
-def check_expectations(repro: Reproduction, history: History) -> list[Verdict]:
-    """Pure: the verdicts a reproduction's expectations give over a history."""
-    verdicts: list[Verdict] = []
-    for name in repro.expectations:
-        verdicts.extend(_expectation(name, history, repro))
+def build_info(options: HarnessOptions) -> dict[str, str]:
+    """What was under test, as text: flavors, mode, the mod_cluster source (release, line, origin, commit)."""
+    info = {"balancer": options.balancer, "node": options.node, "modcluster_mode": options.modcluster_mode}
+    if options.balancer in ("undertow",) or options.node == "wildfly":
+        info["wildfly"] = options.wildfly_archive or options.wildfly_version
+    source = _source(options) if options.modcluster_source else None
+    if source is not None:
+        info.update(
+            modcluster_release=source.release,
+            modcluster_line=source.line,
+            modcluster_source=source.origin,
+            modcluster_commit=_commit(Path(source.root)),
+        )
+    return info
+
+
+def topology_for(repro: Reproduction, options: HarnessOptions) -> Topology:
+    """The entry's topology with the run's flavors and what they need (registry.topology_for)."""
+    shape = repro.topology
+    base = registry.topology_for(
+        options, shape.name, shape.nodes, discovery=shape.discovery, balancer=dict(shape.balancer), **shape.node
+    )
+    return shape.with_per_node(base)
+
+
+@dataclass
+class RunRecord:
+    """One run of a reproduction: its outcome (valid | invalid | unknown | error), the verdicts and step
+    records as plain data, the evidence folder it goes to, the error text of a run that raised."""
+
+    index: int
+    outcome: str = "unknown"
+    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    evidence: str | None = None
+    error: str = ""
+    started: float = 0.0
+    ended: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_reproduction(scenario: Any, repro: Reproduction) -> list[Verdict]:
+    """Run `repro` once in a ScenarioRun; return every verdict (timeline steps and final checks), recorded
+    for the evidence; the step records go to `scenario.evidence_json["steps.json"]`."""
+    validate_reproduction(repro)
+    records: list[StepRecord] = []
+    scenario.evidence_json["steps.json"] = lambda: [r.to_dict() for r in records]
+    scenario.evidence_json["reproduction.json"] = repro.to_dict()
+    injected = [s.fault for s in repro.timeline if isinstance(s, Inject)]
+    topology = topology_for(repro, scenario.options)
+    cluster = _setup(records, "cluster", "start the cluster", lambda: scenario.cluster(topology, faults=injected))
+    load = None
+    if repro.load is not None:
+        load = _setup(records, "load", "start the load", lambda: scenario.load(cluster, repro.load))
+        _setup(
+            records,
+            "steady",
+            "wait for a steady load (>= 1 req/s, no error, over 2 s)",
+            lambda: load.wait_for_steady_state(STEADY_TIMEOUT_S, window_s=2.0, min_rps=1.0, max_error_rate=0.0),
+        )
+    timeline = Timeline(scenario, cluster, load, records)
+    timeline.run(repro.timeline)
+    if repro.checks:
+        final = _setup(records, "checks", "judge " + ", ".join(repro.checks), lambda: timeline.judge(repro.checks))
+        records[-1].data["verdicts"] = [v.to_dict() for v in final]
+        records[-1].outcome = "ok" if all(v.valid for v in final) else "failed"
+    verdicts: list[Verdict] = scenario.judge(*timeline.verdicts)
     return verdicts
 
 
-def run_reproduction(
-    scenario: Any, repro: Reproduction, *, hold_s: float = 5.0, settle_requests: int = 50
-) -> list[Verdict]:
-    """Run `repro` in a ScenarioRun and return the verdicts (recorded for the evidence)."""
-    validate_reproduction(repro)  # fail fast on a typo, before any container starts
-    cluster = scenario.cluster(repro.topology, faults=repro.faults)
-    load = scenario.load(cluster, repro.load)
-    load.wait_for_steady_state(timeout=60, window_s=2.0, min_rps=1.0, max_error_rate=0.0)
-    for fault in repro.faults:
-        with scenario.fault(cluster, fault):
-            hold(hold_s)
-        load.wait_for_records(len(load.records()) + settle_requests, timeout=60)
-    verdicts: list[Verdict] = scenario.judge(*check_expectations(repro, scenario.history(load)))
-    return verdicts
+def run_repeated(scenario: Any, repro: Reproduction, runs: int | None = None) -> list[RunRecord]:
+    """`runs` (default: the entry's `repeats`) runs in fresh clusters; a run that raised is an error record
+    (the next run still happens). N > 1: children of `scenario`, which gets a verdict per run and `repeats`."""
+    count = repro.repeats if runs is None else runs
+    results: list[RunRecord] = []
+    for index in range(1, count + 1):
+        run = scenario if count == 1 else scenario.child(f"run{index}of{count}")
+        result = RunRecord(index, started=time.time(), evidence=str(run.evidence_path))
+        try:
+            verdicts = run_reproduction(run, repro)
+            result.outcome = outcome_of(verdicts)
+        except Exception as exc:
+            result.outcome, result.error = "error", "".join(traceback.format_exception(exc)).strip()
+        result.ended = time.time()
+        result.verdicts = [v.to_dict() for v in run.verdicts]
+        result.steps = run.evidence_json["steps.json"]() if "steps.json" in run.evidence_json else []
+        results.append(result)
+        if count > 1:
+            try:
+                run.finish(failed=result.outcome != "valid")
+            except Exception as exc:  # teardown of this run: recorded, the next run still starts fresh
+                result.outcome, result.error = "error", f"{result.error}\nteardown: {type(exc).__name__}: {exc}".strip()
+            scenario.judge(_run_verdict(result, run.verdicts))
+    if count > 1:
+        scenario.judge(repeats_verdict(results))
+    return results
+
+
+def repeats_verdict(results: list[RunRecord]) -> Verdict:
+    failed = [r for r in results if r.outcome != "valid"]
+    details = {"runs": len(results), "failed": len(failed), "outcomes": [r.outcome for r in results]}
+    return Verdict("repeats", not failed, details, f"{len(failed)} of {len(results)} runs failed")
+
+
+def _run_verdict(result: RunRecord, verdicts: list[Verdict]) -> Verdict:
+    bad = [v for v in verdicts if not v.valid]
+    outcome: Outcome = "valid" if result.outcome == "valid" else "unknown" if result.outcome == "unknown" else "invalid"
+    summary = result.error.splitlines()[-1] if result.error else "; ".join(f"{v.name}: {v.summary}" for v in bad)
+    details = {"evidence": result.evidence, "failed": [v.to_dict() for v in bad]}
+    return labelled(f"run {result.index}:", [Verdict("reproduction", outcome, details, summary or "all valid")])[0]
+
+
+def _setup(records: list[StepRecord], verb: str, describe: str, action: Any) -> Any:
+    record = StepRecord("checks" if verb == "checks" else "setup", verb, describe).begin()
+    records.append(record)
+    try:
+        value = action()
+    except BaseException as exc:
+        record.end("error", f"{type(exc).__name__}: {exc}")
+        raise
+    record.end("ok")
+    return value
+
+
+def _source(options: HarnessOptions) -> Any:
+    from harness.flavors.base import FlavorUnavailable
+    from harness.flavors.httpd_modcluster.flavor import source_for
+
+    try:
+        return source_for(options.modcluster_source)
+    except FlavorUnavailable:
+        return None
+
+
+def _commit(root: Path) -> str:
+    try:
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""

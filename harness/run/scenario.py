@@ -38,6 +38,25 @@ class ScenarioRun:
         self.loads: list[LoadRun] = []
         self.verdicts: list[Verdict] = []
         self.started = time.time()
+        # more files for the evidence: name -> JSON-ready data, or a function giving it when evidence is collected
+        self.evidence_json: dict[str, Any] = {}
+        self.children: list[ScenarioRun] = []
+        self.finished = False
+
+    def child(self, label: str) -> ScenarioRun:
+        """A fresh run inside this test (its own clusters, loads, verdicts and evidence folder, named
+        "<test id>::<label>"): repeated runs of one reproduction. Finish it with `finish()`; one left
+        unfinished is finished with this run."""
+        run = ScenarioRun(self.client, self.options, f"{self.nodeid}::{label}", self.on_unavailable)
+        self.children.append(run)
+        return run
+
+    @property
+    def evidence_path(self) -> Path:
+        """Where this run's evidence goes when it is collected."""
+        from harness.machinery.evidence import evidence_name
+
+        return self.options.evidence_dir / evidence_name(self.nodeid)
 
     # --- building blocks --------------------------------------------------------------------------------
     def topology(
@@ -114,7 +133,14 @@ class ScenarioRun:
 
     # --- the end ----------------------------------------------------------------------------------------
     def finish(self, failed: bool) -> Path | None:
+        self.finished = True
         first: BaseException | None = None
+        for child in reversed(self.children):
+            if not child.finished:
+                try:
+                    child.finish(failed)
+                except Exception as exc:
+                    first = first or exc
         for load in reversed(self.loads):
             try:
                 load.stop()
@@ -150,6 +176,8 @@ class ScenarioRun:
                 evidence.add_file(f"load{index}/{name}", path)
             if index == 0:
                 evidence.add_history(self.history(load))
+        for name, data in self.evidence_json.items():
+            evidence.add_json(name, data() if callable(data) else data)
         evidence.write_summary(title=self.nodeid, verdicts=self.verdicts)
         return evidence.folder
 

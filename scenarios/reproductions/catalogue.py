@@ -1,96 +1,67 @@
-"""Field failures as data. Each entry is a Reproduction: the topology, load and faults that showed the bug,
-and the expectations that hold once it is fixed. Add one per bug, named by its issue.
+"""Field failures as data: the reproductions `pytest scenarios/reproductions` and `harness repro KEY` run.
 
-Every entry is validated as the catalogue is built (`validate_reproduction`): an unknown expectation name
-fails here, naming the known ones, before any container starts. Each expectation states the evidence it
-needs (see harness/run/reproduction.py): a history too thin to tell is an unknown verdict, which fails.
+Each entry is a Reproduction (harness.descriptions.reproduction): the topology, load and timeline that showed
+the bug, and the checks that hold once it is fixed. The Python entries are below; every `*.yaml` file of
+this folder is one more entry (harness.run.repro_catalogue reads them). Add one per bug, keyed by its issue.
 
-A reproduction of a bug that is not fixed yet is listed in KNOWN_BROKEN with the flavors it shows in and the
-reason: there it runs as a strict xfail, so the day the bug is fixed the run says XPASS(strict) and the entry
-goes away.
+Entries are written without flavors: the run's --balancer / --node-flavor choose them (`applies` says where
+an entry makes sense; elsewhere it is skipped with the reason). Every entry is validated as the catalogue is
+built: an unknown check name, a heal without its inject, a node that does not exist fail here, naming the
+file and field, before any container starts. Each check states the evidence it needs
+(harness.descriptions.expectations): a history too thin to tell is an unknown verdict, which fails.
+
+A reproduction of a bug that is not fixed yet has `known_broken` entries (where it shows, and why): there it
+runs as a strict xfail, so the day the bug is fixed the run says XPASS(strict) and the entry goes away.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from pathlib import Path
 
-from harness.descriptions.options import HarnessOptions
-from harness.descriptions.topology import (
-    BalancerSpec,
-    Kill,
-    LoadProfile,
-    Pause,
-    Reproduction,
-    StaticProxies,
-    Stop,
-    Topology,
-)
+from harness.descriptions.faults import Pause, Stop
+from harness.descriptions.reproduction import KnownBroken, Reproduction, ReproTopology, Where
+from harness.descriptions.topology import LoadProfile
+from harness.run.repro_catalogue import find, load_folder, unique
 from harness.run.reproduction import validate_reproduction
 
-_LOAD = LoadProfile(users=6, spawn_rate=6, wait_s=(0.05, 0.1))
+FOLDER = Path(__file__).parent
+LOAD = LoadProfile(users=6, spawn_rate=6, wait_s=(0.05, 0.1))
 
-
-def _two_nodes(name: str, balancer: str, node: str, **node_fields: object) -> Topology:
-    return Topology.simple(
-        name,
-        2,
-        flavor=node,
-        balancer=BalancerSpec(flavor=balancer),
-        discovery=StaticProxies(),
-        status_interval_s=1.0,
-        **node_fields,
-    )
-
-
-def catalogue(balancer: str, node: str) -> list[Reproduction]:
-    """The reproductions for the selected flavors, each validated."""
-    return [validate_reproduction(repro) for repro in _entries(balancer, node)]
-
-
-def _entries(balancer: str, node: str) -> list[Reproduction]:
-    return [
-        Reproduction(
-            issue="kill-under-load-fails-over",
-            topology=_two_nodes("repro-kill", balancer, node),
-            load=_LOAD,
-            faults=(Kill("node1"),),
-            expectations=("sticky", "failover_within:10", "no_errors_outside_windows", "every_node_served"),
-            notes="A killed node's sessions must move to a live node once, quickly, with StickySessionForce=No.",
+ENTRIES = (
+    Reproduction(
+        key="graceful-stop-loses-no-request",
+        summary="Disable, drain, stop, remove: a graceful stop must not fail a single request.",
+        topology=ReproTopology(nodes=2, node={"stop_context_timeout_s": 5.0}),
+        load=LOAD,
+        faults=(Stop("node1", timeout_s=10.0),),
+        # no failed request at any time, with the stop under load (each window overlaps requests); moved:1 is
+        # the sticky rule plus its evidence: node1's sessions moved once, to node2
+        checks=("moved:1", "no_errors"),
+        known_broken=(
+            KnownBroken(
+                Where(balancer=("httpd-modcluster",), mode=("lbmethod_cluster",)),
+                "mod_lbmethod_cluster (2.x main, 2026-11): each graceful stop costs one HTTP 503 to a sticky request "
+                "for the stopping node (seen 5 of 5 runs; proxy_cluster mode loses none)",
+            ),
         ),
-        Reproduction(
-            issue="graceful-stop-loses-no-request",
-            topology=_two_nodes("repro-stop", balancer, node, stop_context_timeout_s=5.0),
-            load=_LOAD,
-            faults=(Stop("node1", timeout_s=10.0),),
-            # no failed request at any time, with the stop under load (each window overlaps requests); moved:1
-            # is the sticky rule plus its evidence: node1's sessions moved once, to node2
-            expectations=("moved:1", "no_errors"),
-            notes="Disable, drain, stop, remove: a graceful stop must not fail a single request.",
-        ),
-        Reproduction(
-            issue="frozen-node-recovers",
-            topology=_two_nodes("repro-pause", balancer, node),
-            load=_LOAD,
-            faults=(Pause("node1"),),
-            # healthy again = every node, the frozen one included, serves successfully after the thaw
-            expectations=("sticky", "serves_after_faults"),
-            notes="A frozen JVM (cgroup freezer): after it thaws the cluster must be healthy again.",
-        ),
-    ]
+    ),
+    Reproduction(
+        key="frozen-node-recovers",
+        summary="A frozen JVM (cgroup freezer): after it thaws the cluster must be healthy again.",
+        load=LOAD,
+        faults=(Pause("node1"),),
+        # healthy again = every node, the frozen one included, serves successfully after the thaw
+        checks=("sticky", "serves_after_faults"),
+    ),
+)
 
 
-# issue -> [(where it shows, reason)], for bugs reproduced but not fixed (run there as strict xfails)
-KNOWN_BROKEN: dict[str, list[tuple[Callable[[HarnessOptions], bool], str]]] = {
-    "graceful-stop-loses-no-request": [
-        (
-            lambda o: o.balancer == "httpd-modcluster" and o.modcluster_mode == "lbmethod_cluster",
-            "mod_lbmethod_cluster (2.x main, 2026-11): each graceful stop costs one HTTP 503 to a sticky request for "
-            "the stopping node (seen 5 of 5 runs; proxy_cluster mode loses none)",
-        )
-    ],
-}
+def catalogue() -> list[Reproduction]:
+    """Every reproduction (the Python entries, then the YAML files by name), each validated, keys unique."""
+    entries = [validate_reproduction(r) for r in ENTRIES] + load_folder(FOLDER)
+    return unique(entries, str(FOLDER))
 
 
-def known_broken(issue: str, options: HarnessOptions) -> str | None:
-    """The reason this reproduction is expected to fail with these options, or None."""
-    return next((reason for applies, reason in KNOWN_BROKEN.get(issue, []) if applies(options)), None)
+def lookup(selector: str) -> Reproduction:
+    """A catalogue key, or a .yaml / .py file (harness.run.repro_catalogue.find)."""
+    return find(selector, catalogue())

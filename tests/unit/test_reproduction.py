@@ -1,4 +1,4 @@
-"""Unit tier: reproductions as data and their expectations judged over saved histories (no Docker)."""
+"""Unit tier: expectation names parsed, judged over saved histories, and the catalogue's promises (no Docker)."""
 
 from __future__ import annotations
 
@@ -6,36 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from harness.descriptions.options import HarnessOptions
-from harness.descriptions.topology import (
-    BalancerRestart,
-    Kill,
-    Pause,
-    Reproduction,
-    Stop,
-    Topology,
-    reproduction_from_dict,
-)
+from harness.descriptions.base import SpecError
+from harness.descriptions.expectations import ARGUMENTS, UnknownExpectation, parse_expectation
+from harness.descriptions.faults import BalancerRestart, Kill, Pause, Stop
+from harness.descriptions.reproduction import Reproduction, RunFacts
+from harness.descriptions.timeline import Expect, Inject
+from harness.judge.checks import Verdict
 from harness.judge.history import History, load_history
-from harness.run.reproduction import (
-    ARGUMENTS,
-    UnknownExpectation,
-    check_expectations,
-    parse_expectation,
-    validate_reproduction,
-)
-from scenarios.reproductions.catalogue import catalogue, known_broken
+from harness.run.repro_checks import judge_names
+from scenarios.reproductions.catalogue import catalogue
 
 DATA = Path(__file__).parent / "data" / "histories"
-
-
-def _repro(*expectations: str, fault: object = None) -> Reproduction:
-    return Reproduction(
-        "demo",
-        Topology.simple("demo", 3),
-        faults=(fault or Kill("node1"),),  # type: ignore[arg-type]
-        expectations=expectations,
-    )
+NODES = ("node1", "node2", "node3")
 
 
 def _history(name: str) -> History:
@@ -43,8 +25,16 @@ def _history(name: str) -> History:
     return load_history(DATA / f"{name}.jsonl", windows if windows.exists() else None)
 
 
-def _outcomes(repro: Reproduction, name: str) -> list[str]:
-    return [v.outcome for v in check_expectations(repro, _history(name))]
+def _verdicts(checks: tuple[str, ...], name: str, nodes: tuple[str, ...] = NODES) -> list[Verdict]:
+    def no_state() -> None:
+        raise AssertionError("not asked")
+
+    history = _history(name)
+    return judge_names(checks, nodes=nodes, history=lambda: history, state=no_state, logs=no_state)  # type: ignore[arg-type]
+
+
+def _outcomes(checks: tuple[str, ...], name: str, nodes: tuple[str, ...] = ("node1", "node2")) -> list[str]:
+    return [v.outcome for v in _verdicts(checks, name, nodes)]
 
 
 @pytest.mark.parametrize(
@@ -56,6 +46,11 @@ def _outcomes(repro: Reproduction, name: str) -> list[str]:
         ("moved:2", ("moved", 2)),
         ("serves_after_faults", ("serves_after_faults", None)),
         ("failover_within:0", ("failover_within", 0.0)),
+        ("node_down:node1", ("node_down", "node1")),
+        ("context:node2:/app:DISABLED", ("context", ("node2", "/app", "DISABLED"))),
+        ("context:node2:/:STOPPED", ("context", ("node2", "/", "STOPPED"))),
+        ("load:node1:-1", ("load", ("node1", -1))),
+        ("log_free_of:AH0005[0-9]", ("log_free_of", "AH0005[0-9]")),
     ],
 )
 def test_expectations_parse(name: str, expected: tuple[str, object]) -> None:
@@ -76,102 +71,102 @@ def test_expectations_parse(name: str, expected: tuple[str, object]) -> None:
         ("moved:1.5", "moved:1"),
         ("no_status:42", "100..599"),
         ("no_status:nan", "no_status:503"),
+        ("node_up:no de", "node_up:node1"),
+        ("context:node1:/app:GONE", "NODE:/PATH:STATUS"),
+        ("context:node1,/app,ENABLED", "NODE:/PATH:STATUS"),
+        ("load:node1:101", "-1..100"),
+        ("log_free_of:(", "not a regular expression"),
     ],
 )
 def test_bad_expectations_are_named(name: str, fragment: str) -> None:
     with pytest.raises(UnknownExpectation) as err:
-        parse_expectation(name)
-    assert name in str(err.value) and fragment in str(err.value)
+        parse_expectation(name, "checks[3]")
+    assert err.value.field == "checks[3]" and name in str(err.value) and fragment in str(err.value)
 
 
-def test_an_unknown_expectation_is_refused_when_the_reproduction_is_validated() -> None:
+def test_an_unknown_expectation_is_refused_when_the_reproduction_is_built() -> None:
     with pytest.raises(UnknownExpectation) as err:
-        validate_reproduction(_repro("sticky", "stickiness"))
-    text = str(err.value)
-    assert "demo: expectations[1]: expectation 'stickiness'" in text
-    assert "known names are " + ", ".join(ARGUMENTS) in text
-    with pytest.raises(UnknownExpectation, match="finite"):
-        validate_reproduction(_repro("failover_within:nan"))
-    repro = _repro("sticky", "failover_within:10")
-    assert validate_reproduction(repro) is repro
+        Reproduction("demo", faults=(Kill("node1"),), checks=("sticky", "stickiness"))
+    assert err.value.field == "checks[1]"
+    assert "expectation 'stickiness': known names are " + ", ".join(ARGUMENTS) in str(err.value)
 
 
-def test_a_failover_expectation_needs_a_fault_on_a_node() -> None:
-    with pytest.raises(UnknownExpectation, match="needs a fault on a node"):
-        validate_reproduction(_repro("failover_within:10", fault=BalancerRestart()))
-    validate_reproduction(_repro("sticky", fault=BalancerRestart()))
-
-
-def test_the_catalogue_is_validated_as_it_is_built() -> None:
-    issues = [r.issue for r in catalogue("undertow", "sim")]
-    assert issues == ["kill-under-load-fails-over", "graceful-stop-loses-no-request", "frozen-node-recovers"]
-    for repro in catalogue("httpd-modcluster", "wildfly"):
-        assert validate_reproduction(repro) is repro
+def test_failover_needs_a_fault_on_a_node_at_the_end_and_at_each_expect() -> None:
+    with pytest.raises(SpecError, match=r"checks\[0\]: 'failover_within:10' needs a fault on a node"):
+        Reproduction("demo", faults=(BalancerRestart(),), checks=("failover_within:10",))
+    Reproduction("demo", faults=(BalancerRestart(),), checks=("sticky",))
+    with pytest.raises(SpecError, match=r"timeline\[0\]\.expect\[1\]: .*no fault on a node before"):
+        Reproduction("demo", timeline=(Expect(("sticky", "failover_within:5")), Inject(Kill("node1"))))
 
 
 def test_failover_history_meets_the_expectations() -> None:
-    verdicts = check_expectations(
-        _repro("sticky", "failover_within:10", "no_errors_outside_windows"), _history("kill_failover")
-    )
+    verdicts = _verdicts(("sticky", "failover_within:10", "no_errors_outside_windows"), "kill_failover")
     assert len(verdicts) == 3 and all(v.valid for v in verdicts), [str(v) for v in verdicts]
 
 
 def test_sessions_moving_without_fault_break_the_sticky_expectation() -> None:
-    verdicts = check_expectations(_repro("sticky"), _history("moved_without_fault"))
-    assert verdicts[0].invalid
+    assert _verdicts(("sticky",), "moved_without_fault")[0].invalid
 
 
 def test_stuck_sessions_break_the_failover_expectation() -> None:
-    verdicts = check_expectations(_repro("failover_within:10"), _history("kill_stuck"))
+    verdicts = _verdicts(("failover_within:10",), "kill_stuck")
     assert verdicts and all(v.invalid for v in verdicts)
 
 
 def test_failover_without_a_window_on_a_node_is_unknown() -> None:
-    verdicts = check_expectations(_repro("failover_within:10"), _history("steady"))
+    verdicts = _verdicts(("failover_within:10",), "steady")
     assert [v.outcome for v in verdicts] == ["unknown"] and "no fault window on a node" in verdicts[0].summary
 
 
-def test_reproduction_round_trips_as_data() -> None:
-    repro = _repro("sticky", "failover_within:10")
-    assert reproduction_from_dict(repro.to_dict()) == repro
+def test_a_history_that_cannot_be_read_is_unknown_never_valid() -> None:
+    def broken() -> History:
+        raise OSError("history.jsonl vanished")
+
+    verdicts = judge_names(("sticky",), nodes=NODES, history=broken, state=broken, logs=broken)  # type: ignore[arg-type]
+    assert [v.outcome for v in verdicts] == ["unknown"] and "vanished" in verdicts[0].summary
 
 
 # --- the catalogue's promises, both ways ---------------------------------------------------------------
 
 
-def _entry(issue: str) -> Reproduction:
-    repro = next(r for r in catalogue("undertow", "sim") if r.issue == issue)
-    return Reproduction(repro.issue, Topology.simple("demo", 2), faults=repro.faults, expectations=repro.expectations)
+def _entry(key: str) -> Reproduction:
+    return next(r for r in catalogue() if r.key == key)
+
+
+def test_the_catalogue_is_validated_as_it_is_built_python_and_yaml_entries() -> None:
+    keys = [r.key for r in catalogue()]
+    assert keys == ["graceful-stop-loses-no-request", "frozen-node-recovers", "kill-under-load-fails-over"]
 
 
 def test_graceful_stop_promises_no_failed_request_under_load_and_moved_sessions() -> None:
     repro = _entry("graceful-stop-loses-no-request")
-    assert isinstance(repro.faults[0], Stop)
-    assert _outcomes(repro, "graceful_clean") == ["valid", "valid"]  # node1's sessions moved, nothing failed
-    assert _outcomes(repro, "graceful_503") == ["valid", "invalid"]  # one 503 inside the stop window
-    assert _outcomes(repro, "graceful_idle") == ["unknown", "unknown"]  # no load in the window, no move
-    verdict = check_expectations(repro, _history("graceful_503"))[1]
-    assert verdict.details["failed_inside"][0]["status"] == 503
+    assert isinstance(repro.timeline[0], Inject) and isinstance(repro.timeline[0].fault, Stop)
+    assert _outcomes(repro.checks, "graceful_clean") == ["valid", "valid"]  # node1's sessions moved, nothing failed
+    assert _outcomes(repro.checks, "graceful_503") == ["valid", "invalid"]  # one 503 inside the stop window
+    assert _outcomes(repro.checks, "graceful_idle") == ["unknown", "unknown"]  # no load in the window, no move
+    assert _verdicts(repro.checks, "graceful_503")[1].details["failed_inside"][0]["status"] == 503
 
 
 def test_frozen_node_promises_the_node_serves_again_after_the_thaw() -> None:
     repro = _entry("frozen-node-recovers")
-    assert isinstance(repro.faults[0], Pause)
-    assert _outcomes(repro, "frozen_back") == ["valid", "valid"]
-    never = check_expectations(repro, _history("frozen_never_back"))
+    assert isinstance(repro.timeline[0], Inject) and isinstance(repro.timeline[0].fault, Pause)
+    assert _outcomes(repro.checks, "frozen_back") == ["valid", "valid"]
+    never = _verdicts(repro.checks, "frozen_never_back", ("node1", "node2"))
     assert [v.outcome for v in never] == ["valid", "invalid"] and never[1].details["missing"] == ["node1"]
-    assert _outcomes(repro, "frozen_no_load_after") == ["valid", "unknown"]
+    assert _outcomes(repro.checks, "frozen_no_load_after") == ["valid", "unknown"]
 
 
 def test_kill_promises_failover_and_both_nodes() -> None:
-    repro = _entry("kill-under-load-fails-over")
-    assert _outcomes(repro, "kill_failover") == ["valid", "valid", "valid", "valid"]
-    assert "invalid" in _outcomes(repro, "kill_stuck")
+    repro = _entry("kill-under-load-fails-over")  # the YAML entry
+    assert _outcomes(repro.checks, "kill_failover") == ["valid", "valid", "valid", "valid"]
+    assert "invalid" in _outcomes(repro.checks, "kill_stuck")
 
 
 def test_known_broken_still_marks_the_graceful_stop_of_lbmethod_cluster() -> None:
-    broken = HarnessOptions(balancer="httpd-modcluster", modcluster_mode="lbmethod_cluster")
-    assert known_broken("graceful-stop-loses-no-request", broken) is not None
-    assert "503" in str(known_broken("graceful-stop-loses-no-request", broken))
-    assert known_broken("graceful-stop-loses-no-request", HarnessOptions(balancer="undertow")) is None
-    assert known_broken("frozen-node-recovers", broken) is None
+    repro = _entry("graceful-stop-loses-no-request")
+    broken = RunFacts("httpd-modcluster", "sim", "lbmethod_cluster", "2.x", "mod_proxy_cluster/2.0.0.Dev")
+    reason = repro.where_broken(broken)
+    assert reason is not None and "503" in reason
+    assert repro.where_broken(RunFacts("undertow", "sim")) is None
+    assert repro.where_broken(RunFacts("httpd-modcluster", "sim", "proxy_cluster", "2.x", "x/2.0.0")) is None
+    assert _entry("frozen-node-recovers").where_broken(broken) is None

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from harness.descriptions.topology import (
     Advertise,
-    AdvertiseBlocked,
     BalancerRestart,
     BalancerSpec,
     HealthCheck,
@@ -20,15 +19,11 @@ from harness.descriptions.topology import (
     MpmSpec,
     NodeSpec,
     Partition,
-    Pause,
-    Remove,
-    Reproduction,
     Slowness,
     SpecError,
     StaticProxies,
     Stop,
     Topology,
-    reproduction_from_dict,
     topology_from_dict,
 )
 
@@ -299,7 +294,7 @@ def test_any_topology_round_trips(topo: Topology) -> None:
     assert topology_from_dict(json.loads(json.dumps(topo.to_dict()))) == topo
 
 
-# ---- load, faults, reproductions -------------------------------------------------------------------
+# ---- load and faults ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -349,20 +344,3 @@ def test_faults_describe_themselves_and_validate() -> None:
     with pytest.raises(SpecError) as excinfo:
         Slowness("node1", delay_ms=0)
     assert field_of(excinfo) == "delay_ms"
-
-
-def test_reproduction_round_trip_and_target_check() -> None:
-    topo = Topology.simple("repro", 2)
-    faults = (Kill("node1"), Stop("node2", 3.0), Pause("node1"), Remove("node2"), Partition("node1", "node2"),
-              Slowness("node1", 250), BalancerRestart(), AdvertiseBlocked())  # fmt: skip
-    repro = Reproduction("MODCLUSTER-785", topo, LoadProfile(users=4), faults, ("stickiness",), notes="seen in prod")
-    data = json.loads(json.dumps(repro.to_dict()))
-    assert [f["kind"] for f in data["faults"]][:2] == ["kill", "stop"]
-    assert reproduction_from_dict(data) == repro
-    with pytest.raises(SpecError) as excinfo:
-        Reproduction("X-1", topo, faults=(Kill("node1"), Kill("node7")))
-    assert field_of(excinfo) == "faults[1]" and "node7" in str(excinfo.value)
-    data["faults"][0] = {"kind": "explode", "node": "node1"}
-    with pytest.raises(SpecError) as excinfo:
-        reproduction_from_dict(data)
-    assert field_of(excinfo) == "faults[0].kind"
