@@ -70,17 +70,11 @@ def report(outcome: Any) -> str:
     return "\n".join(lines)
 
 
-def register(sub: Any) -> None:
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """The run's flavor, source and evidence options (pytest's own flags and environment variables)."""
     from harness.flavors import registry
 
     choices = {"--balancer": tuple(registry.BALANCERS), "--node-flavor": tuple(registry.NODES)}
-    p = sub.add_parser("repro", help="run one reproduction (a catalogue key or a .yaml / .py file) N times")
-    p.add_argument("entry", metavar="KEY|FILE", help="a key of scenarios/reproductions, or a .yaml / .py file")
-    p.add_argument(
-        "--repeat", type=int, metavar="N", help="runs, each in fresh clusters (default: the entry's repeats)"
-    )
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="seconds the whole pytest run may take")
-    p.add_argument("--quiet", action="store_true", help="do not echo pytest's output (it is in pytest.log)")
     for option in OPTIONS:
         if option.flag not in _FLAGS:
             continue
@@ -91,7 +85,15 @@ def register(sub: Any) -> None:
                 option.flag,
                 dest=option.dest,
                 choices=choices.get(option.flag, option.choices),
-                metavar=None if choices.get(option.flag, option.choices) else option.flag[2:].upper().replace("-", "_"),
                 help=f"{option.help}; env {option.env}",
             )
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("repro", help="run one reproduction (a catalogue key or a .yaml / .py file) N times")
+    p.add_argument("entry", metavar="KEY|FILE", help="a key of scenarios/reproductions, or a .yaml / .py file")
+    p.add_argument("--repeat", type=int, help="runs, each in fresh clusters (default: the entry's repeats)")
+    p.add_argument("--timeout", type=float, help="seconds the whole pytest run may take")
+    p.add_argument("--quiet", action="store_true", help="do not echo pytest's output (it is in pytest.log)")
+    add_run_options(p)
     p.set_defaults(handler=command)

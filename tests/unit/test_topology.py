@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.descriptions.repro_topology import ReproTopology
+from harness.descriptions.reproduction import Reproduction, reproduction_from_dict
 from harness.descriptions.topology import (
     Advertise,
     BalancerRestart,
@@ -325,8 +327,10 @@ def test_load_profile_processes() -> None:
     assert LoadProfile(users=4, processes=4).processes == 4 and LoadProfile(processes="auto").processes == "auto"
     with pytest.raises(SpecError, match=r"processes: got 11; expected an integer in 1..10 .* or 'auto'"):
         LoadProfile(processes=11)
-    repro = Reproduction("X-2", Topology.simple("p", 1), LoadProfile(users=6, processes="auto"))
-    assert reproduction_from_dict(json.loads(json.dumps(repro.to_dict()))).load.processes == "auto"
+    load = LoadProfile(users=6, processes="auto")
+    repro = Reproduction("X-2", ReproTopology(nodes=1), load=load, checks=("no_errors",))
+    again = reproduction_from_dict(json.loads(json.dumps(repro.to_dict())))
+    assert again.load is not None and again.load.processes == "auto"
 
 
 def test_faults_describe_themselves_and_validate() -> None:
