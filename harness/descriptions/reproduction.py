@@ -46,6 +46,7 @@ from harness.descriptions.timeline import (
     Heal,
     Inject,
     Mcmp,
+    RegisterStorm,
     Step,
     WaitUntil,
     timeline_from_dict,
@@ -111,8 +112,12 @@ class Reproduction:
             for node in nodes_named(*parse_expectation(name)):
                 if node not in names:
                     raise SpecError(f"checks[{i}]", f"{name!r}: unknown node {node!r}; nodes: {', '.join(names)}")
-        if not self.checks and not any(isinstance(s, Expect) for s in self.timeline):
-            raise SpecError("checks", "empty, and no expect step in the timeline: nothing would be judged")
+        if not self.checks and not any(_judges(s) for s in self.timeline):
+            raise SpecError(
+                "checks",
+                "empty, and no step of the timeline gives a verdict (expect, register_storm, mcmp with "
+                "expect_status): nothing would be judged",
+            )
         if self.load is None:
             self._validate_without_load()
 
@@ -257,3 +262,8 @@ def _known_broken(field: str, value: object) -> KnownBroken:
 
 def _observation(field: str, value: object) -> Observation:
     return _instance(field, value, Observation)  # type: ignore[no-any-return]
+
+
+def _judges(step: Step) -> bool:
+    """Does this step give a verdict of its own?"""
+    return isinstance(step, (Expect, RegisterStorm)) or (isinstance(step, Mcmp) and step.expect_status is not None)

@@ -6,6 +6,8 @@
     heal        ends an active fault, named by its id "KIND:TARGETS" ("kill:node1", "partition:node1,balancer")
     hold        seconds with load flowing
     mcmp        one raw MCMP message to the balancer (the MCMP toolkit), optionally expecting a reply status
+    register_storm  many extra nodes registering at once over parallel MCMP connections; valid when every
+                reply was 200 and DUMP lists each once
     expect      expectation names (harness.descriptions.expectations) judged at that point
 
 Each step is a frozen dataclass; in dicts (and YAML) a step is a mapping with one key, its verb:
@@ -229,6 +231,31 @@ class Mcmp(Step):
 
 
 @dataclass(frozen=True)
+class RegisterStorm(Step):
+    """`nodes` extra nodes (JVMRoutes storm001, ...) registering at once over `connections` parallel MCMP
+    connections: CONFIG, then ENABLE-APP of each context (harness.protocol.mcmp_storm). Its verdict is valid
+    when every reply was 200 and DUMP then lists each node once with its own id. Raise Maxnode (and Maxhost,
+    Maxcontext) in the topology's balancer to fit them."""
+
+    verb: ClassVar[str] = "register_storm"
+    nodes: int
+    connections: int = 50
+    contexts: tuple[str, ...] = ("/app",)
+
+    def __post_init__(self) -> None:
+        validate_int("nodes", self.nodes, 1, 5000)
+        validate_int("connections", self.connections, 1, 500)
+        contexts = (self.contexts,) if isinstance(self.contexts, str) else self.contexts
+        set_field(self, "contexts", validate_tuple("contexts", contexts, validate_path, non_empty=True))
+
+    def describe(self) -> str:
+        return f"register_storm of {self.nodes} nodes over {self.connections} connections ({', '.join(self.contexts)})"
+
+    def payload(self) -> Any:
+        return {"nodes": self.nodes, "connections": self.connections, "contexts": list(self.contexts)}
+
+
+@dataclass(frozen=True)
 class Expect(Step):
     verb: ClassVar[str] = "expect"
     checks: tuple[str, ...]
@@ -244,7 +271,9 @@ class Expect(Step):
         return list(self.checks)
 
 
-STEP_TYPES: dict[str, type[Step]] = {cls.verb: cls for cls in (WaitUntil, Inject, Heal, Hold, Mcmp, Expect)}
+STEP_TYPES: dict[str, type[Step]] = {
+    cls.verb: cls for cls in (WaitUntil, Inject, Heal, Hold, Mcmp, RegisterStorm, Expect)
+}
 
 
 def step_from_dict(data: object, field: str) -> Step:

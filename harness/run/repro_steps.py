@@ -22,12 +22,13 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.descriptions.timeline import Expect, Heal, Hold, Inject, Mcmp, Step, WaitUntil
+from harness.descriptions.timeline import Expect, Heal, Hold, Inject, Mcmp, RegisterStorm, Step, WaitUntil
 from harness.judge.checks import Verdict
 from harness.machinery.load import LoadError, LoadRun
 from harness.machinery.waiting import WaitTimeout, hold
 from harness.protocol.mcmp import McmpProtocolError
 from harness.protocol.mcmp_client import McmpClient, McmpTransportError
+from harness.protocol.mcmp_storm import StormPlan, run_storm
 from harness.run.cluster import Cluster, ClusterUnhealthy
 from harness.run.repro_checks import judge_names, labelled
 
@@ -114,6 +115,8 @@ class Timeline:
             return self._wait(step, record)
         if isinstance(step, Mcmp):
             return self._mcmp(step, record)
+        if isinstance(step, RegisterStorm):
+            return self._storm(step, record)
         if isinstance(step, Expect):
             verdicts = self.judge(step.checks, record.where)
             record.data["verdicts"] = [v.to_dict() for v in verdicts]
@@ -169,6 +172,23 @@ class Timeline:
             summary = f"{step.command} answered {reply.status} {reply.reason} (expected {step.expect_status})"
             self._verdict(record, Verdict(name, reply.status == step.expect_status, details, summary))
         return f"{reply.status} {reply.reason}"
+
+    def _storm(self, step: RegisterStorm, record: StepRecord) -> str:
+        host, port = self.cluster.get_balancer().mcmp_address()
+        plan = StormPlan(step.nodes, step.connections, step.contexts)
+        result = run_storm(host, port, plan, timeout_s=MCMP_TIMEOUT_S)
+        summary = result.describe(step.nodes)
+        details = {
+            "replies": dict(result.replies),
+            "failed_routes": len(result.failed_routes),
+            "examples": result.examples,
+            "listed": result.listed,
+            "seconds": round(result.seconds, 2),
+        }
+        record.data["storm"] = details
+        self.cluster.record_state(f"after {record.where} register_storm")
+        self._verdict(record, Verdict(f"{record.where} register_storm", result.clean(step.nodes), details, summary))
+        return summary
 
     # --- judging --------------------------------------------------------------------------------------------
     def judge(self, names: Sequence[str], prefix: str = "") -> list[Verdict]:
