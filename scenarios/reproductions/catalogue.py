@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.descriptions.faults import Pause, Stop
-from harness.descriptions.reproduction import KnownBroken, Reproduction, ReproTopology, Where
+from harness.descriptions.reproduction import KnownBroken, Observation, Reproduction, ReproTopology, Where
 from harness.descriptions.topology import LoadProfile
 from harness.run.repro_catalogue import find, load_folder, unique
 from harness.run.reproduction import validate_reproduction
@@ -40,10 +40,34 @@ ENTRIES = (
         known_broken=(
             KnownBroken(
                 Where(balancer=("httpd-modcluster",), mode=("lbmethod_cluster",)),
-                "mod_lbmethod_cluster (2.x main, 2026-11): each graceful stop costs one HTTP 503 to a sticky request "
-                "for the stopping node (seen 5 of 5 runs; proxy_cluster mode loses none)",
+                "mod_lbmethod_cluster (2.x main 7514efd): each graceful stop costs one HTTP 503 from httpd to a "
+                "sticky request for the stopping node (3 of 3 runs, 1 of ~380 requests in the window; proxy_cluster "
+                "mode loses none). mod_manager gives the balancer b_max (Maxattempts) without max_attempts_set, so "
+                "mod_proxy makes no second attempt; `ProxySet maxattempts=1` on the balancer removes it (entry "
+                "lbmethod-graceful-stop-with-maxattempts)",
             ),
         ),
+        observed=(
+            Observation("mod_proxy_cluster 2.x 7514efd, lbmethod_cluster", "invalid", "2026-12-02", "3 of 3 runs"),
+            Observation("mod_proxy_cluster 2.x 7514efd, proxy_cluster", "valid", "2026-11-30", "5 of 5 runs"),
+        ),
+    ),
+    Reproduction(
+        key="lbmethod-graceful-stop-with-maxattempts",
+        summary="The lbmethod_cluster graceful-stop 503 is the missing retry: with ProxySet maxattempts=1, none.",
+        topology=ReproTopology(
+            nodes=2,
+            node={"stop_context_timeout_s": 5.0},
+            balancer={"overlay": ('<Proxy "balancer://mycluster">\n    ProxySet maxattempts=1\n</Proxy>',)},
+        ),
+        load=LOAD,
+        faults=(Stop("node1", timeout_s=10.0),),
+        checks=("moved:1", "no_errors"),
+        applies=Where(balancer=("httpd-modcluster",), mode=("lbmethod_cluster",)),
+        observed=(
+            Observation("mod_proxy_cluster 2.x 7514efd, lbmethod_cluster", "valid", "2026-12-02", "3 of 3 runs"),
+        ),
+        notes="The control of graceful-stop-loses-no-request's known breakage: the same stop, the retry enabled.",
     ),
     Reproduction(
         key="frozen-node-recovers",
