@@ -35,10 +35,12 @@ BUG: dict[str, Outcome] = {"valid": "absent", "invalid": "present"}
 
 def evaluation_of(outcome: Any) -> Evaluation:
     """A ReproOutcome as a bisect step: valid -> absent, invalid -> present, anything else -> skip."""
+    from harness.entry.repro import error_headline
+
     word = BUG.get(outcome.outcome, "skip")
     if outcome.runs:
         failing = sorted({v.name for run in outcome.runs for v in run.verdicts if not v.valid})
-        errors = [run.error.strip().splitlines()[-1] for run in outcome.runs if run.error.strip()]
+        errors = [error_headline(run.error) for run in outcome.runs if run.error.strip()]
         detail = ", ".join(failing) or "; ".join(errors[:1]) or "every check valid"
         summary = f"{outcome.outcome}: {detail}"
     else:

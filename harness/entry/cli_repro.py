@@ -44,6 +44,8 @@ def command(args: argparse.Namespace) -> int:
 
 def report(outcome: Any) -> str:
     """The lines `harness repro` prints for a ReproOutcome."""
+    from harness.entry.repro import error_headline
+
     lines = [f"[harness repro] {outcome.key}: " + " ".join(f"{k}={v}" for k, v in outcome.build.items())]
     total = len(outcome.runs)
     for run in outcome.runs:
@@ -58,7 +60,7 @@ def report(outcome: Any) -> str:
                     for line in text[1:]
                 ]
         if run.error:
-            lines.append("  error: " + run.error.strip().splitlines()[-1])
+            lines.append("  error: " + error_headline(run.error))
     if outcome.known_broken:
         lines.append(f"known broken here: {outcome.known_broken}")
     if total:

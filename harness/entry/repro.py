@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -90,6 +91,22 @@ class ReproOutcome:
         if not self.runs:
             return f"{self.key}: {self.outcome}: {self.reason}"
         return f"{self.key}: {self.outcome}: {self.failed} of {len(self.runs)} runs failed"
+
+
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exited|Unhealthy|Timeout|Refused)\b.*")
+
+
+def error_headline(text: str) -> str:
+    """The line of an error text that says what went wrong: the last exception line (`ContainerExited:
+    container ... exited (exit code 3); its log tail:` and the two lines after it), else the last line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    found = [i for i, line in enumerate(lines) if _EXCEPTION_LINE.match(line)]
+    if not found:
+        return lines[-1] if lines else ""
+    headline = lines[found[-1]]
+    if headline.endswith(":") and found[-1] + 2 < len(lines):  # "... its log tail:": the lines that say why
+        headline += " " + " / ".join(lines[found[-1] + 1 : found[-1] + 3])
+    return headline
 
 
 def aggregate(outcomes: list[str]) -> str:

@@ -93,3 +93,20 @@ def test_bad_input_exits_2_naming_it(
     assert code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "ev").exists() or not any((tmp_path / "ev").rglob("pytest.log"))
+
+
+def test_the_error_headline_is_the_exception_and_what_follows_its_colon() -> None:
+    from harness.entry.repro import error_headline
+
+    text = (
+        "Traceback (most recent call last):\n  File x\n"
+        "harness.machinery.containers.ContainerExited: container b exited (exit code 3); its log tail:\n"
+        "AH00526: Syntax error on line 59 of /etc/httpd-harness/httpd.conf:\n"
+        "Invalid command 'SetEnv', perhaps misspelled\nstart-httpd: configuration test failed\n\n"
+        "The above exception was the direct cause of the following exception:\n  File y\nSetEnv proxy-nokeepalive 1\n"
+    )
+    headline = error_headline(text)
+    assert headline.startswith("harness.machinery.containers.ContainerExited: container b exited (exit code 3)")
+    assert "Invalid command 'SetEnv'" in headline
+    assert error_headline("ImageBuildError: make exited 2") == "ImageBuildError: make exited 2"
+    assert error_headline("no exception here\nlast line") == "last line"
