@@ -172,3 +172,16 @@ def test_known_broken_still_marks_the_graceful_stop_of_lbmethod_cluster() -> Non
     assert repro.where_broken(RunFacts("undertow", "sim")) is None
     assert repro.where_broken(RunFacts("httpd-modcluster", "sim", "proxy_cluster", "2.x", "x/2.0.0")) is None
     assert _entry("frozen-node-recovers").where_broken(broken) is None
+
+
+def test_the_rate_reproductions_outside_the_catalogue_are_valid_files() -> None:
+    """scenarios/reproductions/rates/ holds probabilistic failures run by hand (harness repro FILE): each one
+    must still read, with its observations, and none may be in the catalogue the suite runs."""
+    from pathlib import Path
+
+    from harness.descriptions.repro_yaml import load_reproduction_yaml
+
+    folder = Path(__file__).resolve().parents[2] / "scenarios" / "reproductions" / "rates"
+    entries = [load_reproduction_yaml(path) for path in sorted(folder.glob("*.yaml"))]
+    assert entries and all(entry.observed and entry.repeats >= 3 for entry in entries)
+    assert not {entry.key for entry in entries} & {r.key for r in catalogue()}
