@@ -18,6 +18,7 @@ from harness.descriptions.options import HarnessOptions
 from harness.descriptions.topology import LoadProfile, Topology
 from harness.flavors import registry
 from harness.flavors.base import FlavorRefused, FlavorUnavailable
+from harness.flavors.httpd_modcluster.flavor import source_versions
 from harness.judge.checks import Verdict
 from harness.judge.history import FaultWindow, History
 from harness.machinery.load import LoadRun
@@ -143,6 +144,8 @@ class ScenarioRun:
         evidence.add_json(
             "run.json", {"test": self.nodeid, "failed": failed, "started": self.started, "finished": time.time()}
         )
+        if self.options.balancer == "httpd-modcluster":  # named even when the balancer never started
+            evidence.add_versions(source_versions(self.options.modcluster_source))
         for index, cluster in enumerate(self.clusters):
             _cluster_evidence(evidence, cluster, prefix="" if index == 0 else f"cluster{index}/")
         for index, load in enumerate(self.loads):
@@ -158,6 +161,7 @@ def _cluster_evidence(evidence: Any, cluster: Cluster, prefix: str) -> None:
     from harness.machinery.containers import container_logs
 
     evidence.add_topology(cluster.topology, name=f"{prefix}topology.json")
+    evidence.add_versions({f"{prefix}{key}": value for key, value in cluster.versions().items()})
     evidence.add_json(f"{prefix}timings.json", cluster.timings)
     evidence.add_json(f"{prefix}windows.json", [w.__dict__ for w in cluster.windows])
     for label, state in cluster.states:

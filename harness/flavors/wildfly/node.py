@@ -333,6 +333,11 @@ class WildflyNode:
         """WildFly takes only the container-level faults (its flavor declares no node-specific one)."""
         raise WildflyServerError(f"{self.name}: WildFly has no node-specific handling for fault {fault.kind}")
 
+    def versions(self) -> dict[str, str]:
+        return {
+            "wildfly server": str(self.server.management({"operation": "read-attribute", "name": "product-version"}))
+        }
+
     def evidence_files(self) -> dict[str, str]:
         args = "\n".join(self.server.config.server_args(self.ip))
         files = {"cli.txt": self.server.config.cli, "server-args.txt": args}
