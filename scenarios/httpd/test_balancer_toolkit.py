@@ -130,6 +130,7 @@ def test_lbmethod_mode_is_refused_for_13_sources(modcluster_source: Any) -> None
     from harness.descriptions.options import HarnessOptions, OptionError
     from harness.flavors import registry
     from harness.flavors.httpd_modcluster.balancer import render_for
+    from harness.flavors.httpd_modcluster.capabilities import ModClusterBuild
     from harness.flavors.httpd_modcluster.source import SourceError
 
     if modcluster_source.line != "1.3":
@@ -140,4 +141,5 @@ def test_lbmethod_mode_is_refused_for_13_sources(modcluster_source: Any) -> None
     with pytest.raises(OptionError, match="--modcluster-mode"):
         registry.validate_options(options)
     with pytest.raises(SourceError, match="lbmethod_cluster"):
-        render_for(BalancerSpec(mode="lbmethod_cluster"), modcluster_source, None)
+        build = ModClusterBuild.of("1.3", ["EnableMCPMReceive"])
+        render_for(BalancerSpec(mode="lbmethod_cluster"), modcluster_source, build, None)

@@ -99,7 +99,7 @@ class HttpdBalancer(HttpdProcess, BalancerBase):
 
     def versions(self) -> dict[str, str]:
         return {
-            "mod_cluster release": self.build.release,
+            "mod_cluster": self.build.release,
             "mod_cluster commit": self.build.commit,
             "mod_cluster build": f"{self.build.build_method} ({self.source.line})",
             "httpd": self.build.httpd,
