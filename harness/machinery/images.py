@@ -168,14 +168,23 @@ def _bootstrap_base(client: docker.DockerClient, tag: str) -> None:
     progress(f"base image: {tag} ready in {time.monotonic() - started:.1f}s")
 
 
-def build(client: docker.DockerClient, request: ImageRequest) -> str:
-    """Build (or reuse) the image and return its tag. At most one build per inputs per process."""
+def planned(client: docker.DockerClient, request: ImageRequest) -> tuple[ImageRequest, str, str]:
+    """(the request with the base image argument, its context hash, the tag) the build would produce."""
     base_tag = ensure_base(client)
     base_id = _find(client, base_tag) or ""
-    args = {"BASE_IMAGE": base_tag, **request.build_args}
-    full = ImageRequest(request.name, args, request.extra)
+    full = ImageRequest(request.name, {"BASE_IMAGE": base_tag, **request.build_args}, request.extra)
     digest = context_hash(full, base_id)
-    tag = f"mc-harness/{request.name}:{digest}"
+    return full, digest, f"mc-harness/{request.name}:{digest}"
+
+
+def is_present(client: docker.DockerClient, request: ImageRequest) -> bool:
+    """Whether the image for these inputs exists already (build() would reuse it)."""
+    return _find(client, planned(client, request)[2]) is not None
+
+
+def build(client: docker.DockerClient, request: ImageRequest) -> str:
+    """Build (or reuse) the image and return its tag. At most one build per inputs per process."""
+    full, digest, tag = planned(client, request)
     with _lock, cross_process_lock(f"image-{tag}"):
         if tag in _built or _find(client, tag):
             _built[tag] = tag

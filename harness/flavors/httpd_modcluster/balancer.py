@@ -45,9 +45,14 @@ class BalancerStartError(RuntimeError):
     pass
 
 
+def image_request(source: ModClusterSource) -> images.ImageRequest:
+    """The balancer image's inputs: the image folder and the tree's native/ (its tag follows their content)."""
+    return images.ImageRequest("httpd-modcluster", {}, {"src/native": source.native})
+
+
 def image_for(client: docker.DockerClient, source: ModClusterSource) -> str:
     """The balancer image for this source tree (built once per tree content)."""
-    return images.build(client, images.ImageRequest("httpd-modcluster", {}, {"src/native": source.native}))
+    return images.build(client, image_request(source))
 
 
 def build_of(client: docker.DockerClient, tag: str, source: ModClusterSource) -> ModClusterBuild:
