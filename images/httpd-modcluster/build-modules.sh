@@ -11,10 +11,12 @@
 # directives they register are listed: a module that does not load fails the build here, with the loader's
 # message. capabilities.txt lines: `build-method M`, `httpd VERSION`, `module FILE.so`,
 # `directive SOURCE.c NAME` (only directives the mod_cluster modules add to the base modules').
+# MC_TOP, MC_MODULES and APXS override the folders and apxs (the unit tier runs this with fake tools).
 set -eu
-top=/opt/mod_cluster
+top=${MC_TOP:-/opt/mod_cluster}
 native=$top/native
-modules=/usr/lib/apache2/modules
+modules=${MC_MODULES:-/usr/lib/apache2/modules}
+apxs=${APXS:-/usr/bin/apxs}
 log=$top/build.log
 : > "$log"
 
@@ -39,8 +41,8 @@ else
     for folder in $folders; do
         name=${folder#"$native"/}
         echo "=== $name" >> "$log"
-        (cd "$folder" && sh ./buildconf && ./configure --with-apxs=/usr/bin/apxs && make) >> "$log" 2>&1 \
-            || fail "native/$name (./buildconf; ./configure --with-apxs=/usr/bin/apxs; make)"
+        (cd "$folder" && sh ./buildconf && ./configure --with-apxs="$apxs" && make) >> "$log" 2>&1 \
+            || fail "native/$name (./buildconf; ./configure --with-apxs=$apxs; make)"
     done
     built=$(for folder in $folders; do ls "$folder"/*.so 2>/dev/null || true; done)
 fi
