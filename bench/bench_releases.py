@@ -11,8 +11,9 @@ present for the same tree content is reused and shown as "cached"); then a minim
 httpd-modcluster balancer + 1 sim node, registration gated as usual, and one request proxied to node1.
 The temp folder and every container and network are removed after each ref.
 
-Columns: ref, commit, build method, build seconds, started (httpd answered MCMP VERSION), routable (node1
-registered and served a proxied request), MCMP receive spelling the build registers, error summary.
+Columns: ref, commit, build method, build seconds, started ("yes": httpd answered MCMP VERSION; "httpd only":
+httpd runs and answers MCMP but refuses VERSION, so the harness cannot drive it), routable (node1 registered
+and served a proxied request), the MCMP receive spelling the build registers, error summary.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from harness.descriptions.balancer import BalancerSpec
 from harness.descriptions.options import HarnessOptions
 from harness.descriptions.topology import Topology
 from harness.flavors.httpd_modcluster import source as modcluster_source
-from harness.flavors.httpd_modcluster.balancer import HttpdBalancer, image_for, image_request
+from harness.flavors.httpd_modcluster.balancer import HttpdBalancer, VersionRefused, image_for, image_request
 from harness.machinery import engine, images
 from harness.machinery.resources import Resources, make_temp_dir
 from harness.run.cluster import Cluster
@@ -110,7 +111,8 @@ def _start(client: Any, source: modcluster_source.ModClusterSource, given: str, 
         try:
             cluster.start(ready_timeout=60)
         except Exception as exc:
-            row.started = "yes" if cluster.balancer is not None else "no"
+            up = cluster.balancer is not None or isinstance(exc, VersionRefused)
+            row.started = "yes" if cluster.balancer is not None else "httpd only" if up else "no"
             row.error = summary(f"{type(exc).__name__}: {exc}")
             return
         row.started = "yes"

@@ -45,6 +45,11 @@ class BalancerStartError(RuntimeError):
     pass
 
 
+class VersionRefused(BalancerStartError):
+    """httpd runs and mod_manager answers MCMP, but not VERSION (mod_cluster 1.3.0.Final has no VERSION;
+    1.3.4.Final refuses every message without a key=value body: "SYNTAX: Can't parse MCMP message")."""
+
+
 def image_request(source: ModClusterSource) -> images.ImageRequest:
     """The balancer image's inputs: the image folder and the tree's native/ (its tag follows their content)."""
     return images.ImageRequest("httpd-modcluster", {}, {"src/native": source.native})
@@ -222,7 +227,7 @@ def wait_ready(balancer: HttpdBalancer, timeout: float) -> None:
     except ContainerExited as exc:
         raise start_failure(balancer.container, balancer.source, balancer.config, exc) from exc
     except McmpProtocolError as exc:  # it answers, but not VERSION: a configuration problem, not a slow start
-        raise BalancerStartError(
+        raise VersionRefused(
             f"httpd + mod_cluster ({balancer.source.identity}) answers MCMP but not VERSION: "
             f"{exc}\n--- error_log tail ---\n{_error_log_tail(balancer.container)}"
         ) from exc

@@ -6,11 +6,11 @@ modules register (`apache2 -L`), with the source file that registers it. The ren
 chooses directives from that set, never from a release number: a build that lacks a directive a spec field
 needs is refused naming the field (`refusal`), and the MCMP receive directive is the spelling the build has.
 
-For the record (seen in the builds, not used as a rule): `EnableMCMPReceive` appears in mod_cluster
-1.3.21.Final and in mod_proxy_cluster 2.x from 2024 on; mod_cluster 1.3.0 .. 1.3.20 and 2.x commits of 2023
-(e.g. de77979) know only `EnableMCPMReceive`. 2.x commits before 2023-05-25 build `mod_cluster_slotmem.so`
-(loaded instead of httpd's mod_slotmem_shm). `UseNocanon`, `WSUpgradeHeader`, `ResponseFieldSize` and
-`AJPSecret` are absent from the oldest 1.3 releases.
+For the record (seen in the builds, documentation only, never used as a rule): `EnableMCMPReceive` appears in
+mod_cluster 1.3.21.Final and in mod_proxy_cluster 2.x from ac34872 (2024-02-16, MODCLUSTER-551) on; mod_cluster
+1.3.0 .. 1.3.20 and earlier 2.x commits (e.g. de77979, 2023-12-21) know only `EnableMCPMReceive`. 2.x commits
+before b9000df (2023-05-25) build `mod_cluster_slotmem.so`, loaded instead of httpd's mod_slotmem_shm.
+`WSUpgradeHeader` appears in 1.3.13.Final, `UseNocanon` in 1.3.18.Final.
 """
 
 from __future__ import annotations
