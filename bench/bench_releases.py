@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -37,11 +38,18 @@ from harness.descriptions.balancer import BalancerSpec
 from harness.descriptions.options import HarnessOptions
 from harness.descriptions.topology import Topology
 from harness.flavors.httpd_modcluster import source as modcluster_source
-from harness.flavors.httpd_modcluster.balancer import HttpdBalancer, VersionRefused, image_for, image_request
+from harness.flavors.httpd_modcluster.balancer import (
+    HttpdBalancer,
+    VersionRefused,
+    build_of,
+    image_for,
+    image_request,
+)
 from harness.machinery import engine, images
 from harness.machinery.resources import Resources, make_temp_dir
 from harness.run.cluster import Cluster
 
+LOG_PREFIX = re.compile(r"^(\[[^]]*\] ?)+")
 # What says best what went wrong, most telling first.
 ERROR_WORDS = ("Invalid command", "undefined symbol", "Cannot load", "error:", "emerg", "error ", "failed", "Error")
 
@@ -58,9 +66,10 @@ class Row:
     error: str = ""
 
 
-def summary(text: str, width: int = 110) -> str:
-    """The first line of `text` that says what went wrong (compiler error, emerg, invalid command)."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+def summary(text: str, width: int = 120) -> str:
+    """The first line of `text` that says what went wrong (compiler error, emerg, invalid command), without
+    httpd's log prefix (`[time] [module:level] [pid ...]`)."""
+    lines = [LOG_PREFIX.sub("", line.strip()) for line in text.splitlines() if line.strip()]
     found = (next((line for line in lines if word in line), None) for word in ERROR_WORDS)
     return (next((line for line in found if line), None) or (lines[0] if lines else ""))[:width]
 
@@ -94,7 +103,9 @@ def survey_one(client: Any, repo: Path, ref: str) -> Row:
             row.error = "build: " + summary(exc.output or exc.error)
             return row
         row.build_s = "cached" if present else f"{time.monotonic() - started:.1f}"
-        _start(client, source, str(tree), tag, row)
+        built = build_of(client, tag, source).build_method  # what the image did, from its capabilities file
+        row.method = built if built == source.build_method else f"{built} (tree: {source.build_method})"
+        _start(client, str(tree), row)
     except Exception as exc:
         row.error = row.error or summary(f"{type(exc).__name__}: {exc}")
     finally:
@@ -103,7 +114,7 @@ def survey_one(client: Any, repo: Path, ref: str) -> Row:
     return row
 
 
-def _start(client: Any, source: modcluster_source.ModClusterSource, given: str, tag: str, row: Row) -> None:
+def _start(client: Any, given: str, row: Row) -> None:
     options = HarnessOptions(balancer="httpd-modcluster", node="sim", modcluster_source=given)
     topology = Topology.simple("survey", 1, flavor="sim", balancer=BalancerSpec(flavor="httpd-modcluster"))
     cluster = Cluster(topology, Resources(client, scope="bench-releases"), options)

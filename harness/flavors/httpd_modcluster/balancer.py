@@ -46,8 +46,8 @@ class BalancerStartError(RuntimeError):
 
 
 class VersionRefused(BalancerStartError):
-    """httpd runs and mod_manager answers MCMP, but not VERSION (mod_cluster 1.3.0.Final has no VERSION;
-    1.3.4.Final refuses every message without a key=value body: "SYNTAX: Can't parse MCMP message")."""
+    """httpd runs and mod_manager answers MCMP, but not VERSION: mod_cluster 1.3.4.Final refuses every message
+    without a key=value body (VERSION, INFO, DUMP: "SYNTAX: Can't parse MCMP message"; fixed in 1.3.5)."""
 
 
 def image_request(source: ModClusterSource) -> images.ImageRequest:
@@ -104,8 +104,15 @@ class HttpdBalancer(HttpdProcess, BalancerBase):
         return McmpClient(self.ip, self.spec.mcmp_port, timeout=timeout)
 
     def version(self) -> str:
+        """The release httpd reports: MCMP VERSION, or the manager page's heading for a build without
+        VERSION (mod_cluster 1.3.0.Final answers it 501 Not Implemented)."""
         with self.mcmp() as client:
-            return parse_version(client.version()).release
+            reply = client.version()
+        if reply.status == 501:
+            heading = self.manager_page().version
+            if heading:
+                return heading
+        return parse_version(reply).release
 
     def versions(self) -> dict[str, str]:
         return {
