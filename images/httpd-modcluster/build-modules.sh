@@ -10,7 +10,8 @@
 # Then the built modules are loaded into apache2 (`apache2 -L` with a configuration that loads them) and the
 # directives they register are listed: a module that does not load fails the build here, with the loader's
 # message. capabilities.txt lines: `build-method M`, `httpd VERSION`, `module FILE.so`,
-# `directive SOURCE.c NAME` (only directives the mod_cluster modules add to the base modules').
+# `directive SOURCE.c NAME` (only directives the mod_cluster modules add to the base modules'),
+# `needs NAME MODULE.so` (a directive httpd refuses unless that module is loaded too).
 # MC_TOP, MC_MODULES and APXS override the folders and apxs (the unit tier runs this with fake tools).
 set -eu
 top=${MC_TOP:-/opt/mod_cluster}
@@ -94,11 +95,25 @@ for alternative in mod_proxy_cluster mod_lbmethod_cluster; do
     conf "$probe/$alternative.conf" "$@"
     directives "$probe/$alternative.conf" >> "$probe/ours.txt"
 done
+# Directives that need another httpd module loaded (EnableWsTunnel and WSUpgradeHeader need mod_proxy_wstunnel
+# in 1.3 and in 2.x before 2023-11-01): `apache2 -t` with the directive, and nothing else added, names it.
+: > "$probe/needs.txt"
+for line in "EnableWsTunnel" "WSUpgradeHeader websocket"; do
+    directive=${line%% *}
+    grep -q " $directive\$" "$probe/ours.txt" || continue
+    for with in "$probe/mod_proxy_cluster.conf" "$probe/mod_lbmethod_cluster.conf"; do [ -f "$with" ] && break; done
+    { cat "$with"; echo "$line"; } > "$probe/need.conf"
+    if ! apache2 -f "$probe/need.conf" -t > "$probe/t.txt" 2>&1; then
+        needed=$(grep -o 'requires mod_[a-z0-9_]*\.c' "$probe/t.txt" | head -n 1 | sed 's/^requires //; s/\.c$/.so/')
+        [ -z "$needed" ] || echo "needs $directive $needed" >> "$probe/needs.txt"
+    fi
+done
 {
     echo "build-method $method"
     echo "httpd $(apache2 -v | sed -n 's/^Server version: //p')"
     for name in $names; do echo "module $name.so"; done
     sort -u "$probe/ours.txt" | comm -23 - "$probe/base.txt" | sed 's/^/directive /'
+    cat "$probe/needs.txt"
 } > "$top/capabilities.txt"
 rm -rf "$probe"
 cat "$top/capabilities.txt"

@@ -42,7 +42,7 @@ MODULES_2X = ("mod_manager.so", "mod_proxy_cluster.so", "mod_advertise.so", "mod
 
 def build(
     line: str, modules: tuple[str, ...], manager: tuple[str, ...] = (), proxy: tuple[str, ...] = (),
-    lbmethod: tuple[str, ...] = (), release: str = "unknown",
+    lbmethod: tuple[str, ...] = (), release: str = "unknown", wstunnel: bool = False,
 ) -> ModClusterBuild:  # fmt: skip
     """A build as its capabilities file would describe it: directives by the source file registering them."""
     directives = (
@@ -51,16 +51,19 @@ def build(
         | {("mod_advertise.c", d) for d in ADVERTISE}
         | {("mod_lbmethod_cluster.c", d) for d in lbmethod}
     )
-    return ModClusterBuild(line, frozenset(modules), frozenset(directives), release=release)
+    needs = {(d, "mod_proxy_wstunnel.so") for d in ("EnableWsTunnel", "WSUpgradeHeader")} if wstunnel else set()
+    return ModClusterBuild(line, frozenset(modules), frozenset(directives), frozenset(needs), release=release)
 
 
-# Shaped like mod_cluster 1.3.1 .. 1.3.20 (EnableMCPMReceive only, no UseNocanon/WSUpgradeHeader), 1.3.22,
-# mod_proxy_cluster 2.x of 2023 (EnableMCPMReceive only; before 2023-05-25 also mod_cluster_slotmem) and 2.x main.
-B13_20 = build("1.3", MODULES_13, ("EnableMCPMReceive",), release="mod_cluster/1.3.20.Final")
+# Shaped like mod_cluster 1.3.1 .. 1.3.12 (EnableMCPMReceive only, no UseNocanon/WSUpgradeHeader), 1.3.22,
+# mod_proxy_cluster 2.x of early 2023 (EnableMCPMReceive only, mod_cluster_slotmem, EnableWsTunnel needing
+# mod_proxy_wstunnel) and 2.x main.
+B13_20 = build("1.3", MODULES_13, ("EnableMCPMReceive",), release="mod_cluster/1.3.20.Final", wstunnel=True)
 B13_22 = build("1.3", MODULES_13, ("EnableMCMPReceive", "EnableMCPMReceive", "WSUpgradeHeader"), ("UseNocanon",),
-               release="mod_cluster/1.3.22.Final")  # fmt: skip
+               release="mod_cluster/1.3.22.Final", wstunnel=True)  # fmt: skip
 B2X_2023 = build("2.x", MODULES_2X + ("mod_cluster_slotmem.so",), ("EnableMCPMReceive", "WSUpgradeHeader"),
-                 ("UseNocanon", "ModProxyClusterHCTemplate"), ("UseNocanon", "ModProxyClusterHCTemplate"))  # fmt: skip
+                 ("UseNocanon", "ModProxyClusterHCTemplate"), ("UseNocanon", "ModProxyClusterHCTemplate"),
+                 wstunnel=True)  # fmt: skip
 B2X = build("2.x", MODULES_2X, ("EnableMCMPReceive", "EnableMCPMReceive", "WSUpgradeHeader"),
             ("UseNocanon", "ModProxyClusterHCTemplate"), ("UseNocanon", "ModProxyClusterHCTemplate"))  # fmt: skip
 GLOBAL_ONLY = ("MaxMCMPMessSize", "MemManagerFile", "Maxcontext", "Maxnode", "Maxhost", "Maxsessionid", "PersistSlots",
@@ -165,11 +168,17 @@ def test_health_check_template_is_2x_only() -> None:
     assert excinfo.value.field == "hcheck"
 
 
-def test_ws_tunnel_needs_wstunnel_on_13_only() -> None:
-    spec = BalancerSpec(enable_ws_tunnel=True, ws_upgrade_header="websocket")
-    mods13 = loaded(render(spec, B13_22))
-    assert mods13.index("proxy_wstunnel") < mods13.index("manager")
+@pytest.mark.parametrize("spec", [BalancerSpec(enable_ws_tunnel=True), BalancerSpec(ws_upgrade_header="websocket")])
+def test_wstunnel_is_loaded_where_the_build_needs_it(spec: BalancerSpec) -> None:
+    for needing in (B13_22, B2X_2023):
+        mods = loaded(render(spec, needing))
+        assert mods.index("proxy_wstunnel") < mods.index("manager") and mods.count("proxy_wstunnel") == 1
     assert "proxy_wstunnel" not in loaded(render(spec))
+    assert "proxy_wstunnel" not in loaded(render(BalancerSpec(), B13_22))
+
+
+def test_ws_tunnel_directives_on_2x_main() -> None:
+    spec = BalancerSpec(enable_ws_tunnel=True, ws_upgrade_header="websocket")
     assert {"EnableWsTunnel", "WSUpgradeHeader websocket"} <= set(directives(render(spec)))
 
 

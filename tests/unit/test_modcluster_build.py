@@ -23,6 +23,7 @@ from harness.flavors.httpd_modcluster import source as modcluster_source
 from harness.flavors.httpd_modcluster.capabilities import (
     CapabilityError,
     ModClusterBuild,
+    needed_modules,
     parse_capabilities,
     refusal,
 )
@@ -93,6 +94,7 @@ directive mod_manager.c EnableMCPMReceive
 directive mod_manager.c ManagerBalancerName
 directive mod_proxy_cluster.c UseNocanon
 directive mod_lbmethod_cluster.c ModProxyClusterHCTemplate
+needs WSUpgradeHeader mod_proxy_wstunnel.so
 """
 
 
@@ -106,6 +108,9 @@ def test_capabilities_are_parsed_with_release_and_commit() -> None:
     assert build.registers("ModProxyClusterHCTemplate", "lbmethod_cluster")
     assert not build.registers("ModProxyClusterHCTemplate", "proxy_cluster")
     assert build.slotmem_module == ("slotmem_shm", "mod_slotmem_shm.so")
+    assert build.needs == {("WSUpgradeHeader", "mod_proxy_wstunnel.so")}
+    assert needed_modules(BalancerSpec(ws_upgrade_header="websocket"), build) == ["mod_proxy_wstunnel.so"]
+    assert needed_modules(BalancerSpec(enable_ws_tunnel=True), build) == []
 
 
 @pytest.mark.parametrize(
@@ -142,10 +147,13 @@ FAKE_APACHE2 = """#!/bin/sh
 case "$1" in -v) echo "Server version: Apache/2.4.99 (Fake)"; exit 0 ;; esac
 conf=$2
 echo "ProxyPass (mod_proxy.c)"
-grep -q mod_manager.so "$conf" && printf 'EnableMCPMReceive (mod_manager.c)\\n\\tAllow MCPM.\\n'
+grep -q mod_manager.so "$conf" && printf 'EnableMCPMReceive (mod_manager.c)\\n\\tAllow MCPM.\\nEnableWsTunnel (mod_manager.c)\\n'
 grep -q mod_proxy_cluster.so "$conf" && echo "UseAlias (mod_proxy_cluster.c)"
 grep -q mod_lbmethod_cluster.so "$conf" && echo "ModProxyClusterHCTemplate (mod_lbmethod_cluster.c)"
 grep -q mod_broken.so "$conf" && { echo "Cannot load mod_broken.so: undefined symbol: ap_gone"; exit 1; }
+if [ "${3:-}" = -t ] && [ -n "${FAKE_WSTUNNEL:-}" ] && grep -q "^EnableWsTunnel" "$conf"; then
+    echo "AH00526: Syntax error on line 12 of $conf:"; echo "EnableWsTunnel requires mod_proxy_wstunnel.c"; exit 1
+fi
 exit 0
 """
 FAKE_MAKE = """#!/bin/sh
@@ -178,8 +186,19 @@ def test_the_build_script_uses_autotools_without_cmake_and_lists_the_directives(
     build = parse_capabilities((tmp_path / "top" / "capabilities.txt").read_text(), "1.3")
     assert build.build_method == "autotools" and build.httpd == "Apache/2.4.99 (Fake)"
     assert build.modules == {f"mod_{n.removeprefix('mod_')}.so" for n in FOLDERS_13}
-    assert build.directives == {("mod_manager.c", "EnableMCPMReceive"), ("mod_proxy_cluster.c", "UseAlias")}
-    assert (tmp_path / "modules" / "mod_manager.so").is_file()
+    assert build.directives == {
+        ("mod_manager.c", "EnableMCPMReceive"),
+        ("mod_manager.c", "EnableWsTunnel"),
+        ("mod_proxy_cluster.c", "UseAlias"),
+    }
+    assert build.needs == set() and (tmp_path / "modules" / "mod_manager.so").is_file()
+
+
+def test_the_build_script_records_a_directive_that_needs_another_module(tmp_path: Path) -> None:
+    result = _run_script(tmp_path, tree(tmp_path / "src", cmake=False), FAKE_WSTUNNEL="1")
+    assert result.returncode == 0, result.stderr
+    build = parse_capabilities((tmp_path / "top" / "capabilities.txt").read_text(), "1.3")
+    assert build.needs == {("EnableWsTunnel", "mod_proxy_wstunnel.so")}
 
 
 def test_the_build_script_uses_cmake_and_lists_each_mode_separately(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ For the record (seen in the builds, documentation only, never used as a rule): `
 mod_cluster 1.3.21.Final and in mod_proxy_cluster 2.x from ac34872 (2024-02-16, MODCLUSTER-551) on; mod_cluster
 1.3.0 .. 1.3.20 and earlier 2.x commits (e.g. de77979, 2023-12-21) know only `EnableMCPMReceive`. 2.x commits
 before b9000df (2023-05-25) build `mod_cluster_slotmem.so`, loaded instead of httpd's mod_slotmem_shm.
-`WSUpgradeHeader` appears in 1.3.13.Final, `UseNocanon` in 1.3.18.Final.
+`WSUpgradeHeader` appears in 1.3.13.Final, `UseNocanon` in 1.3.18.Final. `EnableWsTunnel` and `WSUpgradeHeader`
+need mod_proxy_wstunnel loaded in 1.3 and in 2.x before 04b9175 (2023-11-01): the build says so (`needs`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class ModClusterBuild:
     line: str
     modules: frozenset[str]
     directives: frozenset[tuple[str, str]]
+    needs: frozenset[tuple[str, str]] = frozenset()  # (directive, httpd module file it needs loaded)
     build_method: str = UNKNOWN
     httpd: str = UNKNOWN
     release: str = UNKNOWN
@@ -66,7 +68,12 @@ class ModClusterBuild:
 
     @classmethod
     def of(
-        cls, line: str, directives: Iterable[str], modules: Iterable[str] = (), source_file: str = "mod_manager.c"
+        cls,
+        line: str,
+        directives: Iterable[str],
+        modules: Iterable[str] = (),
+        source_file: str = "mod_manager.c",
+        needs: Iterable[tuple[str, str]] = (),
     ) -> ModClusterBuild:
         """A build from bare names (tests, documentation): every directive attributed to `source_file`; the
         modules default to the usual set of the line."""
@@ -75,7 +82,7 @@ class ModClusterBuild:
             if line == "1.3"
             else ("mod_manager.so", "mod_proxy_cluster.so", "mod_advertise.so", "mod_lbmethod_cluster.so")
         )
-        return cls(line, frozenset(names), frozenset((source_file, d) for d in directives))
+        return cls(line, frozenset(names), frozenset((source_file, d) for d in directives), frozenset(needs))
 
     @property
     def label(self) -> str:
@@ -106,6 +113,7 @@ def parse_capabilities(text: str, line: str, release: str = UNKNOWN, commit: str
     """The build described by a capabilities file (CapabilityError naming the line when it is not one)."""
     modules: set[str] = set()
     directives: set[tuple[str, str]] = set()
+    needs: set[tuple[str, str]] = set()
     facts = {"build-method": UNKNOWN, "httpd": UNKNOWN}
     for number, raw in enumerate(text.splitlines(), 1):
         key, _, rest = raw.strip().partition(" ")
@@ -118,13 +126,37 @@ def parse_capabilities(text: str, line: str, release: str = UNKNOWN, commit: str
         elif key == "directive" and len(rest.split()) == 2:
             source, name = rest.split()
             directives.add((source, name))
+        elif key == "needs" and len(rest.split()) == 2 and rest.endswith(".so"):
+            name, module = rest.split()
+            needs.add((name, module))
         else:
             raise CapabilityError(f"{CAPABILITIES_PATH} line {number}: {raw!r} is not a capability line")
     if not modules:
         raise CapabilityError(f"{CAPABILITIES_PATH}: no `module` line (the image built no module?)")
     return ModClusterBuild(
-        line, frozenset(modules), frozenset(directives), facts["build-method"], facts["httpd"], release, commit
+        line,
+        frozenset(modules),
+        frozenset(directives),
+        frozenset(needs),
+        build_method=facts["build-method"],
+        httpd=facts["httpd"],
+        release=release,
+        commit=commit,
     )
+
+
+def needed_modules(spec: BalancerSpec, build: ModClusterBuild) -> list[str]:
+    """httpd module files the directives rendered for `spec` need loaded (mod_proxy_wstunnel.so for
+    EnableWsTunnel / WSUpgradeHeader on builds that say so), in FIELD_DIRECTIVES order, each once."""
+    found: list[str] = []
+    for name, directive in FIELD_DIRECTIVES.items():
+        value = getattr(spec, name)
+        if value is None or value is False:
+            continue
+        for needing, module in sorted(build.needs):
+            if needing == directive and module not in found:
+                found.append(module)
+    return found
 
 
 def refusal(spec: BalancerSpec, build: ModClusterBuild, advertise: Advertise | None) -> SpecError | None:

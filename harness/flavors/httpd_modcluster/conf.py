@@ -17,7 +17,7 @@ from __future__ import annotations
 from harness.descriptions.balancer import BalancerSpec
 from harness.descriptions.base import SpecError, validate_path
 from harness.descriptions.node import Advertise
-from harness.flavors.httpd_modcluster.capabilities import ModClusterBuild, refusal
+from harness.flavors.httpd_modcluster.capabilities import ModClusterBuild, needed_modules, refusal
 from harness.flavors.httpd_process import mpm_directives
 
 # Access log: time, serving child, local port (6666 = MCMP), method (MCMP verbs too), status, duration,
@@ -104,8 +104,8 @@ def module_names(spec: BalancerSpec, build: ModClusterBuild, advertise: bool) ->
     """(module identifier, file name) in load order, without the built-in ones guarded by IfModule."""
     mods = [("mpm_event", "mod_mpm_event.so"), ("authz_core", "mod_authz_core.so"), ("authz_host", "mod_authz_host.so")]
     mods += [("proxy", "mod_proxy.so"), ("proxy_http", "mod_proxy_http.so"), ("proxy_ajp", "mod_proxy_ajp.so")]
-    if build.line == "1.3" and (spec.enable_ws_tunnel or spec.ws_upgrade_header is not None):
-        mods.append(("proxy_wstunnel", "mod_proxy_wstunnel.so"))
+    for needed in needed_modules(spec, build):  # mod_proxy_wstunnel where the build's EnableWsTunnel needs it
+        mods.append((needed.removeprefix("mod_").removesuffix(".so"), needed))
     if spec.hcheck is not None:
         mods.append(("proxy_hcheck", "mod_proxy_hcheck.so"))
     if spec.mode == "lbmethod_cluster":
