@@ -157,6 +157,9 @@ fi
 exit 0
 """
 FAKE_MAKE = """#!/bin/sh
+if [ -n "${FAKE_MAKE_FAILS:-}" ] && [ "$(basename "$PWD")" = "$FAKE_MAKE_FAILS" ]; then
+    echo "mod_manager.c:420:5: error: unknown type name 'proxy_worker_stat'"; exit 2
+fi
 if [ "${1:-}" = -C ]; then mkdir -p "$2/modules"; for m in $FAKE_CMAKE_MODULES; do : > "$2/modules/$m"; done; exit 0; fi
 name=$(basename "$PWD"); case $name in mod_*) : > "$name.so" ;; *) : > "mod_$name.so" ;; esac
 """
@@ -218,3 +221,10 @@ def test_the_build_script_fails_naming_a_module_that_does_not_load(tmp_path: Pat
     )
     assert result.returncode != 0
     assert "do not load" in result.stderr and "undefined symbol: ap_gone" in result.stderr
+
+
+def test_the_build_script_names_the_folder_and_the_compiler_error_when_make_fails(tmp_path: Path) -> None:
+    result = _run_script(tmp_path, tree(tmp_path / "src", cmake=False), FAKE_MAKE_FAILS="mod_manager")
+    assert result.returncode != 0
+    assert "mod_cluster build failed (autotools): native/mod_manager" in result.stderr
+    assert "--- compiler errors ---" in result.stderr and "unknown type name 'proxy_worker_stat'" in result.stderr
