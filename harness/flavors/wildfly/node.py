@@ -334,9 +334,8 @@ class WildflyNode:
         raise WildflyServerError(f"{self.name}: WildFly has no node-specific handling for fault {fault.kind}")
 
     def versions(self) -> dict[str, str]:
-        return {
-            "wildfly server": str(self.server.management({"operation": "read-attribute", "name": "product-version"}))
-        }
+        product = self.server.management({"operation": "read-attribute", "name": "product-version"}, timeout=3.0)
+        return {"wildfly server": str(product)}
 
     def evidence_files(self) -> dict[str, str]:
         args = "\n".join(self.server.config.server_args(self.ip))
