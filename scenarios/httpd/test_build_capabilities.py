@@ -10,6 +10,9 @@ accepts the rendered file, and every mod_cluster directive in it is one the buil
 sets every field whose directive this build registers renders, and `apache2 -t` accepts that too;
 (5) the versions the balancer reports (evidence, run report) name release, commit and the httpd that
 `apache2 -v` prints in the container.
+A second test starts a balancer whose configuration parses but cannot run (Maxnode 200000000: the slot memory
+cannot be made, httpd ends right after starting): the start fails at once, not by timeout, naming release and
+commit, with httpd's start output and error_log.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import pytest
 
 from harness.descriptions.balancer import BalancerSpec, HealthCheck
 from harness.descriptions.topology import Topology
-from harness.flavors.httpd_modcluster.balancer import CONF_PATH, HttpdBalancer, render_for
+from harness.flavors.httpd_modcluster.balancer import CONF_PATH, BalancerStartError, HttpdBalancer, render_for
 from harness.flavors.httpd_modcluster.capabilities import FIELD_DIRECTIVES, ModClusterBuild
 from harness.machinery.containers import exec_in
 
@@ -97,3 +100,16 @@ def test_the_rendered_configuration_is_what_the_built_modules_accept(scenario: A
     assert versions["mod_cluster"] == modcluster_source.release
     assert versions["mod_cluster commit"] == modcluster_source.commit
     assert versions["httpd"] == build.httpd and versions["httpd"].startswith("Apache/2.4.")
+
+
+def test_a_configuration_that_parses_but_cannot_run_is_reported_with_httpds_logs(
+    scenario: Any, modcluster_source: Any
+) -> None:
+    huge = BalancerSpec(flavor="httpd-modcluster", max_node=200_000_000)
+    with pytest.raises(BalancerStartError) as err:
+        scenario.cluster(Topology("cannot-run", huge, ()))
+    message = str(err.value)
+    assert "did not stay up" in message or "exited while starting" in message, message[:600]
+    assert "is not ready" not in message  # ended when httpd ended, not at the readiness deadline
+    assert modcluster_source.identity in message
+    assert "--- error_log tail ---" in message and "Maxnode 200000000" in message

@@ -27,6 +27,7 @@ from harness.machinery.containers import (
     container_alive,
     container_file_text,
     container_ip,
+    container_logs,
     exec_in,
 )
 from harness.machinery.contracts import BalancerBase, BalancerState, info_nodes
@@ -227,9 +228,14 @@ def wait_ready(balancer: HttpdBalancer, timeout: float) -> None:
             f"--- httpd.conf ---\n{balancer.config}"
         ) from exc
     except HttpdGone as exc:
+        error_log = _error_log_tail(balancer.container, 25)
+        silent = (
+            ", writing nothing to its error_log (a crash or a kill, not a refusal)" if error_log == "(empty)" else ""
+        )
         raise BalancerStartError(
-            f"httpd + mod_cluster ({balancer.source.identity}) did not stay up: {exc}\n"
-            f"--- error_log tail ---\n{_error_log_tail(balancer.container, 25)}\n--- httpd.conf ---\n{balancer.config}"
+            f"httpd + mod_cluster ({balancer.source.identity}) did not stay up: {exc}{silent}\n"
+            f"--- container log tail (httpd's start output) ---\n{container_logs(balancer.container, tail=15)}\n"
+            f"--- error_log tail ---\n{error_log}\n--- httpd.conf ---\n{balancer.config}"
         ) from exc
     except ContainerExited as exc:
         raise start_failure(balancer.container, balancer.source, balancer.config, exc) from exc

@@ -17,7 +17,7 @@ need mod_proxy_wstunnel loaded in 1.3 and in 2.x before 04b9175 (2023-11-01): th
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from harness.descriptions.balancer import BalancerSpec
 from harness.descriptions.base import SpecError, validate_choice
@@ -61,7 +61,6 @@ class ModClusterBuild:
     httpd: str = UNKNOWN
     release: str = UNKNOWN
     commit: str = UNKNOWN
-    origin: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         validate_choice("line", self.line, LINES)
