@@ -144,8 +144,6 @@ class ScenarioRun:
         evidence.add_json(
             "run.json", {"test": self.nodeid, "failed": failed, "started": self.started, "finished": time.time()}
         )
-        if self.options.balancer == "httpd-modcluster":  # named even when the balancer never started
-            evidence.add_versions(source_versions(self.options.modcluster_source))
         for index, cluster in enumerate(self.clusters):
             _cluster_evidence(evidence, cluster, prefix="" if index == 0 else f"cluster{index}/")
         for index, load in enumerate(self.loads):
@@ -161,7 +159,11 @@ def _cluster_evidence(evidence: Any, cluster: Cluster, prefix: str) -> None:
     from harness.machinery.containers import container_logs
 
     evidence.add_topology(cluster.topology, name=f"{prefix}topology.json")
-    evidence.add_versions({f"{prefix}{key}": value for key, value in cluster.versions().items()})
+    versions = {}
+    if cluster.topology.balancer.flavor == "httpd-modcluster":  # named even when the balancer never started
+        versions.update(source_versions(cluster.options.modcluster_source, cluster.scope.client))
+    versions.update(cluster.versions())
+    evidence.add_versions({f"{prefix}{key}": value for key, value in versions.items()})
     evidence.add_json(f"{prefix}timings.json", cluster.timings)
     evidence.add_json(f"{prefix}windows.json", [w.__dict__ for w in cluster.windows])
     for label, state in cluster.states:
