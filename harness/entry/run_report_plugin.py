@@ -105,13 +105,13 @@ class RunReportPlugin:
         return report
 
     def _scenario_runs(self, item: pytest.Item) -> None:
-        from harness.run.scenario import ScenarioRun
+        from harness.run.scenario import ScenarioRun, cluster_versions
 
         for value in getattr(item, "funcargs", {}).values():
             if not isinstance(value, ScenarioRun):
                 continue
             for cluster in value.clusters:  # what ran: httpd, mod_cluster commit, WildFly/Tomcat server
-                for key, version in cluster.versions().items():
+                for key, version in cluster_versions(cluster).items():
                     self.collector.info.setdefault(key, version)
             loads = [load for load in value.loads if id(load) not in self._loads]
             self._loads.update(id(load) for load in loads)

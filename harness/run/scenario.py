@@ -155,15 +155,21 @@ class ScenarioRun:
         return evidence.folder
 
 
+def cluster_versions(cluster: Cluster) -> dict[str, str]:
+    """What the cluster ran (Cluster.versions), and for an httpd-modcluster balancer the source's release and
+    commit and the image's httpd even when the balancer never started."""
+    versions = {}
+    if cluster.topology.balancer.flavor == "httpd-modcluster":
+        versions.update(source_versions(cluster.options.modcluster_source, cluster.scope.client))
+    versions.update(cluster.versions())
+    return versions
+
+
 def _cluster_evidence(evidence: Any, cluster: Cluster, prefix: str) -> None:
     from harness.machinery.containers import container_logs
 
     evidence.add_topology(cluster.topology, name=f"{prefix}topology.json")
-    versions = {}
-    if cluster.topology.balancer.flavor == "httpd-modcluster":  # named even when the balancer never started
-        versions.update(source_versions(cluster.options.modcluster_source, cluster.scope.client))
-    versions.update(cluster.versions())
-    evidence.add_versions({f"{prefix}{key}": value for key, value in versions.items()})
+    evidence.add_versions({f"{prefix}{key}": value for key, value in cluster_versions(cluster).items()})
     evidence.add_json(f"{prefix}timings.json", cluster.timings)
     evidence.add_json(f"{prefix}windows.json", [w.__dict__ for w in cluster.windows])
     for label, state in cluster.states:
