@@ -89,8 +89,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if options.modcluster_source:  # checked usable at configure time
         source = source_for(options.modcluster_source)
         lines.append(
-            f"mod_cluster source: {source.release} (line {source.line}, mode "
-            f"{options.modcluster_mode}) from {options.modcluster_source}"
+            f"mod_cluster source: {source.release} commit {source.commit} (line {source.line}, "
+            f"{source.build_method} build, mode {options.modcluster_mode}) from {options.modcluster_source}"
         )
     return lines
 

@@ -186,7 +186,10 @@ class Collector:
         return {"info": self.info, "counts": self.counts(), "tests": [e.to_dict() for e in self.ordered()]}
 
     def merge(self, data: Mapping[str, Any]) -> None:
-        """Add a worker's part: scenario data is merged in; outcomes come from the controller's own reports."""
+        """Add a worker's part: scenario data and what its clusters ran (info keys the controller lacks) are
+        merged in; outcomes come from the controller's own reports."""
+        for key, value in data.get("info", {}).items():
+            self.info.setdefault(key, value)
         for raw in data.get("tests", []):
             part = TestEntry.from_dict(raw)
             entry = self.entry(part.nodeid)

@@ -47,21 +47,19 @@ def report_path(config: pytest.Config, options: HarnessOptions) -> Path | None:
 
 
 def run_info(options: HarnessOptions, args: Iterable[str]) -> dict[str, Any]:
-    """What ran: flavors, the mod_cluster release (when a source is in use), WildFly version, where, when."""
+    """What ran: flavors, the mod_cluster release and commit (when a source is in use), the WildFly asked
+    for (when WildFly runs), where, when. What the started components report (httpd's version, the WildFly
+    or Tomcat server's) is added as tests run (`RunReportPlugin._scenario_runs`)."""
+    from harness.flavors.httpd_modcluster.flavor import source_versions
+
     info: dict[str, Any] = {
         "balancer": options.balancer,
         "node flavor": options.node,
         "modcluster mode": options.modcluster_mode,
     }
-    if options.modcluster_source:
-        from harness.flavors.httpd_modcluster.flavor import source_for
-
-        try:
-            source = source_for(options.modcluster_source)
-            info["mod_cluster"] = f"{source.release} (line {source.line}) from {options.modcluster_source}"
-        except Exception as exc:
-            info["mod_cluster"] = f"{options.modcluster_source} (unusable: {exc})"
-    info["wildfly"] = options.wildfly_archive or options.wildfly_version
+    info.update(source_versions(options.modcluster_source))
+    if options.node == "wildfly" or options.balancer == "undertow":
+        info["wildfly"] = options.wildfly_archive or options.wildfly_version
     info.update(
         {
             "run id": settings.run_id(),
@@ -107,11 +105,14 @@ class RunReportPlugin:
         return report
 
     def _scenario_runs(self, item: pytest.Item) -> None:
-        from harness.run.scenario import ScenarioRun
+        from harness.run.scenario import ScenarioRun, cluster_versions
 
         for value in getattr(item, "funcargs", {}).values():
             if not isinstance(value, ScenarioRun):
                 continue
+            for cluster in value.clusters:  # what ran: httpd, mod_cluster commit, WildFly/Tomcat server
+                for key, version in cluster_versions(cluster).items():
+                    self.collector.info.setdefault(key, version)
             loads = [load for load in value.loads if id(load) not in self._loads]
             self._loads.update(id(load) for load in loads)
             self.collector.scenario(item.nodeid, id(value), value.verdicts, [value.history(load) for load in loads])

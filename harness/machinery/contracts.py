@@ -105,6 +105,8 @@ class Balancer(Protocol):
 
     def version(self) -> str: ...
 
+    def versions(self) -> dict[str, str]: ...  # what runs, by component ("httpd", "mod_cluster commit", ...)
+
     def snapshot(self) -> BalancerState: ...
 
     def restart(self, graceful: bool = True) -> None: ...
@@ -153,6 +155,8 @@ class Node(Protocol):
 
     def evidence_files(self) -> dict[str, str]: ...
 
+    def versions(self) -> dict[str, str]: ...  # what runs, by component ("wildfly server", "tomcat", ...)
+
     def apply_fault(self, fault: FaultSpec) -> Heal: ...  # only faults its flavor declares it takes
 
 
@@ -166,6 +170,13 @@ class BalancerBase(ABC):
 
     @abstractmethod
     def snapshot(self) -> BalancerState: ...
+
+    @abstractmethod
+    def version(self) -> str: ...
+
+    def versions(self) -> dict[str, str]:
+        """What runs; flavors that know more (httpd + mod_cluster: release, commit, httpd) say more."""
+        return {"balancer": self.version()}
 
     def _wait(self, check: Callable[[BalancerState], bool], timeout: float, what: str) -> BalancerState:
         seen: list[BalancerState] = []

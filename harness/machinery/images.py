@@ -25,7 +25,9 @@ import docker
 import docker.errors
 
 from harness.descriptions import settings
+from harness.machinery.containers import read_container_file
 from harness.machinery.locks import cross_process_lock
+from harness.machinery.resources import labels
 
 BASE_REPOSITORY = "mc-harness/base"
 BASE_SUITE = "bookworm"
@@ -33,6 +35,7 @@ BASE_PULL_CANDIDATES = ("debian:bookworm-slim",)
 _SKIP_NAMES = {".git", "__pycache__", ".pytest_cache", ".mypy_cache", "build", ".venv"}
 _lock = threading.Lock()
 _built: dict[str, str] = {}  # key -> tag, for "at most once per session"
+_files: dict[tuple[str, str], bytes] = {}  # (image id, path) -> bytes, read once per process
 
 
 class ImageBuildError(RuntimeError):
@@ -165,14 +168,23 @@ def _bootstrap_base(client: docker.DockerClient, tag: str) -> None:
     progress(f"base image: {tag} ready in {time.monotonic() - started:.1f}s")
 
 
-def build(client: docker.DockerClient, request: ImageRequest) -> str:
-    """Build (or reuse) the image and return its tag. At most one build per inputs per process."""
+def planned(client: docker.DockerClient, request: ImageRequest) -> tuple[ImageRequest, str, str]:
+    """(the request with the base image argument, its context hash, the tag) the build would produce."""
     base_tag = ensure_base(client)
     base_id = _find(client, base_tag) or ""
-    args = {"BASE_IMAGE": base_tag, **request.build_args}
-    full = ImageRequest(request.name, args, request.extra)
+    full = ImageRequest(request.name, {"BASE_IMAGE": base_tag, **request.build_args}, request.extra)
     digest = context_hash(full, base_id)
-    tag = f"mc-harness/{request.name}:{digest}"
+    return full, digest, f"mc-harness/{request.name}:{digest}"
+
+
+def is_present(client: docker.DockerClient, request: ImageRequest) -> bool:
+    """Whether the image for these inputs exists already (build() would reuse it)."""
+    return _find(client, planned(client, request)[2]) is not None
+
+
+def build(client: docker.DockerClient, request: ImageRequest) -> str:
+    """Build (or reuse) the image and return its tag. At most one build per inputs per process."""
+    full, digest, tag = planned(client, request)
     with _lock, cross_process_lock(f"image-{tag}"):
         if tag in _built or _find(client, tag):
             _built[tag] = tag
@@ -223,6 +235,23 @@ def _run_build(client: docker.DockerClient, request: ImageRequest, tag: str, dig
     progress(f"image {request.name}: built in {time.monotonic() - started:.1f}s")
 
 
+def read_image_file(client: docker.DockerClient, tag: str, path: str) -> bytes:
+    """One regular file of an image (written by its build), read from a container created, never started, and
+    removed at once (harness labels, so a killed run's leftover is swept). Cached per image id and path."""
+    image_id = _find(client, tag)
+    if image_id is None:
+        raise FileNotFoundError(f"image {tag} is not present to read {path} from")
+    key = (image_id, path)
+    if key not in _files:
+        container = client.containers.create(image_id, command=["true"], labels=labels(role="image-reader"))
+        try:
+            _files[key] = read_container_file(container, path)
+        finally:
+            container.remove(force=True)
+    return _files[key]
+
+
 def forget_session_cache() -> None:
     """For benchmarks: make the next build() look the image up again."""
     _built.clear()
+    _files.clear()

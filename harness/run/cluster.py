@@ -163,6 +163,24 @@ class Cluster:
     def close(self) -> None:
         self.scope.close()
 
+    def versions(self) -> dict[str, str]:
+        """What runs, by component: the balancer's (mod_cluster release and commit, httpd, ...) and the nodes'
+        (WildFly, Tomcat); a node whose value differs from another's is listed under its name too. A component
+        that cannot say is listed as unavailable, with why."""
+        found: dict[str, str] = {}
+        parts: list[tuple[str, Any]] = [("balancer", self.balancer)] + list(self.nodes.items())
+        for owner, part in parts:
+            if part is None:
+                continue
+            try:
+                seen = part.versions()
+            except Exception as exc:
+                seen = {owner: f"(unavailable: {type(exc).__name__}: {exc})"}
+            for key, value in seen.items():
+                if found.setdefault(key, value) != value:
+                    found[f"{key} ({owner})"] = value
+        return found
+
     # --- lookups -----------------------------------------------------------------------------------------
     def get_balancer(self) -> Balancer:
         if self.balancer is None:

@@ -18,6 +18,7 @@ from harness.descriptions.options import HarnessOptions
 from harness.descriptions.topology import LoadProfile, Topology
 from harness.flavors import registry
 from harness.flavors.base import FlavorRefused, FlavorUnavailable
+from harness.flavors.httpd_modcluster.flavor import source_versions
 from harness.judge.checks import Verdict
 from harness.judge.history import FaultWindow, History
 from harness.machinery.load import LoadRun
@@ -182,10 +183,21 @@ class ScenarioRun:
         return evidence.folder
 
 
+def cluster_versions(cluster: Cluster) -> dict[str, str]:
+    """What the cluster ran (Cluster.versions), and for an httpd-modcluster balancer the source's release and
+    commit and the image's httpd even when the balancer never started."""
+    versions = {}
+    if cluster.topology.balancer.flavor == "httpd-modcluster":
+        versions.update(source_versions(cluster.options.modcluster_source, cluster.scope.client))
+    versions.update(cluster.versions())
+    return versions
+
+
 def _cluster_evidence(evidence: Any, cluster: Cluster, prefix: str) -> None:
     from harness.machinery.containers import container_logs
 
     evidence.add_topology(cluster.topology, name=f"{prefix}topology.json")
+    evidence.add_versions({f"{prefix}{key}": value for key, value in cluster_versions(cluster).items()})
     evidence.add_json(f"{prefix}timings.json", cluster.timings)
     evidence.add_json(f"{prefix}windows.json", [w.__dict__ for w in cluster.windows])
     for label, state in cluster.states:

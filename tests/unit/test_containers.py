@@ -18,6 +18,7 @@ import pytest
 
 from harness.descriptions.balancer import BalancerSpec
 from harness.flavors.httpd_modcluster.balancer import BalancerStartError, HttpdBalancer, wait_ready
+from harness.flavors.httpd_modcluster.capabilities import ModClusterBuild
 from harness.flavors.httpd_modcluster.source import ModClusterSource
 from harness.flavors.sim.node import SimContainer, SimNodeControl, SimNodeError
 from harness.flavors.wildfly.dist import ServerConfig
@@ -54,8 +55,10 @@ class FakeSdkContainer:
         logs: bytes = b"",
         files: dict[str, bytes] | None = None,
         removed: bool = False,
+        exec_code: int = 0,
     ) -> None:
         self.name = "mch-test-balancer"
+        self.exec_code = exec_code
         self.status, self.exit_code, self._logs = status, exit_code, logs
         self.files, self.removed = files or {}, removed
         self.reloads = 0
@@ -83,7 +86,7 @@ class FakeSdkContainer:
     def exec_run(self, command: list[str]) -> tuple[int, bytes]:
         if self.status != "running":
             raise docker.errors.APIError(f"409 Client Error: container {self.name} is not running")
-        return 0, b"starting\n"
+        return self.exec_code, b"starting\n"
 
 
 class FakeTestcontainer:
@@ -137,19 +140,38 @@ def test_files_are_read_from_a_stopped_container() -> None:
     assert "access_log" in container_file_text(container, "/var/log/httpd-harness/access_log")
 
 
+def _httpd(container: FakeTestcontainer) -> HttpdBalancer:
+    source = ModClusterSource(Path("/nowhere"), "2.x", "mod_proxy_cluster/2.0.0.Dev", "test", commit="c" * 40)
+    return HttpdBalancer(
+        container=container,
+        spec=BalancerSpec(),
+        source=source,
+        build=ModClusterBuild.of("2.x", ["EnableMCMPReceive"]),
+        ip="127.0.0.1",
+        config="Listen 8000\nEnableMCMPReceive\n",
+    )
+
+
+def test_httpd_that_started_then_ended_fails_the_wait_at_once_with_its_error_log() -> None:
+    """The container runs (its main process follows the log) but httpd's processes are gone after the start
+    script marked the start: the wait ends at once, naming release and commit, with the error_log tail."""
+    error_log = b"[proxy_cluster:emerg] AH00020: slotmem provider not found\n"
+    inner = FakeSdkContainer(files={"/var/log/httpd-harness/error_log": error_log}, exec_code=1)
+    started = time.monotonic()
+    with pytest.raises(BalancerStartError) as err:
+        wait_ready(_httpd(FakeTestcontainer(inner)), timeout=30)
+    message = str(err.value)
+    assert time.monotonic() - started < 2
+    assert "did not stay up" in message and "slotmem provider not found" in message
+    assert "mod_proxy_cluster/2.0.0.Dev @ cccccccccccc" in message and "--- httpd.conf ---" in message
+
+
 def test_httpd_start_wait_fails_at_once_with_exit_code_and_error_log() -> None:
     container = _exited(
         error_log=b"[mpm_event:notice] AH00489: resuming normal operations\n"
         b"[core:emerg] AH00020: Configuration Failed, exiting\n"
     )
-    source = ModClusterSource(Path("/nowhere"), "2.x", "mod_proxy_cluster/2.0.0.Dev", "test")
-    balancer = HttpdBalancer(
-        container=container,
-        spec=BalancerSpec(),
-        source=source,
-        ip="127.0.0.1",
-        config="Listen 8000\nEnableMCMPReceive\n",
-    )
+    balancer = _httpd(container)
     started = time.monotonic()
     with pytest.raises(BalancerStartError) as err:
         wait_ready(balancer, timeout=30)

@@ -31,8 +31,7 @@ def fake_source(tmp_path: Path, line: str) -> Path:
     native = tmp_path / f"src-{line}" / "native"
     (native / "mod_manager").mkdir(parents=True)
     (native / "CMakeLists.txt").write_text("project(x)\n")
-    if line == "1.3":
-        (native / "mod_cluster_slotmem").mkdir()
+    (native / ("mod_cluster_slotmem" if line == "1.3" else "balancers")).mkdir()
     (native / "include").mkdir()
     release = "mod_cluster/1.3.22.Final" if line == "1.3" else "mod_proxy_cluster/2.0.0.Dev"
     (native / "include" / "mod_proxy_cluster.h").write_text(f'#define MOD_CLUSTER_EXPOSED_VERSION "{release}"\n')

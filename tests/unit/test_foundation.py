@@ -233,8 +233,7 @@ def _fake_tree(root: Path, line: str, release: str) -> Path:
     (native / "mod_manager").mkdir(parents=True)
     (native / "include").mkdir()
     (native / "CMakeLists.txt").write_text("project(x)")
-    if line == "1.3":
-        (native / "mod_cluster_slotmem").mkdir()
+    (native / ("mod_cluster_slotmem" if line == "1.3" else "balancers")).mkdir()
     (native / "include" / "mod_proxy_cluster.h").write_text(f'#define MOD_CLUSTER_EXPOSED_VERSION "{release}"\n')
     return root
 

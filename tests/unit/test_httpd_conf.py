@@ -9,19 +9,63 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.descriptions.topology import Advertise, BalancerSpec, HealthCheck, MpmSpec, SpecError
+from harness.flavors.httpd_modcluster.capabilities import ModClusterBuild
 from harness.flavors.httpd_modcluster.conf import (
     ACCESS_LOG_FORMAT,
     ConfigError,
-    ModClusterBuild,
     advertise_for,
     format_frequency,
     render_httpd_conf,
 )
 
-B13_20 = ModClusterBuild("1.3", (1, 3, 20))
-B13_21 = ModClusterBuild("1.3", (1, 3, 21))
-B13_22 = ModClusterBuild("1.3", (1, 3, 22))
-B2X = ModClusterBuild("2.x", None)
+MANAGER = (
+    "ManagerBalancerName",
+    "Maxnode",
+    "Maxhost",
+    "Maxcontext",
+    "Maxsessionid",
+    "MaxMCMPMessSize",
+    "MemManagerFile",
+    "PersistSlots",
+    "CheckNonce",
+    "AllowDisplay",
+    "AllowCmd",
+    "ReduceDisplay",
+    "EnableWsTunnel",
+)
+PROXY = ("UseAlias", "LBstatusRecalTime", "WaitBeforeRemove", "EnableOptions")
+ADVERTISE = ("ServerAdvertise", "AdvertiseGroup", "AdvertiseFrequency", "AdvertiseSecurityKey", "AdvertiseManagerUrl",
+             "AdvertiseBindAddress")  # fmt: skip
+MODULES_13 = ("mod_manager.so", "mod_proxy_cluster.so", "mod_advertise.so", "mod_cluster_slotmem.so")
+MODULES_2X = ("mod_manager.so", "mod_proxy_cluster.so", "mod_advertise.so", "mod_lbmethod_cluster.so")
+
+
+def build(
+    line: str, modules: tuple[str, ...], manager: tuple[str, ...] = (), proxy: tuple[str, ...] = (),
+    lbmethod: tuple[str, ...] = (), release: str = "unknown", wstunnel: bool = False,
+) -> ModClusterBuild:  # fmt: skip
+    """A build as its capabilities file would describe it: directives by the source file registering them."""
+    directives = (
+        {("mod_manager.c", d) for d in MANAGER + manager}
+        | {("mod_proxy_cluster.c", d) for d in PROXY + proxy}
+        | {("mod_advertise.c", d) for d in ADVERTISE}
+        | {("mod_lbmethod_cluster.c", d) for d in lbmethod}
+    )
+    needs = {(d, "mod_proxy_wstunnel.so") for d in ("EnableWsTunnel", "WSUpgradeHeader")} if wstunnel else set()
+    return ModClusterBuild(line, frozenset(modules), frozenset(directives), frozenset(needs), release=release)
+
+
+# Shaped like mod_cluster 1.3.1 .. 1.3.12 (EnableMCPMReceive only, no UseNocanon/WSUpgradeHeader), 1.3.22,
+# mod_proxy_cluster 2.x of early 2023 (EnableMCPMReceive only, mod_cluster_slotmem, EnableWsTunnel needing
+# mod_proxy_wstunnel) and 2.x main.
+B13_20 = build("1.3", MODULES_13, ("EnableMCPMReceive",), release="mod_cluster/1.3.20.Final", wstunnel=True)
+B13_22 = build("1.3", MODULES_13, ("EnableMCMPReceive", "EnableMCPMReceive", "WSUpgradeHeader"), ("UseNocanon",),
+               release="mod_cluster/1.3.22.Final", wstunnel=True)  # fmt: skip
+B2X_2023 = build("2.x", MODULES_2X + ("mod_cluster_slotmem.so",), ("EnableMCPMReceive", "WSUpgradeHeader"),
+                 ("UseNocanon", "ModProxyClusterHCTemplate"), ("UseNocanon", "ModProxyClusterHCTemplate"),
+                 wstunnel=True)  # fmt: skip
+B2X = build("2.x", MODULES_2X, ("EnableMCMPReceive", "EnableMCPMReceive", "WSUpgradeHeader"),
+            ("UseNocanon", "ModProxyClusterHCTemplate"), ("UseNocanon", "ModProxyClusterHCTemplate"))  # fmt: skip
 GLOBAL_ONLY = ("MaxMCMPMessSize", "MemManagerFile", "Maxcontext", "Maxnode", "Maxhost", "Maxsessionid", "PersistSlots",
                "EnableWsTunnel", "WSUpgradeHeader")  # fmt: skip
 
@@ -124,11 +168,17 @@ def test_health_check_template_is_2x_only() -> None:
     assert excinfo.value.field == "hcheck"
 
 
-def test_ws_tunnel_needs_wstunnel_on_13_only() -> None:
-    spec = BalancerSpec(enable_ws_tunnel=True, ws_upgrade_header="websocket")
-    mods13 = loaded(render(spec, B13_22))
-    assert mods13.index("proxy_wstunnel") < mods13.index("manager")
+@pytest.mark.parametrize("spec", [BalancerSpec(enable_ws_tunnel=True), BalancerSpec(ws_upgrade_header="websocket")])
+def test_wstunnel_is_loaded_where_the_build_needs_it(spec: BalancerSpec) -> None:
+    for needing in (B13_22, B2X_2023):
+        mods = loaded(render(spec, needing))
+        assert mods.index("proxy_wstunnel") < mods.index("manager") and mods.count("proxy_wstunnel") == 1
     assert "proxy_wstunnel" not in loaded(render(spec))
+    assert "proxy_wstunnel" not in loaded(render(BalancerSpec(), B13_22))
+
+
+def test_ws_tunnel_directives_on_2x_main() -> None:
+    spec = BalancerSpec(enable_ws_tunnel=True, ws_upgrade_header="websocket")
     assert {"EnableWsTunnel", "WSUpgradeHeader websocket"} <= set(directives(render(spec)))
 
 
@@ -136,14 +186,63 @@ def test_ws_tunnel_needs_wstunnel_on_13_only() -> None:
 
 
 @pytest.mark.parametrize(
-    ("build", "directive"),
-    [(B13_20, "EnableMCPMReceive"), (B13_21, "EnableMCMPReceive"), (B13_22, "EnableMCMPReceive"),
-     (B2X, "EnableMCMPReceive"), (ModClusterBuild("2.x", (2, 0, 0)), "EnableMCMPReceive")],
+    ("built", "mode", "directive"),
+    [(B13_20, "proxy_cluster", "EnableMCPMReceive"), (B13_22, "proxy_cluster", "EnableMCMPReceive"),
+     (B2X_2023, "proxy_cluster", "EnableMCPMReceive"), (B2X_2023, "lbmethod_cluster", "EnableMCPMReceive"),
+     (B2X, "proxy_cluster", "EnableMCMPReceive"), (B2X, "lbmethod_cluster", "EnableMCMPReceive")],
 )  # fmt: skip
-def test_mcmp_receive_spelling_per_build(build: ModClusterBuild, directive: str) -> None:
-    text = render(build=build)
+def test_mcmp_receive_spelling_is_the_one_the_build_registers(
+    built: ModClusterBuild, mode: str, directive: str
+) -> None:
+    text = render(BalancerSpec(mode=mode), built)
     assert directive in directives(text, "VirtualHost")
     assert text.count("MCMPReceive") + text.count("MCPMReceive") == 1
+
+
+def test_a_build_without_a_receive_directive_is_refused() -> None:
+    bare = ModClusterBuild("2.x", frozenset(MODULES_2X), frozenset({("mod_manager.c", "ManagerBalancerName")}))
+    with pytest.raises(ConfigError) as excinfo:
+        render(build=bare)
+    assert excinfo.value.field == "mode" and "EnableMCMPReceive nor EnableMCPMReceive" in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "field", "directive"),
+    [(BalancerSpec(use_nocanon=True), "use_nocanon", "UseNocanon"),
+     (BalancerSpec(ws_upgrade_header="websocket"), "ws_upgrade_header", "WSUpgradeHeader"),
+     (BalancerSpec(hcheck=HealthCheck()), "hcheck", "ModProxyClusterHCTemplate")],
+)  # fmt: skip
+def test_fields_the_build_lacks_are_refused_naming_field_and_directive(
+    spec: BalancerSpec, field: str, directive: str
+) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        render(spec, B13_20)
+    assert excinfo.value.field == field
+    assert directive in str(excinfo.value) and "mod_cluster/1.3.20.Final" in str(excinfo.value)
+    assert directive in render(spec, B2X)
+
+
+def test_slot_memory_module_follows_the_modules_built() -> None:
+    assert "cluster_slotmem" in loaded(render(build=B2X_2023)) and "slotmem_shm" not in loaded(render(build=B2X_2023))
+    assert "slotmem_shm" in loaded(render(build=B2X)) and "cluster_slotmem" not in loaded(render(build=B2X))
+
+
+def test_lbmethod_mode_directives_come_from_mod_lbmethod_cluster() -> None:
+    only_proxy = build("2.x", MODULES_2X, ("EnableMCMPReceive",), ("UseNocanon",))
+    assert "UseNocanon On" in directives(render(BalancerSpec(use_nocanon=True), only_proxy))
+    with pytest.raises(ConfigError) as excinfo:
+        render(BalancerSpec(mode="lbmethod_cluster", use_nocanon=True), only_proxy)
+    assert excinfo.value.field == "use_nocanon" and "lbmethod_cluster mode" in str(excinfo.value)
+
+
+def test_advertise_needs_mod_advertise() -> None:
+    no_advertise = ModClusterBuild(
+        "1.3", frozenset(MODULES_13) - {"mod_advertise.so"}, frozenset({("mod_manager.c", "EnableMCPMReceive")})
+    )
+    assert "advertise" not in loaded(render(build=no_advertise))
+    with pytest.raises(ConfigError) as excinfo:
+        render(build=no_advertise, advertise=Advertise())
+    assert excinfo.value.field == "server_advertise" and "ServerAdvertise" in str(excinfo.value)
 
 
 def test_mcmp_vhost_shape() -> None:
@@ -289,20 +388,14 @@ def test_advertise_frequency_format(seconds: float, text: str) -> None:
 # ---- builds ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("line", "version", "field"),
-    [("1.3", None, "version"), ("1.3", (2, 0, 0), "version"), ("2.x", (1, 3, 22), "version"),
-     ("3.0", None, "line"), ("1.3", (1, 3), "version"), ("1.3", (1, 3, -1), "version[2]")],
-)  # fmt: skip
-def test_build_validation(line: str, version: tuple[int, int, int] | None, field: str) -> None:
+def test_build_validation_and_labels() -> None:
     with pytest.raises(SpecError) as excinfo:
-        ModClusterBuild(line, version)
-    assert excinfo.value.field == field
-
-
-def test_build_labels() -> None:
-    assert B13_22.label == "1.3.22" and B2X.label == "2.x"
-    assert "mod_cluster 1.3.22, proxy_cluster mode" in render(build=B13_22).splitlines()[0]
+        ModClusterBuild("3.0", frozenset(), frozenset())
+    assert excinfo.value.field == "line"
+    assert B13_22.label == "mod_cluster/1.3.22.Final" and B2X.label == "2.x"
+    commit = ModClusterBuild("2.x", frozenset(), frozenset(), release="mod_proxy_cluster/2.0.0.Dev", commit="a" * 40)
+    assert commit.label == "mod_proxy_cluster/2.0.0.Dev aaaaaaaaaaaa"
+    assert "mod_cluster mod_cluster/1.3.22.Final, proxy_cluster mode" in render(build=B13_22).splitlines()[0]
 
 
 spec_strategy = st.builds(
@@ -320,14 +413,14 @@ spec_strategy = st.builds(
 
 
 @settings(max_examples=80, deadline=None)
-@given(spec_strategy, st.sampled_from([B13_20, B13_22, B2X]), st.none() | st.builds(Advertise))
+@given(spec_strategy, st.sampled_from([B13_20, B13_22, B2X_2023, B2X]), st.none() | st.builds(Advertise))
 def test_every_rendering_is_balanced_and_scoped(
     spec: BalancerSpec, build: ModClusterBuild, adv: Advertise | None
 ) -> None:
     try:
         text = render_httpd_conf(spec, build, advertise=adv)
-    except ConfigError:
-        assert build.line == "1.3" and (spec.mode == "lbmethod_cluster" or spec.hcheck is not None)
+    except ConfigError as exc:
+        assert build.line == "1.3" and (spec.mode == "lbmethod_cluster" or spec.hcheck is not None), exc
         return
     lines = scoped(text)  # balanced sections
     assert not [line for stack, line in lines if stack and line.split()[0] in GLOBAL_ONLY]

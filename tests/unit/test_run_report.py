@@ -132,6 +132,29 @@ def test_worker_parts_merge_scenario_data_but_not_outcomes(tmp_path: Path) -> No
     assert entry.evidence == str((tmp_path / "ev").resolve()) and len(entry.timelines) == 1
 
 
+def test_worker_parts_add_what_their_clusters_ran_without_overriding_the_controller(tmp_path: Path) -> None:
+    worker = Collector(info={"run id": "worker", "httpd": "Apache/2.4.71 (Debian)", "tomcat": "10.1.40-1"})
+    worker.dump_part(tmp_path / "parts", "gw0")
+    controller = Collector(info={"run id": "controller"})
+    controller.load_parts(tmp_path / "parts")
+    assert controller.info == {"run id": "controller", "httpd": "Apache/2.4.71 (Debian)", "tomcat": "10.1.40-1"}
+
+
+def test_run_info_names_release_commit_and_wildfly_only_when_it_runs(tmp_path: Path) -> None:
+    from harness.descriptions.options import HarnessOptions
+    from harness.entry.run_report_plugin import run_info
+
+    native = tmp_path / "src" / "native"
+    for folder in ("mod_manager", "mod_cluster_slotmem", "include"):
+        (native / folder).mkdir(parents=True)
+    (native / "CMakeLists.txt").write_text("PROJECT(x)\n")
+    (native / "include" / "mod_proxy_cluster.h").write_text('#define MOD_CLUSTER_EXPOSED_VERSION "mod_cluster/1.3.9"\n')
+    info = run_info(HarnessOptions(balancer="httpd-modcluster", modcluster_source=str(tmp_path / "src")), [])
+    assert info["mod_cluster"].startswith("mod_cluster/1.3.9 (line 1.3, cmake build) from ")
+    assert info["mod_cluster commit"] == "unknown" and "wildfly" not in info
+    assert run_info(HarnessOptions(balancer="undertow", node="wildfly"), [])["wildfly"]
+
+
 def _collector_with_failure(tmp_path: Path) -> Collector:
     collector = Collector(info={"balancer": "httpd-modcluster", "mod_cluster": "mod_cluster/1.3.22.Final"})
     collector.outcome("s::passing", "call", "passed", 1.0, "")
@@ -199,3 +222,34 @@ def test_plain_passing_tests_are_folded_away_below_the_ones_with_something_to_se
     page = run_report_html.render(collector, tmp_path)
     folded = page.index("other test(s) without verdicts or load")
     assert page.index("s::failing") < folded < page.index("u::plain")
+
+
+class _Part:
+    def __init__(self, versions: dict[str, str] | None = None) -> None:
+        self._versions = versions
+
+    def versions(self) -> dict[str, str]:
+        if self._versions is None:
+            raise ConnectionError("management port closed")
+        return self._versions
+
+
+def test_cluster_versions_name_each_component_and_say_what_could_not_be_read() -> None:
+    from typing import Any, cast
+
+    from harness.descriptions.options import HarnessOptions
+    from harness.descriptions.topology import Topology
+    from harness.run.cluster import Cluster
+
+    cluster = Cluster(Topology.simple("t", 3), cast(Any, None), HarnessOptions())
+    cluster.balancer = cast(Any, _Part({"httpd": "Apache/2.4.71 (Debian)", "mod_cluster commit": "c0ffee"}))
+    cluster.nodes = cast(
+        Any, {"node1": _Part({"tomcat": "10.1.40-1"}), "node2": _Part({"tomcat": "10.1.41-1"}), "node3": _Part()}
+    )
+    assert cluster.versions() == {
+        "httpd": "Apache/2.4.71 (Debian)",
+        "mod_cluster commit": "c0ffee",
+        "tomcat": "10.1.40-1",
+        "tomcat (node2)": "10.1.41-1",
+        "node3": "(unavailable: ConnectionError: management port closed)",
+    }

@@ -1,7 +1,9 @@
 """The httpd + mod_cluster balancer flavor: image from a source tree, container from a BalancerSpec, and
 a `HttpdBalancer` whose snapshot combines INFO (contexts, load) with the manager page (up/down: INFO has
 none). Readiness is probed over MCMP and the proxy port: httpd's start command returns 0 even when the
-configuration fails after parsing.
+configuration fails after parsing, so a wait also ends at once when httpd's processes are gone after the start
+script ran, with httpd's error_log. The configuration is rendered from what the image's build registers
+(capabilities.py), read from the image once per image.
 """
 
 from __future__ import annotations
@@ -15,11 +17,19 @@ import requests
 
 from harness.descriptions.balancer import BalancerSpec
 from harness.descriptions.node import Advertise
-from harness.flavors.httpd_modcluster.conf import ModClusterBuild, render_httpd_conf
+from harness.flavors.httpd_modcluster.capabilities import CAPABILITIES_PATH, ModClusterBuild, parse_capabilities
+from harness.flavors.httpd_modcluster.conf import render_httpd_conf
 from harness.flavors.httpd_modcluster.source import ModClusterSource, SourceError
 from harness.flavors.httpd_process import HttpdProcess
 from harness.machinery import images
-from harness.machinery.containers import ContainerExited, container_alive, container_file_text, container_ip
+from harness.machinery.containers import (
+    ContainerExited,
+    container_alive,
+    container_file_text,
+    container_ip,
+    container_logs,
+    exec_in,
+)
 from harness.machinery.contracts import BalancerBase, BalancerState, info_nodes
 from harness.machinery.resources import Resources
 from harness.machinery.waiting import WaitTimeout, wait_until
@@ -36,25 +46,36 @@ class BalancerStartError(RuntimeError):
     pass
 
 
-def build_for(source: ModClusterSource) -> ModClusterBuild:
-    version = source.version
-    if source.line == "1.3":
-        return ModClusterBuild("1.3", version or (1, 3, 22))
-    return ModClusterBuild("2.x", version if version and version[0] == 2 else None)
+class VersionRefused(BalancerStartError):
+    """httpd runs and mod_manager answers MCMP, but not VERSION: mod_cluster 1.3.4.Final refuses every message
+    without a key=value body (VERSION, INFO, DUMP: "SYNTAX: Can't parse MCMP message"; fixed in 1.3.5)."""
+
+
+def image_request(source: ModClusterSource) -> images.ImageRequest:
+    """The balancer image's inputs: the image folder and the tree's native/ (its tag follows their content)."""
+    return images.ImageRequest("httpd-modcluster", {}, {"src/native": source.native})
 
 
 def image_for(client: docker.DockerClient, source: ModClusterSource) -> str:
     """The balancer image for this source tree (built once per tree content)."""
-    return images.build(client, images.ImageRequest("httpd-modcluster", {}, {"src/native": source.native}))
+    return images.build(client, image_request(source))
 
 
-def render_for(spec: BalancerSpec, source: ModClusterSource, advertise: Advertise | None) -> str:
+def build_of(client: docker.DockerClient, tag: str, source: ModClusterSource) -> ModClusterBuild:
+    """What the image's build has (its capabilities file), named by the source's release and commit."""
+    text = images.read_image_file(client, tag, CAPABILITIES_PATH).decode(errors="replace")
+    return parse_capabilities(text, source.line, source.release, source.commit)
+
+
+def render_for(
+    spec: BalancerSpec, source: ModClusterSource, build: ModClusterBuild, advertise: Advertise | None
+) -> str:
     if not source.supports_mode(spec.mode):
         raise SourceError(
             f"mode {spec.mode!r} needs a 2.x source (mod_lbmethod_cluster); {source.origin} is "
             f"{source.release} (line {source.line})"
         )
-    return render_httpd_conf(spec, build_for(source), advertise=advertise)
+    return render_httpd_conf(spec, build, advertise=advertise)
 
 
 @dataclass
@@ -62,6 +83,7 @@ class HttpdBalancer(HttpdProcess, BalancerBase):
     container: Any  # testcontainers DockerContainer
     spec: BalancerSpec
     source: ModClusterSource
+    build: ModClusterBuild
     ip: str
     config: str
     name: str = "balancer"
@@ -83,8 +105,23 @@ class HttpdBalancer(HttpdProcess, BalancerBase):
         return McmpClient(self.ip, self.spec.mcmp_port, timeout=timeout)
 
     def version(self) -> str:
+        """The release httpd reports: MCMP VERSION, or the manager page's heading for a build without
+        VERSION (mod_cluster 1.3.0.Final answers it 501 Not Implemented)."""
         with self.mcmp() as client:
-            return parse_version(client.version()).release
+            reply = client.version()
+        if reply.status == 501:
+            heading = self.manager_page().version
+            if heading:
+                return heading
+        return parse_version(reply).release
+
+    def versions(self) -> dict[str, str]:
+        return {
+            "mod_cluster": self.build.release,
+            "mod_cluster commit": self.build.commit,
+            "mod_cluster build": f"{self.build.build_method} ({self.source.line})",
+            "httpd": self.build.httpd,
+        }
 
     # --- observations ---------------------------------------------------------------------------------
     def info(self) -> BalancerInfo:
@@ -128,6 +165,21 @@ class HttpdBalancer(HttpdProcess, BalancerBase):
         wait_ready(self, timeout)
 
 
+STARTED_MARK = "/run/httpd-harness/started"  # written by start-httpd.sh once `apache2 -k start` returned
+
+
+class HttpdGone(RuntimeError):
+    """httpd's processes are gone after the start script started it: the reason is in its error_log."""
+
+
+def httpd_alive(container: Any) -> None:
+    """Raise ContainerExited when the container ended, HttpdGone when it runs but httpd no longer does."""
+    container_alive(container)
+    code, _ = exec_in(container, ["sh", "-c", f"[ ! -e {STARTED_MARK} ] || pgrep -x apache2 >/dev/null"])
+    if code == 1:
+        raise HttpdGone("httpd started, then its processes ended")
+
+
 def _answers(balancer: HttpdBalancer) -> bool:
     with socket.create_connection((balancer.ip, balancer.spec.proxy_port), timeout=2):
         pass
@@ -143,7 +195,7 @@ def start_failure(container: Any, source: ModClusterSource, config: str, exc: Co
     `apache2 -t` reports a rejected directive), httpd's error_log (read from the stopped container)."""
     code = "unknown exit code" if exc.exit_code is None else f"exit code {exc.exit_code}"
     return BalancerStartError(
-        f"httpd + mod_cluster ({source.release}) container {exc.name} {exc.status} while starting ({code})\n"
+        f"httpd + mod_cluster ({source.identity}) container {exc.name} {exc.status} while starting ({code})\n"
         f"--- container log tail ---\n{exc.log_tail}\n--- error_log tail ---\n{_error_log_tail(container)}\n"
         f"--- httpd.conf ---\n{config}"
     )
@@ -168,18 +220,28 @@ def wait_ready(balancer: HttpdBalancer, timeout: float) -> None:
             describe=describe,
             hint="the configuration and error_log",
             transient=(McmpTransportError, OSError),
-            abort=lambda: container_alive(balancer.container),
+            abort=lambda: httpd_alive(balancer.container),
         )
     except WaitTimeout as exc:
         raise BalancerStartError(
-            f"httpd + mod_cluster ({balancer.source.release}) is not ready: {exc}\n"
+            f"httpd + mod_cluster ({balancer.source.identity}) is not ready: {exc}\n"
             f"--- httpd.conf ---\n{balancer.config}"
+        ) from exc
+    except HttpdGone as exc:
+        error_log = _error_log_tail(balancer.container, 25)
+        silent = (
+            ", writing nothing to its error_log (a crash or a kill, not a refusal)" if error_log == "(empty)" else ""
+        )
+        raise BalancerStartError(
+            f"httpd + mod_cluster ({balancer.source.identity}) did not stay up: {exc}{silent}\n"
+            f"--- container log tail (httpd's start output) ---\n{container_logs(balancer.container, tail=15)}\n"
+            f"--- error_log tail ---\n{error_log}\n--- httpd.conf ---\n{balancer.config}"
         ) from exc
     except ContainerExited as exc:
         raise start_failure(balancer.container, balancer.source, balancer.config, exc) from exc
     except McmpProtocolError as exc:  # it answers, but not VERSION: a configuration problem, not a slow start
-        raise BalancerStartError(
-            f"httpd + mod_cluster ({balancer.source.release}) answers MCMP but not VERSION: "
+        raise VersionRefused(
+            f"httpd + mod_cluster ({balancer.source.identity}) answers MCMP but not VERSION: "
             f"{exc}\n--- error_log tail ---\n{_error_log_tail(balancer.container)}"
         ) from exc
 
@@ -195,9 +257,11 @@ def start_httpd_balancer(
     name: str = "balancer",
     timeout: float = 30.0,
 ) -> HttpdBalancer:
-    """Start the balancer container on `network` under alias `name` and wait until it answers."""
-    config = render_for(spec, source, advertise)
+    """Start the balancer container on `network` under alias `name` and wait until it answers. A spec the
+    build cannot render is refused (ConfigError naming the field) before the container is created."""
     tag = image or image_for(scope.client, source)
+    build = build_of(scope.client, tag, source)
+    config = render_for(spec, source, build, advertise)
     container = scope.container(
         tag,
         name=name,
@@ -211,6 +275,8 @@ def start_httpd_balancer(
         ip = container_ip(container, network.name)
     except ContainerExited as exc:
         raise start_failure(container, source, config, exc) from exc
-    balancer = HttpdBalancer(container=container, spec=spec, source=source, ip=ip, config=config, name=name)
+    balancer = HttpdBalancer(
+        container=container, spec=spec, source=source, build=build, ip=ip, config=config, name=name
+    )
     wait_ready(balancer, timeout)
     return balancer

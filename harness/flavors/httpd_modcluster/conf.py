@@ -3,7 +3,10 @@
 Debian's apache2 binary is started as `apache2 -f <server_root>/httpd.conf -DFOREGROUND` without Debian's
 envvars or conf folders, so the text stands alone. Pure: returns text, touches nothing.
 
-Shape: modules (mpm_event, authz, proxy, then the mod_cluster modules of the build's line), MPM sizing,
+What the build has (`ModClusterBuild`, read from the image: capabilities.py) decides the slot memory module,
+the spelling of the MCMP receive directive and which spec fields can be rendered at all.
+
+Shape: modules (mpm_event, authz, proxy, then the mod_cluster modules of the build), MPM sizing,
 logs, global manager directives (several are global-only), the proxy_cluster or lbmethod_cluster part, the
 MCMP `<VirtualHost>` (EnableMCMPReceive, access control, the manager page, advertise), then overlays.
 The runtime needs `<server_root>/logs` (mod_manager's default shared-memory files live there).
@@ -11,15 +14,11 @@ The runtime needs `<server_root>/logs` (mod_manager's default shared-memory file
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from harness.descriptions.balancer import BalancerSpec
-from harness.descriptions.base import SpecError, validate_choice, validate_int, validate_path
+from harness.descriptions.base import SpecError, validate_path
 from harness.descriptions.node import Advertise
+from harness.flavors.httpd_modcluster.capabilities import ModClusterBuild, needed_modules, refusal
 from harness.flavors.httpd_process import mpm_directives
-
-LINES = ("1.3", "2.x")
-MCMP_SPELLING_FROM = (1, 3, 21)  # first 1.3.x release knowing EnableMCMPReceive
 
 # Access log: time, serving child, local port (6666 = MCMP), method (MCMP verbs too), status, duration,
 # route of the chosen worker, route-changed flag, client, then the request line (quoted, last).
@@ -32,38 +31,6 @@ ACCESS_LOG_NAME = "harness"
 
 class ConfigError(SpecError):
     """The spec asks for something this build or renderer cannot do (field names the BalancerSpec field)."""
-
-
-@dataclass(frozen=True)
-class ModClusterBuild:
-    """Which mod_cluster httpd modules are installed: line "1.3" (version required, e.g. (1, 3, 22)) or
-    "2.x" (version optional: 2.x is unreleased)."""
-
-    line: str
-    version: tuple[int, int, int] | None = None
-
-    def __post_init__(self) -> None:
-        validate_choice("line", self.line, LINES)
-        if self.version is not None:
-            if not isinstance(self.version, tuple) or len(self.version) != 3:
-                raise SpecError("version", f"got {self.version!r}; expected (major, minor, micro) or None")
-            for i, part in enumerate(self.version):
-                validate_int(f"version[{i}]", part, 0)
-        expected = (1, 3) if self.line == "1.3" else (2,)
-        if self.line == "1.3" and self.version is None:
-            raise SpecError("version", "line '1.3' needs a version such as (1, 3, 22)")
-        if self.version is not None and self.version[: len(expected)] != expected:
-            raise SpecError("version", f"got {self.version!r}; line {self.line!r} versions start with {expected!r}")
-
-    @property
-    def label(self) -> str:
-        return ".".join(map(str, self.version)) if self.version else self.line
-
-    @property
-    def mcmp_receive_directive(self) -> str:
-        if self.line == "1.3" and self.version is not None and self.version < MCMP_SPELLING_FROM:
-            return "EnableMCPMReceive"
-        return "EnableMCMPReceive"
 
 
 def render_httpd_conf(
@@ -80,8 +47,8 @@ def render_httpd_conf(
     paths = {"server_root": server_root, "log_dir": log_dir, "run_dir": run_dir, "modules_dir": modules_dir}
     for name, path in paths.items():
         validate_path(name, path)
-    validate_supported(spec, build)
     adv = advertise_for(spec, advertise)
+    validate_supported(spec, build, adv)
     blocks = [
         [f"# httpd.conf rendered by the harness: mod_cluster {build.label}, {spec.mode} mode. Stands alone."],
         _core(spec, server_root, log_dir, run_dir),
@@ -97,18 +64,17 @@ def render_httpd_conf(
     return "\n\n".join("\n".join(block) for block in blocks if block) + "\n"
 
 
-def validate_supported(spec: BalancerSpec, build: ModClusterBuild) -> None:
-    """Raise ConfigError when the spec needs what the build (or mode) does not have."""
+def validate_supported(spec: BalancerSpec, build: ModClusterBuild, advertise: Advertise | None = None) -> None:
+    """Raise ConfigError (naming the spec field) when the spec needs what the build or the mode lacks."""
     if spec.flavor != "httpd-modcluster":
         raise ConfigError("flavor", f"got {spec.flavor!r}; render_httpd_conf renders 'httpd-modcluster' only")
-    if build.line == "1.3" and spec.mode == "lbmethod_cluster":
-        raise ConfigError("mode", f"'lbmethod_cluster' needs a 2.x build (mod_lbmethod_cluster), not {build.label}")
-    if build.line == "1.3" and spec.hcheck is not None:
-        raise ConfigError("hcheck", f"ModProxyClusterHCTemplate needs a 2.x build, not {build.label}; use None")
     if spec.mode == "lbmethod_cluster":
         for name in ("use_alias", "lbstatus_recal_time_s", "wait_before_remove_s", "enable_options"):
             if getattr(spec, name) is not None:
                 raise ConfigError(name, "a mod_proxy_cluster directive: set it to None in lbmethod_cluster mode")
+    missing = refusal(spec, build, advertise)
+    if missing is not None:
+        raise ConfigError(missing.field, missing.message)
 
 
 def advertise_for(spec: BalancerSpec, advertise: Advertise | None) -> Advertise | None:
@@ -138,16 +104,13 @@ def module_names(spec: BalancerSpec, build: ModClusterBuild, advertise: bool) ->
     """(module identifier, file name) in load order, without the built-in ones guarded by IfModule."""
     mods = [("mpm_event", "mod_mpm_event.so"), ("authz_core", "mod_authz_core.so"), ("authz_host", "mod_authz_host.so")]
     mods += [("proxy", "mod_proxy.so"), ("proxy_http", "mod_proxy_http.so"), ("proxy_ajp", "mod_proxy_ajp.so")]
-    if build.line == "1.3" and (spec.enable_ws_tunnel or spec.ws_upgrade_header is not None):
-        mods.append(("proxy_wstunnel", "mod_proxy_wstunnel.so"))
+    for needed in needed_modules(spec, build):  # mod_proxy_wstunnel where the build's EnableWsTunnel needs it
+        mods.append((needed.removeprefix("mod_").removesuffix(".so"), needed))
     if spec.hcheck is not None:
         mods.append(("proxy_hcheck", "mod_proxy_hcheck.so"))
     if spec.mode == "lbmethod_cluster":
         mods.append(("proxy_balancer", "mod_proxy_balancer.so"))
-    if build.line == "2.x":
-        mods.append(("slotmem_shm", "mod_slotmem_shm.so"))
-    else:
-        mods.append(("cluster_slotmem", "mod_cluster_slotmem.so"))
+    mods.append(build.slotmem_module)
     mods.append(("manager", "mod_manager.so"))
     if spec.mode == "lbmethod_cluster":
         mods.append(("lbmethod_cluster", "mod_lbmethod_cluster.so"))
@@ -251,7 +214,7 @@ def _mcmp_vhost(spec: BalancerSpec, build: ModClusterBuild, advertise: Advertise
     lines = [
         f"<VirtualHost *:{spec.mcmp_port}>",
         f"    ServerName {spec.server_name}",
-        f"    {build.mcmp_receive_directive}",
+        f"    {build.receive_directive(spec.mode)}",
         "    <Location />",
         *_require("        ", spec.mcmp_allow),
         "    </Location>",

@@ -9,9 +9,17 @@ from typing import Any, ClassVar
 from harness.descriptions.balancer import BalancerSpec
 from harness.descriptions.node import Advertise, StaticProxies
 from harness.descriptions.options import HarnessOptions, OptionError
-from harness.flavors.base import BalancerFlavor, ClusterContext, FlavorUnavailable
+from harness.flavors.base import BalancerFlavor, ClusterContext, FlavorRefused, FlavorUnavailable
 from harness.flavors.httpd_modcluster import source as modcluster_source
-from harness.flavors.httpd_modcluster.balancer import HttpdBalancer, image_for, start_httpd_balancer
+from harness.flavors.httpd_modcluster.balancer import (
+    HttpdBalancer,
+    build_of,
+    image_for,
+    image_request,
+    start_httpd_balancer,
+)
+from harness.flavors.httpd_modcluster.conf import ConfigError
+from harness.machinery import images
 
 _SOURCES: dict[str, modcluster_source.ModClusterSource] = {}
 NO_SOURCE = (
@@ -33,6 +41,30 @@ def source_for(given: str | None) -> modcluster_source.ModClusterSource:
         except modcluster_source.SourceError as exc:
             raise OptionError(f"--modcluster-source (or HARNESS_MODCLUSTER_SOURCE) = {given!r}: {exc}") from exc
     return _SOURCES[given]
+
+
+def source_versions(given: str | None, client: Any = None) -> dict[str, str]:
+    """The source's release and commit for reports and evidence ({} without a source; says when unusable);
+    with a docker client and the source's image present, httpd's version and the build method from the image
+    (for a balancer that never started)."""
+    if not given or given.lower() == OPT_OUT:
+        return {}
+    try:
+        source = source_for(given)
+    except OptionError as exc:
+        return {"mod_cluster": f"{given} (unusable: {exc})"}
+    found = {
+        "mod_cluster": f"{source.release} (line {source.line}, {source.build_method} build) from {given}",
+        "mod_cluster commit": source.commit,
+    }
+    request = image_request(source)
+    try:
+        if client is not None and images.is_present(client, request):
+            build = build_of(client, images.build(client, request), source)
+            found.update({"mod_cluster build": f"{build.build_method} ({source.line})", "httpd": build.httpd})
+    except Exception as exc:  # evidence and reports say what they could not read, never fail for it
+        found["httpd"] = f"(unavailable: {type(exc).__name__}: {exc})"
+    return found
 
 
 OPT_OUT = "none"  # --modcluster-source none: no source, no default fetch
@@ -106,10 +138,15 @@ class HttpdModclusterFlavor(BalancerFlavor):
         return image_for(client, source_for(options.modcluster_source))
 
     def start(self, context: ClusterContext) -> HttpdBalancer:
+        """A spec field the built modules cannot render (a directive this build does not register) is refused,
+        naming the field and the build, before the container is created."""
         source = source_for(context.options.modcluster_source)
-        return start_httpd_balancer(
-            context.scope, context.network, context.topology.balancer, source, advertise=context.advertise
-        )
+        try:
+            return start_httpd_balancer(
+                context.scope, context.network, context.topology.balancer, source, advertise=context.advertise
+            )
+        except ConfigError as exc:
+            raise FlavorRefused(f"balancer.{exc.field}", self.name, exc.message) from exc
 
 
 FLAVOR = HttpdModclusterFlavor()

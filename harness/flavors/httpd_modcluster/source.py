@@ -1,8 +1,15 @@
 """Where the httpd mod_cluster modules come from: a local checkout, a git URL@ref, or a source archive.
 
 The modules are in no package registry, so the balancer image compiles them from a source the user names.
-Both layouts are recognised: modcluster/mod_proxy_cluster (2.x, `native/` with `balancers/`) and
-modcluster/mod_cluster 1.3.x (`native/` with `mod_cluster_slotmem/`). Only `native/` enters the image.
+Both layouts are recognised: modcluster/mod_proxy_cluster (2.x: `native/balancers/`, mod_lbmethod_cluster; its
+commits before 2023-05-25 still carry `native/mod_cluster_slotmem/` too) and modcluster/mod_cluster 1.3.x
+(`native/` without `balancers/`). Only `native/` enters the image.
+
+Build method, from the tree (the image does the same, images/httpd-modcluster/build-modules.sh): `cmake` when
+`native/CMakeLists.txt` exists (mod_cluster 1.3.7.Final and later, every 2.x commit), else `autotools`: each
+module folder with a `configure.in` is built with `./buildconf; ./configure --with-apxs; make`
+(mod_cluster 1.3.0.Final .. 1.3.6.Final). The commit is `git rev-parse HEAD` when the tree is the top of a git
+checkout (`+dirty` when `native/` has local changes), "unknown" otherwise (an archive, an exported tree).
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ from pathlib import Path
 from harness.descriptions import settings
 
 OPTION_HINT = "set --modcluster-source or HARNESS_MODCLUSTER_SOURCE"
+UNKNOWN = "unknown"
+BUILD_METHODS = ("cmake", "autotools")
+MODULE_FOLDERS = ("mod_manager", "mod_proxy_cluster", "advertise", "mod_cluster_slotmem", "balancers")
 
 
 class SourceError(ValueError):
@@ -32,6 +42,13 @@ class ModClusterSource:
     line: str  # "1.3" or "2.x"
     release: str  # e.g. "mod_cluster/1.3.22.Final" or "mod_proxy_cluster/2.0.0.Dev"
     origin: str  # what the user gave
+    build_method: str = "cmake"  # BUILD_METHODS: how the image compiles this tree
+    commit: str = UNKNOWN  # git rev-parse HEAD of the checkout, "unknown" when the tree is not one
+
+    @property
+    def identity(self) -> str:
+        """Release and commit in one line: "mod_cluster/1.3.22.Final @ 42b64bbafb59" ("@ unknown")."""
+        return f"{self.release} @ {self.commit[:12] if self.commit != UNKNOWN else UNKNOWN}"
 
     @property
     def native(self) -> Path:
@@ -51,19 +68,58 @@ def inspect_tree(root: Path, origin: str) -> ModClusterSource:
     native = root / "native"
     if not root.is_dir():
         raise SourceError(f"mod_cluster source {origin!r}: {root} is not a folder ({OPTION_HINT})")
-    if not (native / "CMakeLists.txt").is_file() or not (native / "mod_manager").is_dir():
+    if not (native / "mod_manager").is_dir():
         raise SourceError(
-            f"mod_cluster source {origin!r}: {root} is not a mod_cluster tree: expected native/CMakeLists.txt and "
-            "native/mod_manager/ (a checkout of modcluster/mod_proxy_cluster, or modcluster/mod_cluster 1.3.x)"
+            f"mod_cluster source {origin!r}: {root} is not a mod_cluster tree: expected native/mod_manager/ and "
+            "native/CMakeLists.txt (or, before CMake, native/*/configure.in): a checkout of "
+            "modcluster/mod_proxy_cluster, or modcluster/mod_cluster 1.3.x"
         )
-    line = "1.3" if (native / "mod_cluster_slotmem").is_dir() else "2.x"
+    line = "2.x" if (native / "balancers").is_dir() else "1.3"
     header = native / "include" / "mod_proxy_cluster.h"
-    release = "unknown"
+    release = UNKNOWN
     if header.is_file():
         match = re.search(r'MOD_CLUSTER_EXPOSED_VERSION\s+"([^"]+)"', header.read_text(errors="replace"))
         if match:
             release = match[1]
-    return ModClusterSource(root=root, line=line, release=release, origin=origin)
+    method = build_method(native, origin)
+    return ModClusterSource(
+        root=root, line=line, release=release, origin=origin, build_method=method, commit=commit_of(root)
+    )
+
+
+def build_method(native: Path, origin: str = "") -> str:
+    """ "cmake" when native/CMakeLists.txt exists, "autotools" when the module folders have configure.in."""
+    if (native / "CMakeLists.txt").is_file():
+        return "cmake"
+    folders = [native / name for name in MODULE_FOLDERS if (native / name).is_dir()]
+    if folders and all((f / "configure.in").is_file() or (f / "configure.ac").is_file() for f in folders):
+        return "autotools"
+    missing = [f.name for f in folders if not ((f / "configure.in").is_file() or (f / "configure.ac").is_file())]
+    raise SourceError(
+        f"mod_cluster source {origin!r}: {native} has no CMakeLists.txt and "
+        f"{', '.join(f'native/{m}/configure.in' for m in missing) or 'no module folder'} is missing: "
+        "neither a CMake nor an autotools (buildconf/configure) tree"
+    )
+
+
+def commit_of(root: Path) -> str:
+    """HEAD of the git checkout whose top is `root` (with "+dirty" when native/ has local changes), or
+    "unknown": not a checkout, a folder inside another checkout, no git tool."""
+    if not shutil.which("git"):
+        return UNKNOWN
+    top = _git(root, "rev-parse", "--show-toplevel")
+    if top is None or Path(top).resolve() != root.resolve():
+        return UNKNOWN
+    head = _git(root, "rev-parse", "HEAD")
+    if not head or not re.fullmatch(r"[0-9a-f]{40}", head):
+        return UNKNOWN
+    changes = _git(root, "status", "--porcelain", "--untracked-files=no", "--", "native")
+    return f"{head}+dirty" if changes else head
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    result = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else None
 
 
 def resolve(given: str | None) -> ModClusterSource:
@@ -195,5 +251,4 @@ def fetch_pinned(release: PinnedRelease = PINNED) -> Path:
 
 
 def _head(folder: Path) -> str:
-    result = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True, text=True)
-    return result.stdout.strip()
+    return _git(folder, "rev-parse", "HEAD") or ""

@@ -390,6 +390,9 @@ class SimNode:
     def logs(self) -> str:
         return self.group.logs()
 
+    def versions(self) -> dict[str, str]:
+        return {"node": "sim (the harness's simulated MCMP node)"}
+
     def evidence_files(self) -> dict[str, str]:
         files = {"sim.log": self.logs()}
         try:

@@ -33,6 +33,7 @@ ACCESS_LOG = f"{conf.CATALINA_BASE}/logs/access.log"
 SERVER_XML = f"{conf.CATALINA_BASE}/conf/server.xml"
 CONTEXT_XML = f"{conf.CATALINA_BASE}/conf/context.xml"
 JAVA_OPTS = "/opt/harness/run/java.opts"
+VERSIONS = "/opt/versions.txt"
 WEBAPPS = f"{conf.CATALINA_BASE}/webapps"
 # Lines of a connector Tomcat could not initialise or start (it goes on starting without it).
 _CONNECTOR_FAILURE = re.compile(r"SEVERE .*(Connector|ProtocolHandler|AJP|ajp)|secretRequired|Address already in use")
@@ -184,6 +185,14 @@ class TomcatNode:
 
     def apply_fault(self, fault: FaultSpec) -> Callable[[], None]:
         raise TomcatNodeError(f"{self.name}: Tomcat has no node-specific handling for fault {fault.kind}")
+
+    def versions(self) -> dict[str, str]:
+        """Debian's package versions, written by the image build (`tomcat10 10.1.x`, the JRE's)."""
+        lines = container_file_text(self.container, VERSIONS).splitlines()
+        return {
+            ("tomcat" if name == "tomcat10" else name): version
+            for name, _, version in (line.partition(" ") for line in lines)
+        }
 
     def evidence_files(self) -> dict[str, str]:
         files = {"server.xml": conf.render_server_xml(self.spec), "java.opts": conf.java_opts(self.spec)}

@@ -333,6 +333,10 @@ class WildflyNode:
         """WildFly takes only the container-level faults (its flavor declares no node-specific one)."""
         raise WildflyServerError(f"{self.name}: WildFly has no node-specific handling for fault {fault.kind}")
 
+    def versions(self) -> dict[str, str]:
+        product = self.server.management({"operation": "read-attribute", "name": "product-version"}, timeout=3.0)
+        return {"wildfly server": str(product)}
+
     def evidence_files(self) -> dict[str, str]:
         args = "\n".join(self.server.config.server_args(self.ip))
         files = {"cli.txt": self.server.config.cli, "server-args.txt": args}
