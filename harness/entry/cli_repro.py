@@ -72,13 +72,13 @@ def report(outcome: Any) -> str:
     return "\n".join(lines)
 
 
-def add_run_options(p: argparse.ArgumentParser) -> None:
+def add_run_options(p: argparse.ArgumentParser, flags: tuple[str, ...] = _FLAGS) -> None:
     """The run's flavor, source and evidence options (pytest's own flags and environment variables)."""
     from harness.flavors import registry
 
     choices = {"--balancer": tuple(registry.BALANCERS), "--node-flavor": tuple(registry.NODES)}
     for option in OPTIONS:
-        if option.flag not in _FLAGS:
+        if option.flag not in flags:
             continue
         if option.is_flag:
             p.add_argument(option.flag, dest=option.dest, action="store_true", help=f"{option.help}; env {option.env}")

@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.descriptions import settings
 from harness.descriptions.base import SpecError
-from harness.descriptions.options import OPTIONS, HarnessOptions, OptionError
+from harness.descriptions.options import HarnessOptions, OptionError
 
 
 def _state_dir() -> Path:
@@ -136,30 +136,25 @@ def _read_record(path: Path) -> dict[str, Any]:
     return dict(record)
 
 
-def register(sub: Any) -> None:
-    from harness.flavors import registry
+UP_FLAGS = (
+    "--balancer",
+    "--node-flavor",
+    "--modcluster-source",
+    "--modcluster-mode",
+    "--wildfly-version",
+    "--wildfly-archive",
+)
 
-    choices = {"--balancer": tuple(registry.BALANCERS), "--node-flavor": tuple(registry.NODES)}
+
+def register(sub: Any) -> None:
+    from harness.entry.cli_repro import add_run_options
+
     p = sub.add_parser("up", help="start a topology and leave it running")
     p.add_argument("name", nargs="?", default="poke", help="topology name (default: poke)")
     p.add_argument("--nodes", type=int, default=2, help="number of nodes (default 2)")
     p.add_argument("--topology", help="a topology JSON file (as saved in evidence folders)")
     p.add_argument("--advertise", action="store_true", help="discovery by advertise instead of a static list")
-    for option in OPTIONS:
-        if option.flag in (
-            "--balancer",
-            "--node-flavor",
-            "--modcluster-source",
-            "--modcluster-mode",
-            "--wildfly-version",
-            "--wildfly-archive",
-        ):
-            p.add_argument(
-                option.flag,
-                dest=option.dest,
-                choices=choices.get(option.flag, option.choices),
-                help=f"{option.help}; env {option.env}",
-            )
+    add_run_options(p, UP_FLAGS)
     p.set_defaults(handler=up)
     p = sub.add_parser("status", help="show the topologies started with `harness up`")
     p.add_argument("name", nargs="?")

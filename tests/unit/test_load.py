@@ -6,10 +6,7 @@ The pytest process never imports locust (checked after every test); only the Loc
 
 from __future__ import annotations
 
-import os
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,30 +16,14 @@ from harness.judge.history import History, read_jsonl
 from harness.machinery.load import HISTORY_FILE, LOG_FILE, LoadError, LoadRun, run_for
 from harness.machinery.waiting import WaitTimeout
 from tests.unit.fake_node import FakeNode
+from tests.unit.load_fixtures import alive, locust_stays_out, node_fixture
 
+__all__ = ["locust_stays_out"]  # the autouse fixture, imported to apply here
 NODE = "node3"
 PROFILE = LoadProfile(users=3, spawn_rate=30, wait_s=(0.02, 0.05))
 
 
-@pytest.fixture
-def node() -> Iterator[FakeNode]:
-    with FakeNode(NODE) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _locust_stays_out() -> Iterator[None]:
-    yield
-    assert "locust" not in sys.modules and "gevent" not in sys.modules
-
-
-def _alive(pid: int) -> bool:
-    """The process exists (LoadRun reaps what it ends, so an ended Locust leaves no zombie behind)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+node = node_fixture(NODE)
 
 
 def _pid(run: LoadRun) -> int:
@@ -60,7 +41,7 @@ def test_records_while_running_and_stops_gracefully(node: FakeNode, tmp_path: Pa
         assert set(seen) <= set(later) and later == sorted(later, key=lambda r: (r.t, r.t_end))  # grows, in order
         result = run.stop()
     assert (result.how, result.exit_code) == ("stopped", 0)
-    assert not _alive(_pid(run))
+    assert not alive(_pid(run))
     assert run.stop() is result  # idempotent
     records = result.history.records
     assert len(records) >= len(later)
@@ -133,7 +114,7 @@ def test_stuck_shutdown_is_killed_at_the_deadline(node: FakeNode, tmp_path: Path
     started = time.monotonic()
     result = run.stop()
     assert result.how == "killed" and result.exit_code is None
-    assert time.monotonic() - started < 5 and not _alive(_pid(run))
+    assert time.monotonic() - started < 5 and not alive(_pid(run))
     assert len(result.history) >= 3  # what was written survives the kill
 
 
@@ -141,7 +122,7 @@ def test_locust_dies_with_a_failing_test(node: FakeNode, tmp_path: Path) -> None
     with pytest.raises(ZeroDivisionError), LoadRun() as run:
         run.start(node.url, PROFILE, tmp_path)
         1 / 0
-    assert not _alive(_pid(run)) and not run.running
+    assert not alive(_pid(run)) and not run.running
 
 
 def test_locustfile_without_history_is_an_error(node: FakeNode, tmp_path: Path) -> None:
@@ -186,4 +167,4 @@ def test_locustfile_without_user_class_is_not_started(node: FakeNode, tmp_path: 
         run.start(node.url, LoadProfile(locustfile="empty.py"), tmp_path / "out")
     message = str(caught.value)
     assert str(tmp_path / "empty.py") in message and "No User class found!" in message
-    assert time.monotonic() - started < 10 and not run.running and not _alive(_pid(run))
+    assert time.monotonic() - started < 10 and not run.running and not alive(_pid(run))

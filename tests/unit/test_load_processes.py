@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,29 +21,14 @@ from harness.machinery.history_tail import order_key
 from harness.machinery.load import HISTORY_FILE, LoadError, LoadRun, process_count, run_for, user_shares
 from harness.machinery.waiting import wait_until
 from tests.unit.fake_node import FakeNode
+from tests.unit.load_fixtures import alive, locust_stays_out, node_fixture
 
+__all__ = ["locust_stays_out"]  # the autouse fixture, imported to apply here
 NODE = "node4"
 STICKY = Path(__file__).resolve().parents[2] / "locustfiles" / "sticky_sessions.py"
 
 
-@pytest.fixture
-def node() -> Iterator[FakeNode]:
-    with FakeNode(NODE) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _locust_stays_out() -> Iterator[None]:
-    yield
-    assert "locust" not in sys.modules and "gevent" not in sys.modules
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+node = node_fixture(NODE)
 
 
 def _variant(folder: Path, name: str, old: str, new: str) -> Path:
@@ -71,7 +55,7 @@ def test_three_processes_record_every_request_once_in_one_ordered_history(node: 
     profile = LoadProfile(users=7, spawn_rate=70, wait_s=(0.01, 0.03), processes=3)
     with LoadRun() as run:
         run.start(node.url, profile, tmp_path)
-        assert len(run.pids) == 3 and all(_alive(pid) for pid in run.pids)
+        assert len(run.pids) == 3 and all(alive(pid) for pid in run.pids)
         wait_until(
             lambda: {r.user for r in run.records()} == {f"u{n}" for n in range(1, 8)},
             timeout=20,
@@ -82,7 +66,7 @@ def test_three_processes_record_every_request_once_in_one_ordered_history(node: 
         assert _ordered(live)  # merged while the three files are being written
         result = run.stop()
     assert (result.how, result.exit_codes, result.processes) == ("stopped", (0, 0, 0), 3)
-    assert not any(_alive(pid) for pid in run.pids)
+    assert not any(alive(pid) for pid in run.pids)
     records = list(result.history.records)
     assert set(live) <= set(records) and _ordered(records)
     assert records == read_jsonl(result.history_path)  # the one merged file, in start order
@@ -117,11 +101,11 @@ def test_every_process_dies_with_a_failing_test_or_at_exit(node: FakeNode, tmp_p
     with pytest.raises(KeyboardInterrupt), LoadRun() as run:
         run.start(node.url, profile, tmp_path / "a")
         raise KeyboardInterrupt
-    assert len(run.pids) == 2 and not any(_alive(pid) for pid in run.pids) and not run.running
+    assert len(run.pids) == 2 and not any(alive(pid) for pid in run.pids) and not run.running
     left = LoadRun().start(node.url, profile, tmp_path / "b")  # never stopped by its owner
     assert left.running
     load._kill_leftovers()  # what interpreter exit runs
-    assert not any(_alive(pid) for pid in left.pids) and not left.running
+    assert not any(alive(pid) for pid in left.pids) and not left.running
 
 
 def _running(pid: int) -> bool:
@@ -164,7 +148,7 @@ def test_no_user_class_fails_start_and_leaves_no_process(node: FakeNode, tmp_pat
     with pytest.raises(LoadError, match="No User class found!") as caught:
         run.start(node.url, LoadProfile(users=2, locustfile="empty.py", processes=2), tmp_path / "out")
     assert str(tmp_path / "empty.py") in str(caught.value)
-    assert not run.running and not any(_alive(pid) for pid in run.pids)
+    assert not run.running and not any(alive(pid) for pid in run.pids)
 
 
 def test_one_process_dying_fails_the_wait_naming_it(node: FakeNode, tmp_path: Path) -> None:
@@ -182,7 +166,7 @@ def test_one_process_dying_fails_the_wait_naming_it(node: FakeNode, tmp_path: Pa
     ):
         run.start(node.url, profile, tmp_path / "out")
         run.wait_for_steady_state(30, window_s=5.0, min_rps=1)
-    assert not any(_alive(pid) for pid in run.pids)
+    assert not any(alive(pid) for pid in run.pids)
 
 
 def test_user_ids_repeated_across_processes_are_refused(node: FakeNode, tmp_path: Path) -> None:
