@@ -16,16 +16,15 @@ from typing import Any
 from harness.descriptions.options import OPTIONS, HarnessOptions
 
 DETAIL_WIDTH = 160
-_FLAGS = (
+CLUSTER_FLAGS = (  # what a cluster is built from (also `harness up`'s)
     "--balancer",
     "--node-flavor",
     "--modcluster-source",
     "--modcluster-mode",
     "--wildfly-version",
     "--wildfly-archive",
-    "--evidence-dir",
-    "--keep-on-failure",
 )
+_FLAGS = CLUSTER_FLAGS + ("--evidence-dir", "--keep-on-failure")
 
 
 def command(args: argparse.Namespace) -> int:

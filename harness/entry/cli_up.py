@@ -136,25 +136,15 @@ def _read_record(path: Path) -> dict[str, Any]:
     return dict(record)
 
 
-UP_FLAGS = (
-    "--balancer",
-    "--node-flavor",
-    "--modcluster-source",
-    "--modcluster-mode",
-    "--wildfly-version",
-    "--wildfly-archive",
-)
-
-
 def register(sub: Any) -> None:
-    from harness.entry.cli_repro import add_run_options
+    from harness.entry.cli_repro import CLUSTER_FLAGS, add_run_options
 
     p = sub.add_parser("up", help="start a topology and leave it running")
     p.add_argument("name", nargs="?", default="poke", help="topology name (default: poke)")
     p.add_argument("--nodes", type=int, default=2, help="number of nodes (default 2)")
     p.add_argument("--topology", help="a topology JSON file (as saved in evidence folders)")
     p.add_argument("--advertise", action="store_true", help="discovery by advertise instead of a static list")
-    add_run_options(p, UP_FLAGS)
+    add_run_options(p, CLUSTER_FLAGS)
     p.set_defaults(handler=up)
     p = sub.add_parser("status", help="show the topologies started with `harness up`")
     p.add_argument("name", nargs="?")
