@@ -19,6 +19,7 @@ from harness.protocol.mcmp import (
     COMMANDS,
     McmpProtocolError,
     McmpResponse,
+    StatusReply,
     app_reply_contexts,
     build_request,
     decode_reply,
@@ -673,6 +674,7 @@ _CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n"
         (_CHUNKED + b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", "abcde"),
         (_CHUNKED + b"3\nabc\n0\n\n", "abc"),
         (_CHUNKED + b"3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n", "abc"),
+        (_CHUNKED + b"3\nabc\n0\nX-Trailer: 1\nY: 2\n\n", "abc"),
         (b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", ""),
         (b"HTTP/1.1 304 Not Modified\r\n\r\n", ""),
         (b"HTTP/1.1 100 Continue\r\n\r\n", ""),
@@ -757,3 +759,8 @@ def test_protocol_error_shows_the_first_200_bytes() -> None:
 def test_stop_app_reply_with_an_empty_context() -> None:
     resp = McmpResponse(200, "OK", {}, "Type=STOP-APP-RSP&JvmRoute=node1&Alias=localhos&Context=&Requests=0")
     assert app_reply_contexts(resp) == {"localhos": ("",)} and parse_stop_app_requests(resp) == 0
+
+
+def test_status_reply_without_id_or_type() -> None:
+    reply = parse_status_reply(McmpResponse(200, "OK", {}, "JVMRoute=node1&State=NOTOK"))
+    assert reply == StatusReply("node1", "NOTOK", "", "") and not reply.is_ok
