@@ -286,3 +286,46 @@ def test_listener_counts_and_logs_what_it_skips(interface_ip: str | None, caplog
             rf"\(datagram, 8 bytes: b'{junk}'\)",
             message,
         ), message
+
+
+def test_listener_falls_back_to_the_default_interface_when_none_accepts_the_group(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a host whose only interface refuses the join (no such device): the kernel picks one for the group
+    monkeypatch.setattr(socket, "if_nameindex", lambda: [(987_654, "gone0")])
+    group, port = "239.255.77.10", _free_udp_port()
+    with caplog.at_level("DEBUG", logger="harness.protocol.advertise"):
+        try:
+            listener = AdvertiseListener(group, port).__enter__()
+        except OSError as exc:
+            pytest.skip(f"no multicast route here: {exc}")
+    with listener:
+        assert listener.joined == ["0.0.0.0"]
+        [message] = [r.getMessage() for r in caplog.records if r.name == "harness.protocol.advertise"]
+        assert re.fullmatch(rf"advertise: cannot join {re.escape(group)} on gone0: \[Errno \d+\] .+", message), message
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:  # default interface too, looped back
+            sender.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 0)
+            sender.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+            sender.sendto(build_datagram("fallback", 3), (group, port))
+        received = listener.receive(timeout=0.5)  # already queued: found well within half a second
+        assert received is not None and received[0].server == "fallback"
+
+
+def test_listener_shares_its_port_with_a_socket_that_only_set_so_reuseport() -> None:
+    if not hasattr(socket, "SO_REUSEPORT"):
+        pytest.skip("no SO_REUSEPORT on this platform")
+    group = "239.255.77.11"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:  # another listener on the advertise port
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind((group, 0))
+        port = other.getsockname()[1]
+        try:
+            listener = AdvertiseListener(group, port, interface_ip="127.0.0.1").__enter__()
+        except OSError as exc:
+            if "Address already in use" in str(exc):
+                raise
+            pytest.skip(f"no multicast on loopback here: {exc}")
+        with listener:
+            _send_multicast(group, port, [build_datagram("shared", 1)])
+            received = listener.receive(timeout=2.0)
+            assert received is not None and received[0].server == "shared"

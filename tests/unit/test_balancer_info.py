@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from harness.protocol.balancer_info import (
     BalancerInfo,
     BalancerInfoParseError,
+    DumpBalancer,
     InfoNode,
     normalise_status,
     parse_dump,
@@ -318,3 +320,81 @@ def test_xml_dump_balancer_flags(sticky: str, expected: tuple[bool, str, str, bo
         first.max_attempts,
     ) == (3, "b1", *expected, 7, 2)
     assert (second.id, second.name, second.timeout, second.max_attempts) == (4, "", 0, 0)
+
+
+def test_lookups_by_name_and_id_and_for_absent_nodes() -> None:
+    info = parse_dump((DATA / "1.3.22" / "dump.txt").read_text())
+    node2 = _node(info, "node2")
+    assert info.node_by_id(node2.id) == node2 and info.node_by_id(99) is None
+    assert info.node("nosuch") is None and info.contexts_of("nosuch") == () and info.aliases_of("nosuch") == ()
+    assert info.balancer("mycluster") == info.balancers[0] and info.balancer("other") is None
+
+
+def test_dump_text_balancer_line_with_every_flag_set() -> None:
+    line = "balancer: [2] Name: b2 Sticky: 0 [MYCOOKIE]/[mypath] remove: 1 force: 0 Timeout: 7 maxAttempts: 3"
+    assert parse_dump_text(line).balancers == (
+        DumpBalancer(2, "b2", sticky=False, cookie="MYCOOKIE", path="mypath", remove=True, timeout=7, max_attempts=3),
+    )
+
+
+def test_text_values_with_colons_without_a_space_and_odd_statuses() -> None:
+    body = "Node: [1],Name: n1,Host: fd00::1,Port:8080,Type:ajp\nContext: [1:1:1], Context: /x, Status: PAUSED\n"
+    info = parse_info(body.encode())
+    node = _node(info, "n1")
+    assert (node.host, node.port, node.type, node.flushpackets) == ("fd00::1", 8080, "ajp", "")
+    assert [(c.path, c.status, c.status_code) for c in info.contexts] == [("/x", "UNKNOWN", None)]
+
+
+def test_text_bodies_that_are_not_utf8_still_parse() -> None:
+    info = parse_info(b"Node: [1],Name: n\xff1,Port: 1\n")
+    assert info.names == ("n\ufffd1",)
+    assert parse_dump(b"Node: [1],Name: n\xff1,Port: 1\n").names == ("n\ufffd1",)
+
+
+def test_unknown_text_lines_are_kept_as_printed() -> None:
+    info = parse_dump_text("  indented: line  \r\nXtra line X\nNode: [1],Name: n1\n")
+    assert info.unparsed == ("  indented: line  ", "Xtra line X") and info.names == ("n1",)
+
+
+def test_dump_xml_is_detected_after_leading_blank_lines() -> None:
+    body = '\n  <Dump><Nodes><Node id="1"><JVMRoute>n1</JVMRoute></Node></Nodes></Dump>'
+    assert parse_dump(body).names == ("n1",) and parse_dump(body.encode()).names == ("n1",)
+
+
+def test_xml_elements_it_cannot_use_are_kept_as_xml_text() -> None:
+    long_alias = "a" * 300
+    body = (
+        '<Dump><Nodes><Node id="1" name=""><Host>h</Host></Node></Nodes><Hosts>'
+        '<Host id="1"><Vhost>1</Vhost><Node>1</Node></Host>'
+        f'<Host id="2" alias="{long_alias}"><Vhost>1</Vhost></Host></Hosts><Contexts>'
+        '<Context id="1"><Vhost>1</Vhost><Node>1</Node><Status>STOPPED</Status></Context>'
+        '<Context id="2" path="/y"><Vhost>1</Vhost><Node>1</Node><Status id="2"/></Context>'
+        '<Context id="3" path="/z"><Node>1</Node><Status id="1">ENABLED</Status></Context></Contexts></Dump>'
+    )
+    info = parse_dump_xml(body)
+    assert [(n.id, n.name, n.host) for n in info.nodes] == [(1, "", "h")]
+    assert [(h.alias, h.vhost, h.node, h.id) for h in info.hosts] == [("", 1, 1, 1)]  # no alias: empty
+    assert [(c.path, c.status, c.status_code) for c in info.contexts] == [("", "STOPPED", None), ("/y", "DISABLED", 2)]
+    host_xml = f'<Host id="2" alias="{long_alias}"><Vhost>1</Vhost></Host>'
+    assert info.unparsed == (
+        host_xml[:200],
+        '<Context id="3" path="/z"><Node>1</Node><Status id="1">ENABLED</Status></Context>',
+    )
+
+
+def test_info_xml_vhost_without_a_node_is_not_used() -> None:
+    body = '<Info><Vhosts><Vhost id="1" alias="a"><Node id="0"/></Vhost><Vhost id="2" alias="b"/></Vhosts></Info>'
+    info = parse_info_xml(body)
+    assert [(h.alias, h.vhost, h.node) for h in info.hosts] == [("a", 1, 0)]
+    assert info.unparsed == ('<Vhost id="2" alias="b" />',)
+
+
+def test_xml_parse_errors_say_what_is_wrong() -> None:
+    junk = "<" + "x" * 100
+    with pytest.raises(BalancerInfoParseError) as caught:
+        parse_info_xml(junk)
+    assert re.fullmatch(rf"INFO/DUMP body is not XML: .+; starts {re.escape(repr(junk[:80]))}", str(caught.value))
+    tag = "T" * 60
+    with pytest.raises(BalancerInfoParseError) as caught:
+        parse_dump_xml(f"<{tag}/>")
+    assert str(caught.value) == f"expected XML root Info or Dump, got <{tag[:40]}>"

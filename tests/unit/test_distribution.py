@@ -300,3 +300,16 @@ def test_sessions_needed_is_an_int_and_can_be_one() -> None:
     assert stats.sessions_needed([0.99, 0.01], [0.01, 0.99], 0.01, 0.8) == 1
     assert type(stats.sessions_needed([0.8, 0.2], [0.5, 0.5], 0.01, 0.8)) is int
     assert type(stats.sessions_needed([0.5, 0.3, 0.2], [1 / 3] * 3, 0.01, 0.8)) is int
+
+
+@pytest.mark.parametrize("p", [0.99, 0.9, 0.5, 0.05, 1e-6])
+def test_chi2_isf_with_two_degrees_of_freedom_is_minus_two_log_p(p: float) -> None:
+    # df 2: P(X >= x) = exp(-x / 2); large p put the critical value below 1
+    assert stats.chi2_isf(p, 2) == pytest.approx(-2 * math.log(p), rel=1e-12)
+
+
+@pytest.mark.parametrize("df", [1, 2, 3])
+def test_noncentral_sf_is_a_probability(df: int) -> None:
+    for nc in [0.5 * i for i in range(1, 41)]:  # the Poisson weights' rounded sum exceeds 1 for some of these
+        assert 1.0 - 1e-12 <= stats.ncx2_sf(0.0, df, nc) <= 1.0
+        assert 0.0 <= stats.ncx2_sf(1.0, df, nc) <= 1.0

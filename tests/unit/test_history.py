@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from harness.judge.history import (
@@ -394,3 +394,35 @@ def test_rate_per_node_default_bucket_is_one_second() -> None:
     assert rates["node1"] == [(T0, 1.0), (T0 + 1, 1.0), (T0 + 2, 0.0), (T0 + 3, 1.0)]
     halves = History([rec(0.0), rec(1.9), rec(2.1)]).rate_per_node(bucket_s=2.0)
     assert halves["node1"] == [(T0, 1.0), (T0 + 2, 0.5)]
+
+
+def test_load_history_without_a_windows_file_has_no_windows(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "h.jsonl", [rec(1), rec(0)])
+    history = load_history(tmp_path / "h.jsonl")
+    assert history.windows == () and [r.t for r in history.records] == [T0, T0 + 1]
+
+
+def test_an_open_window_overlaps_everything_after_its_start() -> None:
+    window = FaultWindow("freeze", ("node1",), T0 + 10, None)
+    assert window.overlaps(T0 + 1e6, T0 + 2e6) and window.overlaps(T0 + 9, T0 + 10)
+    assert not window.overlaps(T0 + 1, T0 + 9.99)
+
+
+@example(bucket_s=0.1, offsets=[0.0, 1.0])  # 1.0 // 0.1 == 9.0 but 1.0 / 0.1 == 10.0
+@given(
+    bucket_s=st.floats(0.01, 10.0),
+    offsets=st.lists(st.floats(0.0, 100.0), min_size=1, max_size=20),
+)
+def test_rate_per_node_counts_every_record_once_in_buckets_from_first_to_last(
+    bucket_s: float, offsets: list[float]
+) -> None:
+    records = [rec(t, node=f"node{i % 3}") for i, t in enumerate(offsets)]
+    rates = History(records).rate_per_node(bucket_s)
+    lengths = {len(series) for series in rates.values()}
+    assert len(lengths) == 1, lengths  # every series has the same buckets
+    counts = [[round(rate * bucket_s) for _, rate in series] for series in rates.values()]
+    assert sum(map(sum, counts)) == len(records)
+    assert any(c[0] for c in counts) and any(c[-1] for c in counts)  # no empty bucket before or after the records
+    first = min(r.t for r in records)
+    for series in rates.values():
+        assert [start for start, _ in series] == [first + i * bucket_s for i in range(len(series))]

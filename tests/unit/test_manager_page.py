@@ -516,3 +516,14 @@ def test_html_events() -> None:
 @pytest.mark.parametrize("junk", ["<!-- x", "</", "<a href='x>", '<a href="x', "<script>x</script>", "<?x>", "<![x]>"])
 def test_html_events_keep_what_cannot_be_closed_as_text(junk: str) -> None:
     assert html_events(f"<pre>{junk}</pre>") == [Event("start", "pre"), Event("text", "", junk), Event("end", "pre")]
+
+
+def test_command_url_keeps_address_characters_and_the_page_path() -> None:
+    url = command_url("ENABLE-APP", "CONTEXT", jvmroute="n1", alias="[fd00::1]:8080,user@host", context="/a b")
+    assert (
+        url
+        == "/mod_cluster_manager?Cmd=ENABLE-APP&Range=CONTEXT&JVMRoute=n1&Alias=%5Bfd00::1%5D:8080,user@host&Context=/a%20b"
+    )
+    page = _page("1.3.22-normal.html")
+    assert page.command_url("STOP-APP", "NODE", path="/mcm", jvmroute="node1").startswith(f"/mcm?nonce={page.nonce}&")
+    assert page.node("nosuch") is None

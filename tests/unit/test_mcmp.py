@@ -19,6 +19,7 @@ from harness.protocol.mcmp import (
     COMMANDS,
     McmpProtocolError,
     McmpResponse,
+    StatusReply,
     app_reply_contexts,
     build_request,
     decode_reply,
@@ -151,6 +152,10 @@ def test_java_config_params_ipv6_host_and_conflicts() -> None:
         java_config_params("n", host="h", port=1, Port=2)
     with pytest.raises(ValueError, match="flushpackets"):
         java_config_params("n", host="h", port=1, flushpackets=True)
+    assert dict(java_config_params("n", host="[::1]", port=1))["Host"] == "[::1]"  # bracketed once
+    for key in ("JVMRoute", "jvmroute"):  # the route is the first argument
+        with pytest.raises(ValueError, match=rf"^java_config_params: '{key}' is set by a named argument$"):
+            java_config_params("n", host="h", port=1, **{key: "other"})
 
 
 # -------------------------------------------------------------------------------- recorded replies
@@ -529,6 +534,7 @@ def test_every_verb_sends_what_the_java_node_sends(fake: Callable[..., FakeBalan
         ),
         (lambda c: c.stop_app("n2", "/x", ("a",)), ("STOP-APP / HTTP/1.1", False, "JVMRoute=n2&Alias=a&Context=%2Fx")),
         (lambda c: c.remove_app("n2", "", "a"), ("REMOVE-APP / HTTP/1.1", False, "JVMRoute=n2&Alias=a&Context=%2F")),
+        (lambda c: c.remove_app("n2", "/y", "a"), ("REMOVE-APP / HTTP/1.1", False, "JVMRoute=n2&Alias=a&Context=%2Fy")),
         (lambda c: c.enable_node("n1"), ("ENABLE-APP /* HTTP/1.1", False, "JVMRoute=n1")),
         (lambda c: c.disable_node("n1"), ("DISABLE-APP /* HTTP/1.1", False, "JVMRoute=n1")),
         (lambda c: c.stop_node("n1"), ("STOP-APP /* HTTP/1.1", False, "JVMRoute=n1")),
@@ -592,7 +598,7 @@ def test_client_raises_transport_error_when_refused() -> None:
 def test_client_does_not_retry_on_a_fresh_connection(fake: Callable[..., FakeBalancer]) -> None:
     server = fake([b"", OK_STATUS])
     with McmpClient("127.0.0.1", server.port, timeout=2) as client:
-        with pytest.raises(McmpTransportError, match="closed before any reply byte"):
+        with pytest.raises(McmpTransportError, match=r"failed: \w+\('connection closed before any reply byte'\)$"):
             client.version()
         assert client.connects == 1 and len(server.requests) == 1
 
@@ -609,7 +615,7 @@ def test_client_raises_protocol_error_on_garbage(fake: Callable[..., FakeBalance
     with McmpConnection("127.0.0.1", server.port, timeout=2) as conn:
         with pytest.raises(McmpProtocolError):
             conn.send("INFO")
-        assert conn.last_exchange is not None and conn.last_exchange.reply.startswith(b"SSH")
+        assert conn.last_exchange == McmpExchange(server.requests[0], b"SSH-2.0-OpenSSH\r\n\r\n")
 
 
 # ---------------------------------------------------------------------------------------- HTTP framing
@@ -647,6 +653,10 @@ _LONG = "x" * 100
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n",
             "chunk data not followed by CRLF",
         ),
+        (  # two bytes after the chunk are enough to tell they are not its CRLF
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY",
+            "chunk data not followed by CRLF",
+        ),
     ],
 )
 def test_framing_errors_say_what_is_wrong(raw: bytes, message: str) -> None:
@@ -664,6 +674,7 @@ _CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n"
         (_CHUNKED + b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", "abcde"),
         (_CHUNKED + b"3\nabc\n0\n\n", "abc"),
         (_CHUNKED + b"3\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\n", "abc"),
+        (_CHUNKED + b"3\nabc\n0\nX-Trailer: 1\nY: 2\n\n", "abc"),
         (b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", ""),
         (b"HTTP/1.1 304 Not Modified\r\n\r\n", ""),
         (b"HTTP/1.1 100 Continue\r\n\r\n", ""),
@@ -715,7 +726,41 @@ def test_status_line_reason_and_version() -> None:
         (200, "  <html>a=b</html>", []),
         (200, "", []),
         (500, "a=b", []),
+        # keys and values as sent: only the line ends around the body and its lines are dropped
+        (200, "X=1&Mess= two words\t&JVMRoute=nodeX", [("X", "1"), ("Mess", " two words\t"), ("JVMRoute", "nodeX")]),
+        (200, "Type=X\r\n Requests=2 \r\n", [("Type", "X"), (" Requests", "2 ")]),
     ],
 )
 def test_field_pairs(status: int, body: str, pairs: list[tuple[str, str]]) -> None:
     assert McmpResponse(status, "", {}, body).field_pairs() == pairs
+
+
+def test_typed_helper_errors_carry_the_body() -> None:
+    body = "Type=STATUS-RSP&JVMRoute=node1&" + "x" * 200
+    for parse, what in ((parse_status_reply, "no State in reply 200 "), (parse_version, "not a VERSION reply: 200 ")):
+        with pytest.raises(McmpProtocolError) as caught:
+            parse(McmpResponse(200, "OK", {}, body))
+        assert caught.value.raw == body.encode()
+        assert str(caught.value).startswith(f"{what}{body[:120]!r} (raw reply, {len(body)} bytes: ")
+
+
+def test_a_version_text_in_an_error_reply_is_not_a_version() -> None:
+    error = McmpResponse(500, "Internal Server Error", {}, "release: mod_cluster/1.3.22.Final, protocol: 0.2.1")
+    with pytest.raises(McmpProtocolError, match="^not a VERSION reply: 500 "):
+        parse_version(error)
+
+
+def test_protocol_error_shows_the_first_200_bytes() -> None:
+    assert str(McmpProtocolError("odd")) == "odd (raw reply, 0 bytes: b'')" and McmpProtocolError("odd").raw == b""
+    raw = bytes(range(256))
+    assert str(McmpProtocolError("odd", raw)) == f"odd (raw reply, 256 bytes: {raw[:200]!r})"
+
+
+def test_stop_app_reply_with_an_empty_context() -> None:
+    resp = McmpResponse(200, "OK", {}, "Type=STOP-APP-RSP&JvmRoute=node1&Alias=localhos&Context=&Requests=0")
+    assert app_reply_contexts(resp) == {"localhos": ("",)} and parse_stop_app_requests(resp) == 0
+
+
+def test_status_reply_without_id_or_type() -> None:
+    reply = parse_status_reply(McmpResponse(200, "OK", {}, "JVMRoute=node1&State=NOTOK"))
+    assert reply == StatusReply("node1", "NOTOK", "", "") and not reply.is_ok
