@@ -7,6 +7,7 @@ scenarios run whatever --balancer and --node-flavor select for the other scenari
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,13 +91,28 @@ def detection_s(records: Sequence[RequestRecord], window: FaultWindow, target: s
     return round(min(moved), 3) if moved else None
 
 
-def wait_detected(load: Any, window: FaultWindow, target: str, cap_s: float) -> float | None:
+def wait_detected(load: Any, window: FaultWindow, target: str, cap_s: float, url: str | None = None) -> float | None:
     """The detection time once a request was routed away from `target`, or None when none was within
-    `cap_s` seconds (the setting does not detect this fault: requests wait on the faulted worker)."""
+    `cap_s` seconds (the setting does not detect this fault: requests wait on the faulted worker).
+
+    The load's users count, and with `url` also a fresh request every 0.2 s carrying a session routed to
+    `target` (each given 1 s): users whose request was in flight when the fault began wait on the faulted
+    worker for as long as it hangs, so on a loaded machine every user of `target` can be stuck, and only a new
+    request shows what the setting does with the next one (CPing, connect timeout, failover)."""
+
+    def fresh() -> float | None:
+        if url is None:
+            return None
+        try:
+            reply = requests.get(url, headers={"Cookie": f"JSESSIONID=PROBE.{target}"}, timeout=1.0)
+        except requests.RequestException:
+            return None
+        node = reply.headers.get("X-Harness-Node")
+        return round(time.time() - window.start, 3) if reply.status_code == 200 and node not in (None, target) else None
 
     def probe() -> list[float]:
-        found = detection_s(load.records(), window, target)
-        return [] if found is None else [found]  # a list: a detection time of 0.0 is found too
+        found = [t for t in (detection_s(load.records(), window, target), fresh()) if t is not None]
+        return [min(found)] if found else []  # a list: a detection time of 0.0 is found too
 
     try:
         return wait_until(probe, timeout=cap_s, interval=0.2, what=f"a request routed away from {target}")[0]
