@@ -21,12 +21,12 @@ from harness.entry.matrix_plan import Combination
 from harness.entry.run_report import TestEntry, load_saved
 
 PASSING = ("passed", "xfailed")
-_RANK = {"failed": 0, "error": 1, "passed": 2, "skipped": 3}
+_RANK = {"failed": 0, "error": 1, "passed": 2, "xfailed": 2, "skipped": 3}
 
 
 @dataclass(frozen=True)
 class Cell:
-    outcome: str  # passed | failed | error | skipped | missing
+    outcome: str  # passed | failed | error | xfailed | skipped | missing
     message: str = ""
     verdicts: str = ""
     failover_s: tuple[float, ...] = ()
@@ -105,6 +105,8 @@ def read_junit(path: Path) -> dict[str, tuple[str, str]]:
             found = case.find(tag)
             if found is not None:
                 outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[tag]
+                if tag == "skipped" and found.get("type") == "pytest.xfail":
+                    outcome = "xfailed"  # a known-broken entry failing where it is known to: not a skip
                 message = found.get("message", "") or (found.text or "")
                 break
         if key not in cases or _RANK[outcome] < _RANK[cases[key][0]]:  # a case listed twice: the worse wins
@@ -155,7 +157,7 @@ def esc(value: object) -> str:
 _CSS = """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222} table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:.88em;text-align:left;max-width:15em;
 overflow-wrap:anywhere} th.row{max-width:24em;font-weight:normal}
-th{background:#f3f3f3} .passed{background:#e8f5e9} .failed,.error,.missing{background:#ffebee}
+th{background:#f3f3f3} .passed{background:#e8f5e9} .xfailed{background:#fff8e1} .failed,.error,.missing{background:#ffebee}
 .skipped{background:#f5f5f5;color:#666} .refused{background:#eceff1;color:#555;font-style:italic}
 .odd{outline:3px solid #ff6f00;outline-offset:-3px} tr.differs th.row{background:#fff3e0}
 .small{font-size:.85em;color:#555}"""

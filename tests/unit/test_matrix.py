@@ -152,3 +152,16 @@ def test_a_test_case_listed_twice_keeps_the_worse_outcome(tmp_path: Path) -> Non
     )
     assert matrix_report.read_junit(path) == {"m::t": ("error", "teardown failed")}
     assert json.loads(json.dumps(matrix_report.read_junit(tmp_path / "missing.xml"))) == {}
+
+
+def test_an_xfailed_case_is_xfailed_not_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "junit.xml"
+    path.write_text(
+        "<testsuites><testsuite>"
+        "<testcase classname='s.t' name='known'><skipped type='pytest.xfail' message='known broken on 2.x'/></testcase>"
+        "<testcase classname='s.t' name='skip'><skipped type='pytest.skip' message='needs a source'/></testcase>"
+        "</testsuite></testsuites>"
+    )
+    cases = matrix_report.read_junit(path)
+    assert cases["s.t::known"] == ("xfailed", "known broken on 2.x")
+    assert cases["s.t::skip"] == ("skipped", "needs a source")
