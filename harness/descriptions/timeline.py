@@ -8,6 +8,7 @@
     mcmp        one raw MCMP message to the balancer (the MCMP toolkit), optionally expecting a reply status
     register_storm  many extra nodes registering at once over parallel MCMP connections; valid when every
                 reply was 200 and DUMP lists each once
+    http        one GET through the balancer's proxy port, expecting a reply status (harness.descriptions.http_step)
     expect      expectation names (harness.descriptions.expectations) judged at that point
 
 Each step is a frozen dataclass; in dicts (and YAML) a step is a mapping with one key, its verb:
@@ -20,6 +21,7 @@ without running it (a heal without its inject, an unknown node) and says which f
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,26 +42,12 @@ from harness.descriptions.base import (
 )
 from harness.descriptions.expectations import CONTEXT_STATES, parse_expectation
 from harness.descriptions.faults import BALANCER, FaultSpec, fault_from_dict
+from harness.descriptions.http_step import HttpGet
+from harness.descriptions.step_base import Step as Step  # re-exported: the steps' base
 
 _COMMAND_RE = re.compile(r"[A-Z][A-Z-]{0,31}")
 _PARAM_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 MAX_HOLD_S = 3600.0
-
-
-@dataclass(frozen=True)
-class Step:
-    """Base of the timeline's steps; `verb` is its key in dicts."""
-
-    verb: ClassVar[str] = "step"
-
-    def describe(self) -> str:
-        raise NotImplementedError
-
-    def payload(self) -> Any:
-        raise NotImplementedError
-
-    def to_dict(self) -> dict[str, Any]:
-        return {self.verb: self.payload()}
 
 
 # condition -> (required fields, optional fields) besides timeout_s
@@ -272,7 +260,7 @@ class Expect(Step):
 
 
 STEP_TYPES: dict[str, type[Step]] = {
-    cls.verb: cls for cls in (WaitUntil, Inject, Heal, Hold, Mcmp, RegisterStorm, Expect)
+    cls.verb: cls for cls in (WaitUntil, Inject, Heal, Hold, Mcmp, RegisterStorm, HttpGet, Expect)
 }
 
 
@@ -297,8 +285,15 @@ def step_from_dict(data: object, field: str) -> Step:
     values = validate_mapping(where, payload, cls, ignore=())
     if verb == "mcmp" and isinstance(payload, Mapping) and "params" in payload:
         values["params"] = _params_from_dict(payload["params"], f"{where}.params")
+    missing = [f.name for f in dataclasses.fields(cls) if f.name not in values and _required(f)]
+    if missing:
+        raise SpecError(f"{where}.{missing[0]}", f"missing; {verb} needs {', '.join(missing)}")
     with field_prefix(where):
         return cls(**values)
+
+
+def _required(f: dataclasses.Field[Any]) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
 
 def timeline_from_dict(data: object, field: str = "timeline") -> tuple[Step, ...]:

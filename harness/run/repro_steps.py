@@ -10,6 +10,7 @@
   status other than `expect_status` is an invalid verdict; no reply at all is invalid and stops the timeline.
 - `expect` judges its names at that moment (history so far, one balancer snapshot, the balancer's logs).
 - `hold` keeps load flowing for its seconds.
+- `http` sends one GET through the balancer (harness.run.repro_http); another status or no reply is invalid.
 Any other exception (a fault that cannot be applied, an unhealthy cluster) is recorded as the step's error
 and raised: the test fails with it and the evidence holds every step up to there.
 """
@@ -22,6 +23,7 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness.descriptions.http_step import HttpGet
 from harness.descriptions.timeline import Expect, Heal, Hold, Inject, Mcmp, RegisterStorm, Step, WaitUntil
 from harness.judge.checks import Verdict
 from harness.machinery.load import LoadError, LoadRun
@@ -31,6 +33,7 @@ from harness.protocol.mcmp_client import McmpClient, McmpTransportError
 from harness.protocol.mcmp_storm import StormPlan, run_storm
 from harness.run.cluster import Cluster, ClusterUnhealthy
 from harness.run.repro_checks import judge_names, labelled
+from harness.run.repro_http import get_status
 
 MCMP_TIMEOUT_S = 10.0
 
@@ -117,6 +120,11 @@ class Timeline:
             return self._mcmp(step, record)
         if isinstance(step, RegisterStorm):
             return self._storm(step, record)
+        if isinstance(step, HttpGet):
+            url, name = self.cluster.get_balancer().proxy_url(step.path), f"{record.where} http GET {step.path}"
+            verdict = get_status(url, step.expect_status, name)
+            self._verdict(record, verdict)
+            return verdict.summary
         if isinstance(step, Expect):
             verdicts = self.judge(step.checks, record.where)
             record.data["verdicts"] = [v.to_dict() for v in verdicts]

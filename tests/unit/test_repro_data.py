@@ -141,7 +141,7 @@ def test_the_plan_says_what_is_active_before_each_step_and_what_is_healed_at_the
         ({"mcmp": {"command": "STATUS", "expect_status": 42}}, "timeline[0].mcmp.expect_status", "100..599"),
         ({"expect": []}, "timeline[0].expect.checks", "at least one"),
         ({"expect": ["sticky", "stickyy"]}, "timeline[0].expect.checks[1]", "known names are"),
-        ({"sleep": 5}, "timeline[0]", "unknown step 'sleep'; known: wait_until, inject, heal, hold, mcmp, register_storm, expect"),
+        ({"sleep": 5}, "timeline[0]", "unknown step 'sleep'; known: wait_until, inject, heal, hold, mcmp, register_storm, http, expect"),
         ({"hold": 5, "heal": "kill:node1"}, "timeline[0]", "one key, the verb"),
     ],
 )  # fmt: skip
