@@ -3,7 +3,9 @@
 `Timeline(scenario, cluster, load).run(steps)` runs the steps in order and returns the verdicts they gave:
 - `inject` enters the fault's scoped block (`scenario.fault`: health before, a window, validation by the
   flavor) and leaves it open; `heal` closes it (healed, window closed, health after); faults still active
-  when the timeline ends are healed then, last injected first, and also when a step raised.
+  when the timeline ends are healed then, last injected first, and also when a step raised. A cluster that
+  is not healthy again after a heal (the fault undone, the balancer still not serving) is an invalid verdict
+  and stops the timeline, as a `wait_until healthy` that times out.
 - `wait_until` polls its condition with its deadline; a timeout is an invalid verdict and stops the timeline
   (later steps would test nothing), recorded with what was last seen.
 - `mcmp` sends one request with the MCMP toolkit; the exchange (raw request and reply) is recorded; a reply
@@ -11,7 +13,7 @@
 - `expect` judges its names at that moment (history so far, one balancer snapshot, the balancer's logs).
 - `hold` keeps load flowing for its seconds.
 - `http` sends one GET through the balancer (harness.run.repro_http); another status or no reply is invalid.
-Any other exception (a fault that cannot be applied, an unhealthy cluster) is recorded as the step's error
+Any other exception (a fault that cannot be applied, an unhealthy cluster before a fault) is recorded as the step's error
 and raised: the test fails with it and the evidence holds every step up to there.
 """
 
@@ -95,6 +97,8 @@ class Timeline:
                 self.records.append(record)
                 try:
                     record.end("ok", self._heal(fault, record))
+                except _Stop as stop:
+                    record.end("failed", str(stop))
                 except Exception as exc:
                     record.end("error", f"{type(exc).__name__}: {exc}")
                     raise
@@ -133,10 +137,15 @@ class Timeline:
 
     def _heal(self, fault: str, record: StepRecord) -> str:
         block, start = self.active.pop(fault)
-        block.close()  # heals, closes the window, waits for the cluster to be healthy again
-        window = next((w for w in self.cluster.windows if w.start == start), None)
-        if window is not None:
-            record.data["window"] = {"kind": window.kind, "start": window.start, "end": window.end}
+        try:
+            block.close()  # heals, closes the window, waits for the cluster to be healthy again
+        except ClusterUnhealthy as exc:  # healed, yet the cluster does not serve: the behaviour judged
+            self._verdict(record, Verdict(f"{record.where} heal {fault}", "invalid", {}, str(exc)))
+            raise _Stop(str(exc)) from exc
+        finally:
+            window = next((w for w in self.cluster.windows if w.start == start), None)
+            if window is not None:
+                record.data["window"] = {"kind": window.kind, "start": window.start, "end": window.end}
         return "healed; the cluster is healthy again"
 
     def _wait(self, step: WaitUntil, record: StepRecord) -> str:

@@ -4,6 +4,8 @@ step and over a snapshot, repeated runs counted k of N (no Docker)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,10 @@ import pytest
 
 from harness.descriptions.faults import Kill, Partition
 from harness.descriptions.reproduction import Reproduction, ReproTopology
-from harness.descriptions.timeline import Expect, Heal, Hold, Inject, Mcmp, Step, WaitUntil
+from harness.descriptions.timeline import Expect, Heal, Hold, Inject, Mcmp, Step, WaitUntil, fault_id
 from harness.judge.history import History, load_history
 from harness.machinery.contracts import BalancerState, NodeState
+from harness.run.cluster import ClusterUnhealthy
 from harness.run.faults import FaultFailed
 from harness.run.repro_checks import outcome_of, state_verdict
 from harness.run.repro_steps import StepRecord, Timeline
@@ -72,6 +75,39 @@ def test_a_wait_that_times_out_is_invalid_and_stops_the_timeline_with_the_rest_n
     ]  # fmt: skip
     assert "last seen: node1[DOWN" in records[2].detail
     assert timeline.scenario.events[-1] == "heal kill:node1"
+
+
+class _UnhealthyAfterHeal(FakeScenario):
+    """A scenario whose heal of `kill:node1` leaves the cluster unhealthy (the node is back, the balancer 503s)."""
+
+    @contextmanager
+    def fault(self, cluster: Any, fault: Any) -> Iterator[Any]:
+        with super().fault(cluster, fault) as window:
+            yield window
+        if fault_id(fault) == "kill:node1":
+            raise ClusterUnhealthy("cluster unhealthy after kill node1: last seen: node1[up]; GET /app/ -> 503")
+
+
+def test_a_cluster_unhealthy_after_a_heal_is_invalid_and_stops_the_timeline() -> None:
+    steps = (Inject(Kill("node1")), Inject(Partition("node2")), Heal("kill:node1"), Hold(0.01))
+    timeline, records = _timeline(steps, _UnhealthyAfterHeal(_kill_history()))
+    verdicts = timeline.run(steps)
+    assert [(v.name, v.outcome) for v in verdicts] == [("timeline[2] heal kill:node1", "invalid")]
+    assert "GET /app/ -> 503" in verdicts[0].summary
+    assert _summary(records) == [
+        ("timeline[0]", "inject", "ok"), ("timeline[1]", "inject", "ok"), ("timeline[2]", "heal", "failed"),
+        ("timeline[3]", "hold", "not run"), ("end", "heal", "ok"),
+    ]  # fmt: skip
+    assert records[2].data["window"]["end"] is not None  # the window closed before the health gate
+    assert timeline.scenario.events[-1] == "heal partition:node2,balancer"
+
+
+def test_a_cluster_unhealthy_after_a_heal_at_the_end_is_invalid_too() -> None:
+    steps = (Inject(Kill("node1")), Hold(0.01))
+    timeline, records = _timeline(steps, _UnhealthyAfterHeal(_kill_history()))
+    verdicts = timeline.run(steps)
+    assert [(v.name, v.outcome) for v in verdicts] == [("end heal kill:node1", "invalid")]
+    assert _summary(records)[-1] == ("end", "heal", "failed")
 
 
 def test_an_error_in_a_step_is_recorded_raised_and_the_active_faults_are_healed() -> None:
