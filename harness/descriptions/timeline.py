@@ -7,7 +7,7 @@
     hold        seconds with load flowing
     mcmp        one raw MCMP message to the balancer (the MCMP toolkit), optionally expecting a reply status
     register_storm  many extra nodes registering at once over parallel MCMP connections; valid when every
-                reply was 200 and DUMP lists each once
+                reply was 200 and DUMP lists each once (with status_rounds: and every later STATUS got 200)
     expect      expectation names (harness.descriptions.expectations) judged at that point
 
 Each step is a frozen dataclass; in dicts (and YAML) a step is a mapping with one key, its verb:
@@ -241,18 +241,28 @@ class RegisterStorm(Step):
     nodes: int
     connections: int = 50
     contexts: tuple[str, ...] = ("/app",)
+    status_rounds: int = 0  # then that many rounds of STATUS from every storm node, each answered 200
+    status_interval_s: float = 10.0
 
     def __post_init__(self) -> None:
         validate_int("nodes", self.nodes, 1, 5000)
         validate_int("connections", self.connections, 1, 500)
         contexts = (self.contexts,) if isinstance(self.contexts, str) else self.contexts
         set_field(self, "contexts", validate_tuple("contexts", contexts, validate_path, non_empty=True))
+        validate_int("status_rounds", self.status_rounds, 0, 100)
+        set_field(self, "status_interval_s", validate_number("status_interval_s", self.status_interval_s, 0, 600))
 
     def describe(self) -> str:
-        return f"register_storm of {self.nodes} nodes over {self.connections} connections ({', '.join(self.contexts)})"
+        text = f"register_storm of {self.nodes} nodes over {self.connections} connections ({', '.join(self.contexts)})"
+        if self.status_rounds:
+            text += f", then {self.status_rounds} rounds of STATUS every {self.status_interval_s:g} s"
+        return text
 
     def payload(self) -> Any:
-        return {"nodes": self.nodes, "connections": self.connections, "contexts": list(self.contexts)}
+        data: dict[str, Any] = {"nodes": self.nodes, "connections": self.connections, "contexts": list(self.contexts)}
+        if self.status_rounds:
+            data.update(status_rounds=self.status_rounds, status_interval_s=self.status_interval_s)
+        return data
 
 
 @dataclass(frozen=True)
