@@ -243,6 +243,7 @@ class RegisterStorm(Step):
     contexts: tuple[str, ...] = ("/app",)
     status_rounds: int = 0  # then that many rounds of STATUS from every storm node, each answered 200
     status_interval_s: float = 10.0
+    status_timeout_s: float | None = None  # a STATUS unanswered this long counts as no reply (default: 10 s)
 
     def __post_init__(self) -> None:
         validate_int("nodes", self.nodes, 1, 5000)
@@ -251,17 +252,23 @@ class RegisterStorm(Step):
         set_field(self, "contexts", validate_tuple("contexts", contexts, validate_path, non_empty=True))
         validate_int("status_rounds", self.status_rounds, 0, 100)
         set_field(self, "status_interval_s", validate_number("status_interval_s", self.status_interval_s, 0, 600))
+        if self.status_timeout_s is not None:
+            set_field(self, "status_timeout_s", validate_number("status_timeout_s", self.status_timeout_s, 0.1, 600))
 
     def describe(self) -> str:
         text = f"register_storm of {self.nodes} nodes over {self.connections} connections ({', '.join(self.contexts)})"
         if self.status_rounds:
             text += f", then {self.status_rounds} rounds of STATUS every {self.status_interval_s:g} s"
+            if self.status_timeout_s is not None:
+                text += f" (each answered within {self.status_timeout_s:g} s)"
         return text
 
     def payload(self) -> Any:
         data: dict[str, Any] = {"nodes": self.nodes, "connections": self.connections, "contexts": list(self.contexts)}
         if self.status_rounds:
             data.update(status_rounds=self.status_rounds, status_interval_s=self.status_interval_s)
+        if self.status_timeout_s is not None:
+            data["status_timeout_s"] = self.status_timeout_s
         return data
 
 

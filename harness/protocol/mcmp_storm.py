@@ -36,6 +36,7 @@ class StormPlan:
     prefix: str = "storm"
     status_rounds: int = 0  # rounds of STATUS from every route after the registration
     status_interval_s: float = 10.0  # between the rounds' starts
+    status_timeout_s: float | None = None  # per STATUS (None: the storm's timeout)
 
     def routes(self) -> list[str]:
         width = len(str(self.nodes))
@@ -136,7 +137,7 @@ def run_storm(host: str, port: int, plan: StormPlan, *, timeout_s: float = 10.0)
             rounds=plan.status_rounds,
             interval_s=plan.status_interval_s,
             connections=plan.connections,
-            timeout_s=timeout_s,
+            timeout_s=timeout_s if plan.status_timeout_s is None else plan.status_timeout_s,
         )
     return result
 

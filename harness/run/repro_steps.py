@@ -181,6 +181,7 @@ class Timeline:
             step.contexts,
             status_rounds=step.status_rounds,
             status_interval_s=step.status_interval_s,
+            status_timeout_s=step.status_timeout_s,
         )
         result = run_storm(host, port, plan, timeout_s=MCMP_TIMEOUT_S)
         summary = result.describe(step.nodes)

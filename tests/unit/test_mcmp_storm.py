@@ -5,6 +5,7 @@ reuse one). The storm's verdict must be clean only when every reply was 200 and 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -26,6 +27,7 @@ class _Balancer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.messages: list[str] = []
         self.refuse_status: set[str] = set()  # routes whose STATUS (only) gets a MEM reply
+        self.status_delay_s = 0.0  # every STATUS is answered this late
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -47,6 +49,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         params = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
         route = params.get("JVMRoute", "")
+        if self.command == "STATUS" and self.server.status_delay_s:
+            time.sleep(self.server.status_delay_s)  # a slow balancer, on purpose
         with self.server.lock:
             self.server.messages.append(f"{self.command} {route}")
             if self.command == "DUMP":
@@ -147,3 +151,13 @@ def test_the_step_takes_status_rounds_and_names_bad_ones() -> None:
     assert "status_rounds" not in RegisterStorm(5).to_dict()["register_storm"]
     with pytest.raises(SpecError, match=r"timeline\[0\]\.register_storm\.status_rounds"):
         step_from_dict({"register_storm": {"nodes": 5, "status_rounds": -1}}, "timeline[0]")
+
+
+def test_a_status_answered_later_than_its_timeout_is_no_reply(balancer: _Balancer) -> None:
+    balancer.status_delay_s = 0.5
+    plan = StormPlan(2, connections=2, status_rounds=1, status_timeout_s=0.2)
+    result = run_storm("127.0.0.1", balancer.server_address[1], plan)
+    assert result.errors == 0 and result.status is not None and not result.clean(2)
+    assert result.status.replies["no reply: McmpTransportError"] == 2 and not result.status.latencies_s
+    step = step_from_dict({"register_storm": {"nodes": 2, "status_rounds": 1, "status_timeout_s": 2}}, "t[0]")
+    assert step.to_dict()["register_storm"]["status_timeout_s"] == 2 and "within 2 s" in step.describe()
