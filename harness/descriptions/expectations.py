@@ -20,6 +20,8 @@ Over one balancer snapshot taken at that moment (no waiting: a `wait_until` step
     load:<node>:<n>            the balancer holds this load for the node
 Over the balancer's logs (its evidence files: error_log, ...):
     log_free_of:<regex>        no line matches (Python regex, no spaces: write \\s)
+Over one node's own counters (flavors that count them: sim; elsewhere unknown):
+    backend_reuse:<node>:<r>   the node accepted at most <r> connections per request answered; >= 50 requests
 
 Pure: parsing and the vocabulary only; the run layer turns names into verdicts.
 """
@@ -89,6 +91,14 @@ def _node_load(text: str) -> tuple[str, int]:
     return _node(node), value
 
 
+def _node_ratio(text: str) -> tuple[str, float]:
+    node, _, ratio = text.partition(":")
+    value = float(ratio)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"got {value}; expected a finite ratio >= 0")
+    return _node(node), value
+
+
 def _regex(text: str) -> str:
     try:
         re.compile(text)
@@ -98,7 +108,7 @@ def _regex(text: str) -> str:
 
 
 # name -> (argument converter or None, an example of the argument, what it looks at)
-HISTORY, STATE, LOG = "history", "state", "log"
+HISTORY, STATE, LOG, NODE = "history", "state", "log", "node"
 ARGUMENTS: dict[str, tuple[Callable[[str], Any] | None, str, str]] = {
     "sticky": (None, "", HISTORY),
     "moved": (_count, "1", HISTORY),
@@ -115,6 +125,7 @@ ARGUMENTS: dict[str, tuple[Callable[[str], Any] | None, str, str]] = {
     "context": (_context, "node1:/app:ENABLED", STATE),
     "load": (_node_load, "node1:50", STATE),
     "log_free_of": (_regex, "AH00052", LOG),
+    "backend_reuse": (_node_ratio, "node1:0.5", NODE),
 }
 
 
@@ -139,12 +150,12 @@ def parse_expectation(name: object, field: str = "") -> tuple[str, Any]:
 
 
 def looks_at(kind: str) -> str:
-    """ "history", "state" or "log": what the expectation is judged over."""
+    """ "history", "state", "log" or "node": what the expectation is judged over."""
     return ARGUMENTS[kind][2]
 
 
 def nodes_named(kind: str, argument: Any) -> tuple[str, ...]:
     """The node names an expectation refers to (checked against the topology)."""
-    if looks_at(kind) != STATE:
+    if looks_at(kind) not in (STATE, NODE):
         return ()
     return (argument,) if isinstance(argument, str) else (argument[0],)

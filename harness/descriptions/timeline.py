@@ -7,7 +7,7 @@
     hold        seconds with load flowing
     mcmp        one raw MCMP message to the balancer (the MCMP toolkit), optionally expecting a reply status
     register_storm  many extra nodes registering at once over parallel MCMP connections; valid when every
-                reply was 200 and DUMP lists each once
+                reply was 200 and DUMP lists each once (with status_rounds: and every later STATUS got 200)
     http        one GET through the balancer's proxy port, expecting a reply status (harness.descriptions.http_step)
     expect      expectation names (harness.descriptions.expectations) judged at that point
 
@@ -229,18 +229,35 @@ class RegisterStorm(Step):
     nodes: int
     connections: int = 50
     contexts: tuple[str, ...] = ("/app",)
+    status_rounds: int = 0  # then that many rounds of STATUS from every storm node, each answered 200
+    status_interval_s: float = 10.0
+    status_timeout_s: float | None = None  # a STATUS unanswered this long counts as no reply (default: 10 s)
 
     def __post_init__(self) -> None:
         validate_int("nodes", self.nodes, 1, 5000)
         validate_int("connections", self.connections, 1, 500)
         contexts = (self.contexts,) if isinstance(self.contexts, str) else self.contexts
         set_field(self, "contexts", validate_tuple("contexts", contexts, validate_path, non_empty=True))
+        validate_int("status_rounds", self.status_rounds, 0, 100)
+        set_field(self, "status_interval_s", validate_number("status_interval_s", self.status_interval_s, 0, 600))
+        if self.status_timeout_s is not None:
+            set_field(self, "status_timeout_s", validate_number("status_timeout_s", self.status_timeout_s, 0.1, 600))
 
     def describe(self) -> str:
-        return f"register_storm of {self.nodes} nodes over {self.connections} connections ({', '.join(self.contexts)})"
+        text = f"register_storm of {self.nodes} nodes over {self.connections} connections ({', '.join(self.contexts)})"
+        if self.status_rounds:
+            text += f", then {self.status_rounds} rounds of STATUS every {self.status_interval_s:g} s"
+            if self.status_timeout_s is not None:
+                text += f" (each answered within {self.status_timeout_s:g} s)"
+        return text
 
     def payload(self) -> Any:
-        return {"nodes": self.nodes, "connections": self.connections, "contexts": list(self.contexts)}
+        data: dict[str, Any] = {"nodes": self.nodes, "connections": self.connections, "contexts": list(self.contexts)}
+        if self.status_rounds:
+            data.update(status_rounds=self.status_rounds, status_interval_s=self.status_interval_s)
+        if self.status_timeout_s is not None:
+            data["status_timeout_s"] = self.status_timeout_s
+        return data
 
 
 @dataclass(frozen=True)

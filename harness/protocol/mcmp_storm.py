@@ -5,7 +5,8 @@ Each route ("storm0001", ...) sends CONFIG (Host/Port/Type of a node that need n
 ENABLE-APP of each context, the way the Java node registers. Every reply is kept: the storm is clean when
 every message got 200 and DUMP then lists every route once, each with its own node id. A route whose
 message got an error reply (`Type=MEM`, `Mess=...`) or no reply at all is not retried: a storm that needs
-retries is exactly what it measures.
+retries is exactly what it measures. With `status_rounds`, every route then sends STATUS round after round
+(harness.protocol.mcmp_status_rounds): clean also needs every STATUS answered 200.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from functools import partial
 from harness.protocol.balancer_info import parse_dump
 from harness.protocol.mcmp import McmpProtocolError, McmpResponse
 from harness.protocol.mcmp_client import McmpClient, McmpTransportError
+from harness.protocol.mcmp_status_rounds import StatusRounds, run_status_rounds
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,9 @@ class StormPlan:
     node_host: str = "127.0.0.1"  # a node address nobody answers on is fine: no request is proxied
     first_port: int = 20000
     prefix: str = "storm"
+    status_rounds: int = 0  # rounds of STATUS from every route after the registration
+    status_interval_s: float = 10.0  # between the rounds' starts
+    status_timeout_s: float | None = None  # per STATUS (None: the storm's timeout)
 
     def routes(self) -> list[str]:
         width = len(str(self.nodes))
@@ -48,13 +53,15 @@ class StormResult:
     listed: int = 0  # storm routes DUMP lists afterwards
     duplicate_ids: list[int] = field(default_factory=list)
     dump_error: str = ""
+    status: StatusRounds | None = None
 
     @property
     def errors(self) -> int:
         return self.messages - self.replies["200"]
 
     def clean(self, nodes: int) -> bool:
-        return self.errors == 0 and self.listed == nodes and not self.duplicate_ids and not self.dump_error
+        registered = self.errors == 0 and self.listed == nodes and not self.duplicate_ids and not self.dump_error
+        return registered and (self.status is None or self.status.errors == 0)
 
     def describe(self, nodes: int) -> str:
         kinds = ", ".join(f"{k}: {v}" for k, v in sorted(self.replies.items()))
@@ -66,6 +73,8 @@ class StormResult:
             text += f"; node ids used twice: {self.duplicate_ids[:10]}"
         if self.dump_error:
             text += f"; DUMP: {self.dump_error}"
+        if self.status is not None:
+            text += f"; {self.status.describe()}"
         return text
 
 
@@ -120,6 +129,16 @@ def run_storm(host: str, port: int, plan: StormPlan, *, timeout_s: float = 10.0)
         thread.join()
     result.seconds = time.monotonic() - started
     _read_dump(host, port, plan, result, timeout_s)
+    if plan.status_rounds:
+        result.status = run_status_rounds(
+            host,
+            port,
+            plan.routes(),
+            rounds=plan.status_rounds,
+            interval_s=plan.status_interval_s,
+            connections=plan.connections,
+            timeout_s=timeout_s if plan.status_timeout_s is None else plan.status_timeout_s,
+        )
     return result
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from harness.descriptions.expectations import HISTORY, LOG, STATE, looks_at, parse_expectation
+from harness.descriptions.expectations import HISTORY, LOG, NODE, STATE, looks_at, parse_expectation
 from harness.descriptions.faults import BALANCER
+from harness.judge.backend_reuse import check_backend_reuse
 from harness.judge.checks import (
     Verdict,
     check_error_budget,
@@ -94,9 +95,11 @@ def judge_names(
     history: Callable[[], History | None],
     state: Callable[[], BalancerState],
     logs: Callable[[], Mapping[str, str]],
+    node_http: Callable[[str], Mapping[str, Any] | None] = lambda _node: None,
 ) -> list[Verdict]:
     """Every name's verdicts, in order. `history` None (no load): history names are unknown; a snapshot or log
-    that cannot be read makes its names unknown, with the error."""
+    that cannot be read makes its names unknown, with the error. `node_http(node)` is the node's own HTTP
+    counters (None when its flavor keeps none)."""
     fetched: dict[str, Any] = {}
 
     def get(what: str, fetch: Callable[[], Any]) -> Any:
@@ -111,6 +114,16 @@ def judge_names(
     for name in names:
         kind, argument = parse_expectation(name)
         source = looks_at(kind)
+        if source == NODE:
+            node, ratio = argument
+            counters = get(f"node {node}", lambda: node_http(node))
+            if isinstance(counters, Exception):
+                verdicts.append(
+                    Verdict(name, "unknown", {"error": str(counters)}, f"could not read {node}: {counters!r}")
+                )
+            else:
+                verdicts.append(check_backend_reuse(node, counters, ratio))
+            continue
         seen = get(source, {HISTORY: history, STATE: state, LOG: logs}[source])
         if isinstance(seen, Exception) or seen is None:
             why = f"could not read the {source}: {seen!r}" if seen is not None else "no load: no request history"

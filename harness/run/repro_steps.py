@@ -192,7 +192,14 @@ class Timeline:
 
     def _storm(self, step: RegisterStorm, record: StepRecord) -> str:
         host, port = self.cluster.get_balancer().mcmp_address()
-        plan = StormPlan(step.nodes, step.connections, step.contexts)
+        plan = StormPlan(
+            step.nodes,
+            step.connections,
+            step.contexts,
+            status_rounds=step.status_rounds,
+            status_interval_s=step.status_interval_s,
+            status_timeout_s=step.status_timeout_s,
+        )
         result = run_storm(host, port, plan, timeout_s=MCMP_TIMEOUT_S)
         summary = result.describe(step.nodes)
         details = {
@@ -202,6 +209,8 @@ class Timeline:
             "listed": result.listed,
             "seconds": round(result.seconds, 2),
         }
+        if result.status is not None:
+            details["status"] = result.status.to_dict()
         record.data["storm"] = details
         self.cluster.record_state(f"after {record.where} register_storm")
         self._verdict(record, Verdict(f"{record.where} register_storm", result.clean(step.nodes), details, summary))
@@ -218,10 +227,16 @@ class Timeline:
             history=lambda: None if load is None else self.scenario.history(load),
             state=balancer.snapshot,
             logs=balancer.evidence_files,
+            node_http=self._node_http,
         )
         verdicts = labelled(prefix, verdicts) if prefix else verdicts
         self.verdicts.extend(verdicts)
         return verdicts
+
+    def _node_http(self, name: str) -> dict[str, Any] | None:
+        """The node's own HTTP counters, from flavors whose nodes report them (the sim's `state()`)."""
+        state = getattr(self.cluster.get_node(name), "state", None)
+        return None if state is None else dict(state()["http"])
 
     def _verdict(self, record: StepRecord, verdict: Verdict) -> None:
         record.data.setdefault("verdicts", []).append(verdict.to_dict())

@@ -5,6 +5,7 @@ reuse one). The storm's verdict must be clean only when every reply was 200 and 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -25,6 +26,8 @@ class _Balancer(ThreadingHTTPServer):
         self.nodes: dict[str, int] = {}
         self.lock = threading.Lock()
         self.messages: list[str] = []
+        self.refuse_status: set[str] = set()  # routes whose STATUS (only) gets a MEM reply
+        self.status_delay_s = 0.0  # every STATUS is answered this late
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -46,6 +49,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", "0"))
         params = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
         route = params.get("JVMRoute", "")
+        if self.command == "STATUS" and self.server.status_delay_s:
+            time.sleep(self.server.status_delay_s)  # a slow balancer, on purpose
         with self.server.lock:
             self.server.messages.append(f"{self.command} {route}")
             if self.command == "DUMP":
@@ -54,7 +59,7 @@ class _Handler(BaseHTTPRequestHandler):
                     for r, i in self.server.nodes.items()
                 ]
                 return self._reply(200, "\n".join(lines) + "\n")
-            if route in self.server.refuse:
+            if route in self.server.refuse or (self.command == "STATUS" and route in self.server.refuse_status):
                 mess = f'MEM: Can\'t read node with "{route}" JVMRoute'
                 return self._reply(500, "", {"Type": "MEM", "Mess": mess})
             if self.command == "CONFIG":
@@ -116,3 +121,43 @@ def test_the_step_reads_from_data_and_names_bad_fields() -> None:
         step_from_dict({"register_storm": {"nodes": 0}}, "timeline[0]")
     with pytest.raises(SpecError, match=r"contexts"):
         step_from_dict({"register_storm": {"nodes": 5, "contexts": ["app"]}}, "timeline[0]")
+
+
+def test_status_rounds_send_status_from_every_route_each_round(balancer: _Balancer) -> None:
+    plan = StormPlan(12, connections=3, status_rounds=3, status_interval_s=0.0)
+    result = run_storm("127.0.0.1", balancer.server_address[1], plan)
+    assert result.clean(12), result.describe(12)
+    assert result.status is not None and result.status.rounds == 3 and result.status.messages == 36
+    assert sorted(m for m in balancer.messages if m.startswith("STATUS")) == sorted(
+        f"STATUS {r}" for r in plan.routes() * 3
+    )
+    assert len(result.status.latencies_s) == 36 and "STATUS 3 rounds, 36 messages (200: 36)" in result.describe(12)
+    assert result.status.to_dict()["p99_ms"] >= 0
+
+
+def test_a_refused_status_makes_the_storm_unclean_though_registration_was(balancer: _Balancer) -> None:
+    balancer.refuse_status = {"storm2"}
+    result = run_storm("127.0.0.1", balancer.server_address[1], StormPlan(4, connections=2, status_rounds=2))
+    assert result.errors == 0 and result.listed == 4 and not result.clean(4)
+    assert result.status is not None and result.status.replies["MEM"] == 2 and result.status.errors == 2
+    assert any("storm2" in e for e in result.status.examples)
+
+
+def test_the_step_takes_status_rounds_and_names_bad_ones() -> None:
+    data = {"register_storm": {"nodes": 500, "contexts": ["/a", "/b"], "status_rounds": 5, "status_interval_s": 10}}
+    step = step_from_dict(data, "timeline[0]")
+    assert step == RegisterStorm(500, 50, ("/a", "/b"), status_rounds=5, status_interval_s=10.0)
+    assert step.to_dict()["register_storm"]["status_rounds"] == 5 and "5 rounds of STATUS every 10 s" in step.describe()
+    assert "status_rounds" not in RegisterStorm(5).to_dict()["register_storm"]
+    with pytest.raises(SpecError, match=r"timeline\[0\]\.register_storm\.status_rounds"):
+        step_from_dict({"register_storm": {"nodes": 5, "status_rounds": -1}}, "timeline[0]")
+
+
+def test_a_status_answered_later_than_its_timeout_is_no_reply(balancer: _Balancer) -> None:
+    balancer.status_delay_s = 0.5
+    plan = StormPlan(2, connections=2, status_rounds=1, status_timeout_s=0.2)
+    result = run_storm("127.0.0.1", balancer.server_address[1], plan)
+    assert result.errors == 0 and result.status is not None and not result.clean(2)
+    assert result.status.replies["no reply: McmpTransportError"] == 2 and not result.status.latencies_s
+    step = step_from_dict({"register_storm": {"nodes": 2, "status_rounds": 1, "status_timeout_s": 2}}, "t[0]")
+    assert step.to_dict()["register_storm"]["status_timeout_s"] == 2 and "within 2 s" in step.describe()

@@ -260,6 +260,8 @@ def test_keep_alive_pipelining_and_bad_requests(sim: Sim) -> None:
         while chunk := conn.recv(65536):
             data += chunk
     assert data.count(b"HTTP/1.1 200 OK") == 2 and b'"path":"/app/b"' in data
+    http = sim.state("node1")["http"]
+    assert (http["accepted"], http["served"]) == (1, 2)  # two requests over one accepted connection
     with socket.create_connection(("127.0.0.1", sim.ports[0]), timeout=5) as conn:
         conn.sendall(b"NONSENSE\r\n\r\n")
         assert conn.recv(65536).startswith(b"HTTP/1.1 400 Bad Request")

@@ -126,6 +126,7 @@ class Listener:
         self.loop, self.port, self.handler, self.name, self.host = loop, port, handler, name, host
         self.sock: socket.socket | None = None
         self.connections: set[Connection] = set()
+        self.accepted = 0  # connections accepted since start (a balancer that reuses them opens few)
 
     @property
     def is_open(self) -> bool:
@@ -172,6 +173,7 @@ class Listener:
                 return
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.accepted += 1
             Connection(self, sock)
 
 

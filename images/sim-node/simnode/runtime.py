@@ -65,6 +65,7 @@ class SimNode:
                 "sessions": app.sessions.count(),
                 "active": app.active_requests(),
                 "connections": len(self.listener.connections),
+                "accepted": self.listener.accepted,
             },
             "mcmp": self.agent.to_dict(),
         }
