@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.descriptions.faults import Pause, Stop
+from harness.descriptions.options import HarnessOptions
 from harness.descriptions.reproduction import KnownBroken, Observation, Reproduction, ReproTopology, Where
 from harness.descriptions.topology import LoadProfile
 from harness.run.repro_catalogue import find, load_folder, unique
@@ -89,3 +90,11 @@ def catalogue() -> list[Reproduction]:
 def lookup(selector: str) -> Reproduction:
     """A catalogue key, or a .yaml / .py file (harness.run.repro_catalogue.find)."""
     return find(selector, catalogue())
+
+
+def known_broken(key: str, options: HarnessOptions) -> str | None:
+    """Why the catalogue's entry `key` is expected to fail with these options (its known_broken), or None: for
+    scenarios that show the same bug outside the catalogue (they run as strict xfails there too)."""
+    from harness.run.reproduction import facts_for
+
+    return lookup(key).where_broken(facts_for(options))
