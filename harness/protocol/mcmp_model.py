@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from harness.protocol import mcmp_model_lines as msg
-from harness.protocol.mcmp_model_app import CRASH, STATUS_OF, Undefined, apply_app
+from harness.protocol.mcmp_model_app import CRASH, STATUS_OF, apply_app
 from harness.protocol.mcmp_model_body import Body, atoi, scan_int, split_body
 from harness.protocol.mcmp_model_config import _strip_zone, apply_config
 from harness.protocol.mcmp_model_lines import LineRules
@@ -28,6 +28,7 @@ from harness.protocol.mcmp_model_state import (
     Prediction,
     Reply,
     Tables,
+    Undefined,
     mem,
     one,
     syntax,
@@ -111,6 +112,8 @@ class McmpModel:
             else:
                 return syntax(msg.SBADFLD.format(key))
         if not route:
+            if msg.BUG_STATUS_ROUTE_UNINITIALISED in self.bugs:
+                raise Undefined(msg.BUGS[msg.BUG_STATUS_ROUTE_UNINITIALISED])
             return one(500, rules.status_route_type, rules.status_route_message.format(""))
         node = self.tables.node_by_route(route)
         if node is None:

@@ -15,6 +15,7 @@ from harness.protocol.mcmp_model_state import (
     Node,
     Prediction,
     Tables,
+    Undefined,
     mem,
     one,
     syntax,
@@ -23,10 +24,6 @@ from harness.protocol.mcmp_model_state import (
 STATUS_OF = {"ENABLE-APP": ENABLED, "DISABLE-APP": DISABLED, "STOP-APP": STOPPED, "REMOVE-APP": REMOVE}
 REPLY_TYPE = {ENABLED: "ENABLE-APP-RSP", DISABLED: "DISABLE-APP-RSP", STOPPED: "STOP-APP-RSP", REMOVE: "REMOVE-APP-RSP"}
 CRASH = one(0)
-
-
-class Undefined(Exception):
-    """The request makes mod_manager read past its parameters: no prediction is possible."""
 
 
 def apply_app(

@@ -170,6 +170,8 @@ def timeout_us(text: str, default_unit: str) -> int | None:
     match = re.match(r"\s*([+-]?\d*)", text)
     digits = match.group(1) if match else ""
     number = int(digits) if digits not in ("", "+", "-") else 0
+    if number < 0:
+        return None  # httpd refuses a negative timeout
     unit = text[match.end() :] if match else text
     unit = unit or default_unit
     if unit.startswith("s"):

@@ -16,6 +16,7 @@ from harness.protocol.mcmp_model_state import (
     Node,
     Prediction,
     Tables,
+    Undefined,
     mem,
     one,
     syntax,
@@ -200,6 +201,9 @@ def apply_config(
     existing = tables.node_by_route(new.route)
     if existing is not None and not existing.same_worker(new):
         if rules.changed_node == "rename":  # 1.3.x: the old node is renamed REMOVED and forgotten later
+            older = tables.node_by_route("REMOVED")
+            if msg.BUG_RENAME_HITS_OLDER_REMOVED in bugs and older is not None and older.id < existing.id:
+                raise Undefined(msg.BUGS[msg.BUG_RENAME_HITS_OLDER_REMOVED], intended_fails=True)
             existing.route, existing.removed = "REMOVED", True
             tables.drop_node_rows(existing.id)
             return mem(msg.MNODERM.format("REMOVED"))

@@ -56,6 +56,8 @@ BUG_LIST_SKIPS_AFTER_COMMA = "list-parser-skips-char-after-comma"
 BUG_DECODE_STOPS_AT_EMPTY = "decode-stops-at-empty-value"
 BUG_SAME_ENDPOINT_OVERWRITE = "same-endpoint-other-type-overwrites-node"
 BUG_NULL_CONTEXT_CRASH = "app-command-without-alias-and-context-crashes"
+BUG_STATUS_ROUTE_UNINITIALISED = "status-without-jvmroute-reads-stack"
+BUG_RENAME_HITS_OLDER_REMOVED = "rename-updates-an-older-removed-node"
 
 BUGS: dict[str, str] = {
     BUG_STOP_REPLY_WIDTH: (
@@ -78,6 +80,17 @@ BUGS: dict[str, str] = {
     BUG_NULL_CONTEXT_CRASH: (
         "1.3.x app command with JVMRoute only (no Alias, no Context, not /*): STOP-APP copies the NULL Context "
         "(strncpy) and ENABLE-APP compares it (strcmp) when any context exists: the httpd child dies, no reply"
+    ),
+    BUG_STATUS_ROUTE_UNINITIALISED: (
+        "1.3.x STATUS without JVMRoute reads the route from an uninitialised nodeinfo_t: it answers (and sets "
+        "the Load of) whatever route an earlier request left on the thread's stack, e.g. "
+        "'Type=STATUS-RSP&JVMRoute=<an earlier node>&State=..' instead of an error"
+    ),
+    BUG_RENAME_HITS_OLDER_REMOVED: (
+        "1.3.x CONFIG of a known JVMRoute with a new host/port/type renames the node REMOVED, then "
+        "insert_update_node zeroes its id and updates the first node already called REMOVED: when an older "
+        "one exists, the renamed node keeps its aliases and contexts (INFO shows them, DUMP cannot place them) "
+        "and a node registered next can inherit them"
     ),
 }
 
@@ -132,7 +145,15 @@ RULES_13 = LineRules(
     context_keep=80,  # char context[CONTEXTSZ=80], strncpy without NUL, printed with %.*s 80
     remove_unknown_ok=True,  # "Already done": REMOVE-APP of an unknown or removed node is a success
     status_route_message=MNODERD,
-    bugs=frozenset({BUG_STOP_REPLY_WIDTH, BUG_DECODE_STOPS_AT_EMPTY, BUG_NULL_CONTEXT_CRASH}),
+    bugs=frozenset(
+        {
+            BUG_STOP_REPLY_WIDTH,
+            BUG_DECODE_STOPS_AT_EMPTY,
+            BUG_NULL_CONTEXT_CRASH,
+            BUG_STATUS_ROUTE_UNINITIALISED,
+            BUG_RENAME_HITS_OLDER_REMOVED,
+        }
+    ),
 )
 
 RULES_2X = LineRules(

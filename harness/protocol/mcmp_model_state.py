@@ -83,6 +83,16 @@ def mem(message: str) -> Prediction:
     return one(500, "MEM", message)
 
 
+class Undefined(Exception):
+    """The model cannot say what the balancer does: it reads past its parameters, uninitialised memory, or
+    slots a known bug has corrupted. `intended_fails`: what the line is meant to do is known and the balancer
+    is known not to do it (a test may expect that failure)."""
+
+    def __init__(self, message: str, *, intended_fails: bool = False) -> None:
+        super().__init__(message)
+        self.intended_fails = intended_fails
+
+
 def wrap32(value: int) -> int:
     """A C int assignment."""
     return (value + 2**31) % 2**32 - 2**31

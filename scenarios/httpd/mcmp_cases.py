@@ -42,7 +42,7 @@ def req(method: str, body: str = "", target: str = "/", xml: bool = False) -> Mo
     return ModelRequest(method, body, target=target, accept_xml=xml)
 
 
-def config(n: Names, i: int = 1, extra: str = "", **fields: str) -> ModelRequest:
+def config(n: Names, i: int = 1, extra: str = "", **fields: str | None) -> ModelRequest:
     """CONFIG for node i of the case (http on 127.0.0.1:port(i)); `fields` replace or add keys, `extra` is
     appended raw ("&Key=value...")."""
     pairs = {"JVMRoute": n.route(i), "Host": LOCAL, "Port": n.port(i), "Type": "http", **fields}
@@ -57,8 +57,12 @@ def app(method: str, n: Names, i: int = 1, alias: str | None = "a1", context: st
 
 @dataclass(frozen=True)
 class Case:
+    """`isolated`: run on a fresh balancer of its own (the case depends on slots other cases leave behind,
+    as a 1.3.x node renamed REMOVED does)."""
+
     name: str
     build: Callable[[Names], list[ModelRequest]]
+    isolated: bool = False
 
 
 CASES: list[Case] = []
@@ -72,8 +76,8 @@ def case(name: str) -> Callable[[Callable[[Names], list[ModelRequest]]], Callabl
     return register
 
 
-def add(name: str, build: Callable[[Names], list[ModelRequest]]) -> None:
-    CASES.append(Case(name, build))
+def add(name: str, build: Callable[[Names], list[ModelRequest]], *, isolated: bool = False) -> None:
+    CASES.append(Case(name, build, isolated))
 
 
 # ------------------------------------------------------------------------------- CONFIG, field by field
@@ -87,12 +91,17 @@ STRING_FIELDS = {  # key: (size, a value of `length` characters that stays uniqu
     "StickySessionCookie": (30, lambda n, length: "C" * length),
     "StickySessionPath": (30, lambda n, length: "p" * length),
 }
+def _own(n: Names, key: str, value: str | None) -> dict[str, str | None]:
+    """`key` set to `value`; a case that leaves the port unusual gets its own address (no other case's port)."""
+    return {key: value, **({"Host": n.address()} if key == "Port" else {})}
+
+
 for _key, (_size, _value) in STRING_FIELDS.items():
-    add(f"config-{_key}-absent", lambda n, k=_key: [config(n, **{k: None})])
-    add(f"config-{_key}-empty-middle", lambda n, k=_key: [req("CONFIG", config(n, **{k: ""}).body + "&Foo=bar")])
-    add(f"config-{_key}-empty-last", lambda n, k=_key: [req("CONFIG", config(n, **{k: None}).body + f"&{k}=")])
-    add(f"config-{_key}-longest", lambda n, k=_key, s=_size, v=_value: [config(n, **{k: v(n, s - 1)})])
-    add(f"config-{_key}-one-over", lambda n, k=_key, s=_size, v=_value: [config(n, **{k: v(n, s)})])
+    add(f"config-{_key}-absent", lambda n, k=_key: [config(n, **_own(n, k, None))])
+    add(f"config-{_key}-empty-middle", lambda n, k=_key: [req("CONFIG", config(n, **_own(n, k, "")).body + "&Foo=bar")])
+    add(f"config-{_key}-empty-last", lambda n, k=_key: [req("CONFIG", config(n, **_own(n, k, None)).body + f"&{k}=")])
+    add(f"config-{_key}-longest", lambda n, k=_key, s=_size, v=_value: [config(n, **_own(n, k, v(n, s - 1)))])
+    add(f"config-{_key}-one-over", lambda n, k=_key, s=_size, v=_value: [config(n, **_own(n, k, v(n, s)))])
 
 add("config-port-absent", lambda n: [config(n, Host=n.address(), Port=None)])
 add("config-host-and-port-absent-type-ajp", lambda n: [config(n, Host=n.address(), Port=None, Type=None)])
@@ -285,6 +294,8 @@ for _key, _value in (("Port", None), ("Type", "ajp"), ("Balancer", "otherbal"), 
                      ("Reversed", "Yes"), ("Domain", "g2"), ("flushwait", "33"), ("ping", "4"), ("Timeout", "9"),
                      ("flushpackets", "On"), ("StickySessionForce", "No")):  # fmt: skip
     add(f"reconfig-changed-{_key}", lambda n, k=_key, v=_value: [
-        *registered(n), config(n, **{k: v if v is not None else n.port(2)})])  # fmt: skip
-add("reconfig-changed-port-then-retry", lambda n: [*registered(n), config(n, Port=n.port(2)), config(n, Port=n.port(2))])
+        *registered(n), config(n, **{k: v if v is not None else n.port(2)})], isolated=True)  # fmt: skip
+add("reconfig-changed-port-then-retry", lambda n: [*registered(n), config(n, Port=n.port(2)), config(n, Port=n.port(2))], isolated=True)
+add("reconfig-changed-port-after-an-older-rename", lambda n: [
+    config(n, 2), config(n, 2, Port=n.port(3)), *registered(n), config(n, Port=n.port(4)), req("INFO")], isolated=True)  # fmt: skip
 add("reconfig-identical", lambda n: [*registered(n), config(n), app("STOP-APP", n)])

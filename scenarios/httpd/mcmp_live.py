@@ -48,13 +48,15 @@ class Observed:
 class Session:
     target: Target
     label: str
+    as_built: bool = True  # False: the as-built behaviour is beyond the model; only the intended one is judged
     intended: McmpModel = field(init=False)
     built: McmpModel = field(init=False)
     transcript: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.intended = McmpModel(self.target.rules, self.target.config)
-        self.built = McmpModel(self.target.rules, self.target.config, bugs=self.target.rules.bugs)
+        bugs = self.target.rules.bugs if self.as_built else frozenset()
+        self.built = McmpModel(self.target.rules, self.target.config, bugs=bugs)
 
     # --- one message ------------------------------------------------------------------------------------
     def send(self, request: ModelRequest, *, check_state: bool = True) -> tuple[list[str], list[str]]:
@@ -66,6 +68,8 @@ class Session:
             seen = self._observe_until(self.built)
             built_problems += self.state_problems(self.built, seen)
             intended_problems += self.state_problems(self.intended, seen)
+        if not self.as_built:
+            built_problems = []
         self._record(request, reply, built, intended, built_problems, intended_problems)
         return built_problems, intended_problems
 
