@@ -27,6 +27,7 @@ class ModelConfig:
     listening: frozenset[tuple[str, str]] = frozenset()  # host:port accepting TCP (an http server answering OPTIONS)
     cpong: frozenset[tuple[str, str]] = frozenset()  # host:port answering an AJP CPING
     release: str = ""  # the VERSION token (mod_cluster/1.3.22.Final); "" leaves it unchecked
+    sole_user: bool = True  # the model sees every message the balancer gets (False: others share it)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,9 @@ def target(module_scenario: Any, modcluster_source: Any, harness_options: Any) -
     return start_target(module_scenario, modcluster_source, harness_options)
 
 
-def start_target(run: Any, modcluster_source: Any, harness_options: Any, name: str = "mcmp") -> Target:
+def start_target(
+    run: Any, modcluster_source: Any, harness_options: Any, name: str = "mcmp", *, shared: bool = True
+) -> Target:
     """A balancer-only cluster in `run` (a ScenarioRun) and the model rules for it. `name` must differ
     from the other runs' topologies: container names are made of the process's run id and that name."""
     proxy_cluster = harness_options.modcluster_mode == "proxy_cluster"
@@ -50,7 +52,8 @@ def start_target(run: Any, modcluster_source: Any, harness_options: Any, name: s
     cluster = run.cluster(Topology(name, spec, ()))
     balancer = cluster.get_balancer()
     rules = rules_for(modcluster_source.line, cluster.topology.balancer.mode)
-    config = ModelConfig(enable_options=not proxy_cluster, release=modcluster_source.release, **ROOM)
+    release = modcluster_source.release
+    config = ModelConfig(enable_options=not proxy_cluster, release=release, sole_user=not shared, **ROOM)
     host, port = balancer.mcmp_address()
     return Target(host, port, rules, config)
 
@@ -83,7 +86,7 @@ def test_mcmp_case(case: Case, module_scenario: Any, request: pytest.FixtureRequ
         run = request.getfixturevalue("scenario")
         options = request.getfixturevalue("harness_options")
         source = request.getfixturevalue("modcluster_source")
-        target = start_target(run, source, options, name=f"mcmp-own{CASES.index(case)}")
+        target = start_target(run, source, options, name=f"mcmp-own{CASES.index(case)}", shared=False)
     else:
         run, target = module_scenario, request.getfixturevalue("target")
     steps = case.build(Names(CASES.index(case)))
