@@ -90,7 +90,7 @@ class McmpModel:
     # --- STATUS -----------------------------------------------------------------------------------------
     def _status(self, body: Body) -> Prediction:
         rules = self.rules
-        route, load = "", (-1 if rules.load == "atoi" else -2)  # 1.3.x: no Load means -1 (broken)
+        route, load = None, (-1 if rules.load == "atoi" else -2)  # 1.3.x: no Load means -1 (broken)
         for key, value, _index in body.pairs():
             lower = key.lower()
             if lower in ("jvmroute", "load") and value is None:
@@ -111,9 +111,9 @@ class McmpModel:
                         return syntax(msg.BAD_LOAD)
             else:
                 return syntax(msg.SBADFLD.format(key))
+        if route is None and msg.BUG_STATUS_ROUTE_UNINITIALISED in self.bugs:
+            raise Undefined(msg.BUGS[msg.BUG_STATUS_ROUTE_UNINITIALISED])
         if not route:
-            if msg.BUG_STATUS_ROUTE_UNINITIALISED in self.bugs:
-                raise Undefined(msg.BUGS[msg.BUG_STATUS_ROUTE_UNINITIALISED])
             return one(500, rules.status_route_type, rules.status_route_message.format(""))
         node = self.tables.node_by_route(route)
         if node is None:
@@ -177,36 +177,44 @@ class McmpModel:
             return one(200, body="Type=PING-RSP&State=OK&id={id}\n")
         if scheme is None or host is None or port is None:
             return syntax(msg.SMISFLD)
-        up, lag = self._host_up(scheme, host, port)
-        return Prediction((Reply(200, body=f"Type=PING-RSP&State={'OK' if up else 'NOTOK'}&id={{id}}\n"),), lag)
+        states, lag = self._host_up(scheme, host, port)
+        return Prediction(tuple(Reply(200, body=f"Type=PING-RSP&State={s}&id={{id}}\n") for s in states), lag)
 
     def _ping_route(self, route: str) -> Prediction:
         node = self.tables.node_by_route(route)
         if node is None:
             return mem(msg.MNODERD.format(route))
         if self.rules.ping_address == "worker":  # 2.x pings the node's scheme://host:port
-            up, lag = self._host_up(node.type, node.host, node.port)
+            states, lag = self._host_up(node.type, node.host, node.port)
         else:
-            up, lag = self._node_up(node, -2), False
-        reply = Reply(200, body=f"Type=PING-RSP&JVMRoute={route}&State={'OK' if up else 'NOTOK'}&id={{id}}\n")
-        return Prediction(self._lingering(node, route, reply).replies, lag)
+            states, lag = ("OK" if self._node_up(node, -2) else "NOTOK",), False
+        replies = tuple(Reply(200, body=f"Type=PING-RSP&JVMRoute={route}&State={s}&id={{id}}\n") for s in states)
+        if node.removed:  # until httpd forgets it; then it is unknown
+            replies += (Reply(500, "MEM", msg.MNODERD.format(route)),)
+        return Prediction(replies, lag)
 
-    def _host_up(self, scheme: str, host: str, port: str) -> tuple[bool, bool]:
-        """proxy_host_isup: (answer, whether it may lag). 1.3.x connects; 2.x connects for ajp and pings a known
-        http/ws worker (created in the serving child shortly after CONFIG: the answer may lag)."""
+    def _host_up(self, scheme: str, host: str, port: str) -> tuple[tuple[str, ...], bool]:
+        """proxy_host_isup: the States it may answer, and whether the answer may lag. 1.3.x connects; 2.x
+        connects for ajp and pings a known http/ws worker (created in the serving child shortly after CONFIG:
+        the answer may lag; a removed node's worker is kept if it was made, never made after)."""
         lower = scheme.lower()
         if lower == "ajp":
-            return (host, port) in self.config.cpong, False
+            return ("OK" if (host, port) in self.config.cpong else "NOTOK",), False
         if self.rules.ping_address == "connect":
-            return (host, port) in self.config.listening, False
+            return ("OK" if (host, port) in self.config.listening else "NOTOK",), False
         if not lower.startswith(("http", "ws")):
-            return True, False  # "not yet supported": answered OK
+            return ("OK",), False  # "not yet supported": answered OK
         wanted = atoi(port)
-        known = any(
-            atoi(n.port) == wanted and n.type.lower().startswith(("http", "ws")) and n.host.lower() == host.lower()
+        backing = [
+            n
             for n in self.tables.nodes.values()
-        )
-        return known and self._pings(scheme, host, port), known
+            if atoi(n.port) == wanted and n.type.lower().startswith(("http", "ws")) and n.host.lower() == host.lower()
+        ]
+        if not backing or not self._pings(scheme, host, port):
+            return ("NOTOK",), bool(backing)
+        if all(n.removed for n in backing):
+            return ("OK", "NOTOK"), False
+        return ("OK",), True
 
     # --- what INFO and DUMP must show -------------------------------------------------------------------
     def view(self) -> dict[str, Any]:

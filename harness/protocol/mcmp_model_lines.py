@@ -82,9 +82,10 @@ BUGS: dict[str, str] = {
         "(strncpy) and ENABLE-APP compares it (strcmp) when any context exists: the httpd child dies, no reply"
     ),
     BUG_STATUS_ROUTE_UNINITIALISED: (
-        "1.3.x STATUS without JVMRoute reads the route from an uninitialised nodeinfo_t: it answers (and sets "
-        "the Load of) whatever route an earlier request left on the thread's stack, e.g. "
-        "'Type=STATUS-RSP&JVMRoute=<an earlier node>&State=..' instead of an error"
+        "STATUS without a JVMRoute key reads the route from an uninitialised nodeinfo_t (both lines): it "
+        "answers for (and sets the Load of) whatever route an earlier request left on the thread's stack, "
+        "e.g. 'Type=STATUS-RSP&JVMRoute=<an earlier node>&State=..' on 1.3.22, 'MEM: Can't read node with "
+        "\"<an earlier node>\" JVMRoute' on 2.x, instead of its error ('TODO: No JVMRoute given!' on 2.x)"
     ),
     BUG_RENAME_HITS_OLDER_REMOVED: (
         "1.3.x CONFIG of a known JVMRoute with a new host/port/type renames the node REMOVED, then "
@@ -181,7 +182,7 @@ RULES_2X = LineRules(
     ping_checks_scheme=True,
     status_route_message=NO_ROUTE,
     status_route_type="SYNTAX",
-    bugs=frozenset({BUG_LIST_SKIPS_AFTER_COMMA, BUG_SAME_ENDPOINT_OVERWRITE}),
+    bugs=frozenset({BUG_LIST_SKIPS_AFTER_COMMA, BUG_SAME_ENDPOINT_OVERWRITE, BUG_STATUS_ROUTE_UNINITIALISED}),
 )
 
 RULES: dict[tuple[str, str], LineRules] = {

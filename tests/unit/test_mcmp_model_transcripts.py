@@ -14,7 +14,7 @@ import pytest
 
 from harness.protocol.balancer_info import parse_dump, parse_info
 from harness.protocol.mcmp import parse_response
-from harness.protocol.mcmp_model import McmpModel, ModelConfig, ModelRequest
+from harness.protocol.mcmp_model import McmpModel, ModelConfig, ModelRequest, Undefined
 from harness.protocol.mcmp_model_lines import LineRules, rules_for
 from harness.protocol.mcmp_model_view import DUMP_FIELDS, INFO_FIELDS, compare, compare_balancers, reply_problems
 
@@ -35,7 +35,7 @@ def parse_request(raw: bytes) -> ModelRequest:
     return ModelRequest(method, body.decode("latin-1"), target=target, accept_xml=accept_xml)
 
 
-def replay(name: str, rules: LineRules, release: str) -> list[str]:
+def replay(name: str, rules: LineRules, release: str, unjudged: list[str]) -> list[str]:
     config = ModelConfig(max_node=5, listening=BACKENDS, release=release)
     model = McmpModel(rules, config, bugs=rules.bugs)
     problems: list[str] = []
@@ -45,7 +45,11 @@ def replay(name: str, rules: LineRules, release: str) -> list[str]:
             continue
         request = parse_request(record["request"].encode("latin-1"))
         got = parse_response(record["reply"].encode("latin-1"))
-        prediction = model.apply(request)
+        try:
+            prediction = model.apply(request)
+        except Undefined:
+            unjudged.append(record["title"])  # e.g. STATUS without JVMRoute: an uninitialised route (BUGS)
+            continue
         problems += [f"{record['title']}: {p}" for p in reply_problems(prediction, got, lenient_state=True)]
         if request.method.upper() in ("INFO", "DUMP") and got.status == 200:
             view, endpoints = model.view(), model.endpoints
@@ -61,8 +65,10 @@ def replay(name: str, rules: LineRules, release: str) -> list[str]:
 @pytest.mark.parametrize("name", sorted(BATTERIES))
 def test_recorded_battery_replies_and_states_are_predicted(name: str) -> None:
     rules, release = BATTERIES[name]
-    problems = replay(name, rules, release)
+    unjudged: list[str] = []
+    problems = replay(name, rules, release, unjudged)
     assert problems == [], "\n".join(problems)
+    assert unjudged == ["STATUS no JVMRoute"]
 
 
 def test_every_battery_is_replayed_in_full() -> None:
