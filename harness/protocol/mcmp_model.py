@@ -34,7 +34,18 @@ from harness.protocol.mcmp_model_state import (
     syntax,
 )
 
-COMMANDS = ("CONFIG", "ENABLE-APP", "DISABLE-APP", "STOP-APP", "REMOVE-APP", "STATUS", "INFO", "DUMP", "PING", "VERSION")
+COMMANDS = (
+    "CONFIG",
+    "ENABLE-APP",
+    "DISABLE-APP",
+    "STOP-APP",
+    "REMOVE-APP",
+    "STATUS",
+    "INFO",
+    "DUMP",
+    "PING",
+    "VERSION",
+)
 HTTP_LIKE = ("http", "https", "ws", "wss")
 PING_SCHEMES = ("ajp", "http", "https", "ws", "wss")
 
@@ -42,9 +53,8 @@ PING_SCHEMES = ("ajp", "http", "https", "ws", "wss")
 class McmpModel:
     def __init__(self, rules: LineRules, config: ModelConfig | None = None, *, bugs: frozenset[str] = frozenset()):
         self.rules, self.config, self.bugs = rules, config or ModelConfig(), frozenset(bugs)
-        policy = "lifo" if rules.line == "1.3" else "lowest"
         cfg = self.config
-        self.tables = Tables(rules.first_id, policy, cfg.max_node, cfg.max_host, cfg.max_context)
+        self.tables = Tables(rules.first_id, rules.slots, cfg.max_node, cfg.max_host, cfg.max_context)
         self.endpoints: set[tuple[str, str]] = set()  # every host:port a CONFIG named (to pick our nodes)
 
     # --- one message ------------------------------------------------------------------------------------
@@ -55,7 +65,9 @@ class McmpModel:
             return one(400)  # httpd itself: only OPTIONS may ask for "*"
         if method not in COMMANDS:
             return one(501)
-        body = split_body(self.rules.body, request.body, stop_decoding_at_empty=msg.BUG_DECODE_STOPS_AT_EMPTY in self.bugs)
+        body = split_body(
+            self.rules.body, request.body, stop_decoding_at_empty=msg.BUG_DECODE_STOPS_AT_EMPTY in self.bugs
+        )
         if method == "CONFIG":
             self.endpoints.add(claimed_endpoint(request.body))
         if body is None and (self.rules.body == "split" or method in ("CONFIG", "STATUS", *STATUS_OF)):
@@ -170,7 +182,7 @@ class McmpModel:
                 return syntax(msg.BAD_SCHEME.format(value))
             fields[lower] = value
         route = fields.get("jvmroute")
-        if route is not None and (route or self.rules.line == "1.3"):
+        if route is not None and (route or self.rules.ping_empty_route_is_node):
             return self._ping_route(route)
         scheme, host, port = fields.get("scheme"), fields.get("host"), fields.get("port")
         if scheme is None and host is None and port is None:
@@ -248,4 +260,13 @@ def claimed_endpoint(body: str) -> tuple[str, str]:
     return host, port
 
 
-__all__ = ["COMMANDS", "McmpModel", "ModelConfig", "ModelRequest", "Prediction", "Reply", "Undefined", "claimed_endpoint"]
+__all__ = [
+    "COMMANDS",
+    "McmpModel",
+    "ModelConfig",
+    "ModelRequest",
+    "Prediction",
+    "Reply",
+    "Undefined",
+    "claimed_endpoint",
+]

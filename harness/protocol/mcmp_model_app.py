@@ -34,10 +34,8 @@ def apply_app(
     return _app_13(rules, tables, body, status, wildcard, bugs)
 
 
-def _lists_2x(
-    rules: LineRules, body: Body, bugs: frozenset[str]
-) -> tuple[str, list[str], list[str]] | Prediction:
-    route, aliases, contexts = "", [], []
+def _lists_2x(rules: LineRules, body: Body, bugs: frozenset[str]) -> tuple[str, list[str], list[str]] | Prediction:
+    route, aliases, contexts = "", list[str](), list[str]()
     literal = msg.BUG_LIST_SKIPS_AFTER_COMMA in bugs
     for raw_key, value, index in body.pairs():
         key = raw_key.lower()

@@ -65,7 +65,9 @@ def _pairs_13(body: str, stop_at_empty: bool) -> Body | None:
     # process_buff (1.3.x): '=' and '&' alternate as separators; the last key and value must be non-empty
     if "=" not in body:
         return None
-    items, current, expecting_value = [], [], False
+    items: list[str] = []
+    current: list[str] = []
+    expecting_value = False
     for ch in body:
         if ch == "&" and expecting_value:
             items.append("".join(current))

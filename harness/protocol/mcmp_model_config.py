@@ -182,15 +182,11 @@ def _same_worker_exists(rules: LineRules, tables: Tables, new: Node) -> bool:
         if other.same_worker(new):
             if other.route == new.route:
                 return False
-            if other.removed and (rules.line == "1.3" or other.route == "REMOVED"):
-                return False
-            return True
+            return not (other.removed and (rules.removed_frees_worker or other.route == "REMOVED"))
     return False
 
 
-def apply_config(
-    rules: LineRules, config: ModelConfig, tables: Tables, body: Body, bugs: frozenset[str]
-) -> Prediction:
+def apply_config(rules: LineRules, config: ModelConfig, tables: Tables, body: Body, bugs: frozenset[str]) -> Prediction:
     try:
         d = describe(rules, config, body, bugs)
     except Refused as refused:
@@ -213,6 +209,12 @@ def apply_config(
         return mem(msg.MNODEEX.format(existing.route))
     if _same_worker_exists(rules, tables, new):
         return mem(msg.MNODEET)
+    if existing is None and msg.BUG_SAME_ENDPOINT_OVERWRITE in bugs:
+        victim = next((n for n in tables.nodes.values() if (n.host, n.port) == (new.host, new.port)), None)
+        if victim is not None and (victim.type, victim.balancer) == (new.type, new.balancer):
+            # another smax/ttl/Reversed on the same worker: refused once the serving child has made the first
+            # node's proxy worker (MNODEET), its slot taken before that
+            raise Undefined(msg.BUGS[msg.BUG_SAME_ENDPOINT_OVERWRITE] + " (same Type: depends on the worker)")
     before = tables.balancers.get(d.balancer.name)
     tables.balancers[d.balancer.name] = d.balancer
     node = _store_node(tables, existing, new, bugs)
@@ -234,13 +236,18 @@ def _store_node(tables: Tables, existing: Node | None, new: Node, bugs: frozense
         return kept
     if msg.BUG_SAME_ENDPOINT_OVERWRITE in bugs:
         victim = next((n for n in tables.nodes.values() if (n.host, n.port) == (new.host, new.port)), None)
-        if victim is not None and (victim.type, victim.balancer) != (new.type, new.balancer):  # find_node_byhostport: the new node is written into the other node's slot
+        if victim is not None and (victim.type, victim.balancer) != (
+            new.type,
+            new.balancer,
+        ):  # find_node_byhostport: the new node is written into the other node's slot
             tables.nodes[victim.id] = replace(new, id=victim.id, load=victim.load)
             return tables.nodes[victim.id]
     return tables.add_node(new)
 
 
-def _store_vhost(rules: LineRules, tables: Tables, node: int, vid: int, aliases: list[str], contexts: list[str]) -> None:
+def _store_vhost(
+    rules: LineRules, tables: Tables, node: int, vid: int, aliases: list[str], contexts: list[str]
+) -> None:
     for alias in aliases:
         for part in alias.split(",") if rules.config_lists == "pairs" else [alias]:
             tables.upsert_host(part[: rules.alias_keep], vid, node)

@@ -104,6 +104,7 @@ class LineRules:
     line: str  # "1.3" | "2.x"
     mode: str  # "proxy_cluster" | "lbmethod_cluster"
     first_id: int  # ids in INFO/DUMP: 1-based slot tables on 1.3.x, 0-based on 2.x
+    slots: str  # "lifo" (1.3 cluster_slotmem: the last id freed is given next) | "lowest" (httpd's slotmem_shm)
     body: str  # "pairs" (1.3: strict key=value pairs) | "split" (2.x: split on every '&' and '=')
     # field limits: value length must stay below (strlen >= size is "too big")
     route_size: int = 64
@@ -127,10 +128,12 @@ class LineRules:
     booleans: str = "one-word"  # "one-word" (1.3: only the non-default word counts) | "yes-no"
     changed_node: str = "rename"  # "rename" (1.3: old node renamed REMOVED, MNODERM) | "refuse" (MNODEEX)
     balancer_first: bool = True  # 1.3.x writes the balancer record before the node checks
+    removed_frees_worker: bool = True  # 1.3.x: any removed node leaves its host:port free; 2.x: once REMOVED
     load: str = "atoi"  # "atoi" (1.3: any integer, missing = -1) | "range" (2.x: -1..100, else BAD_LOAD)
     app_reply: str = "empty"  # "empty" | "listing" (2.x: Type=..-RSP, JvmRoute, one line per alias)
     ping_address: str = "connect"  # "connect" (1.3: TCP connect) | "worker" (2.x: a known worker, pinged)
     ping_checks_scheme: bool = False  # 2.x refuses schemes other than ajp/http/https/ws/wss
+    ping_empty_route_is_node: bool = True  # 1.3.x: "JVMRoute=" still asks for a node (""); 2.x: no route
     status_route_message: str = MNODERD  # STATUS without JVMRoute (1.3: uninitialised route "")
     status_route_type: str = "MEM"
     bugs: frozenset[str] = frozenset()
@@ -141,6 +144,7 @@ RULES_13 = LineRules(
     line="1.3",
     mode="proxy_cluster",
     first_id=1,
+    slots="lifo",
     body="pairs",
     alias_keep=99,  # char host[HOSTALIASZ=100], strncpy + NUL: 99 characters stay
     context_keep=80,  # char context[CONTEXTSZ=80], strncpy without NUL, printed with %.*s 80
@@ -162,6 +166,7 @@ RULES_2X = LineRules(
     line="2.x",
     mode="proxy_cluster",
     first_id=0,
+    slots="lowest",
     body="split",
     alias_size=255,  # HOSTALIASZ: an alias of 255 characters or more is too big
     context_size=80,  # CONTEXTSZ
@@ -176,10 +181,12 @@ RULES_2X = LineRules(
     booleans="yes-no",
     changed_node="refuse",
     balancer_first=False,
+    removed_frees_worker=False,
     load="range",
     app_reply="listing",
     ping_address="worker",
     ping_checks_scheme=True,
+    ping_empty_route_is_node=False,
     status_route_message=NO_ROUTE,
     status_route_type="SYNTAX",
     bugs=frozenset({BUG_LIST_SKIPS_AFTER_COMMA, BUG_SAME_ENDPOINT_OVERWRITE, BUG_STATUS_ROUTE_UNINITIALISED}),

@@ -17,7 +17,19 @@ from harness.protocol.balancer_info import BalancerInfo, InfoNode
 from harness.protocol.mcmp import McmpResponse
 from harness.protocol.mcmp_model_state import Prediction, Reply
 
-INFO_FIELDS = ("balancer", "lbgroup", "host", "port", "type", "flushpackets", "flushwait", "ping", "smax", "ttl", "load")
+INFO_FIELDS = (
+    "balancer",
+    "lbgroup",
+    "host",
+    "port",
+    "type",
+    "flushpackets",
+    "flushwait",
+    "ping",
+    "smax",
+    "ttl",
+    "load",
+)
 DUMP_FIELDS = (*INFO_FIELDS[:-1], "timeout")
 
 

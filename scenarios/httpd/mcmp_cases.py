@@ -50,7 +50,9 @@ def config(n: Names, i: int = 1, extra: str = "", **fields: str | None) -> Model
     return req("CONFIG", body + extra)
 
 
-def app(method: str, n: Names, i: int = 1, alias: str | None = "a1", context: str | None = "/x", **more: str) -> ModelRequest:
+def app(
+    method: str, n: Names, i: int = 1, alias: str | None = "a1", context: str | None = "/x", **more: str
+) -> ModelRequest:
     pairs = {"JVMRoute": n.route(i), "Alias": alias, "Context": context, **more}
     return req(method, "&".join(f"{k}={v}" for k, v in pairs.items() if v is not None))
 
@@ -91,6 +93,8 @@ STRING_FIELDS = {  # key: (size, a value of `length` characters that stays uniqu
     "StickySessionCookie": (30, lambda n, length: "C" * length),
     "StickySessionPath": (30, lambda n, length: "p" * length),
 }
+
+
 def _own(n: Names, key: str, value: str | None) -> dict[str, str | None]:
     """`key` set to `value`; a case that leaves the port unusual gets its own address (no other case's port)."""
     return {key: value, **({"Host": n.address()} if key == "Port" else {})}
@@ -106,7 +110,7 @@ for _key, (_size, _value) in STRING_FIELDS.items():
 add("config-port-absent", lambda n: [config(n, Host=n.address(), Port=None)])
 add("config-host-and-port-absent-type-ajp", lambda n: [config(n, Host=n.address(), Port=None, Type=None)])
 add("config-empty-body", lambda n: [req("CONFIG")])
-add("config-no-equals", lambda n: [req("CONFIG", f"JVMRoute={n.route()}&Type")])
+add("config-no-equals", lambda n: [req("CONFIG", config(n).body + "&Domain")])
 add("config-value-with-equals", lambda n: [req("CONFIG", config(n).body + "&Domain=a=b")])
 add("config-unknown-key-ignored", lambda n: [config(n, Foo="bar", Baz="1")])
 add("config-keys-lowercase", lambda n: [req("CONFIG", f"jvmroute={n.route()}&host={LOCAL}&port={n.port()}&type=http")])
@@ -119,7 +123,10 @@ add("config-encoded-invalid-escape", lambda n: [config(n, JVMRoute=f"c{n.index}n
 add("config-encoded-forbidden-quote", lambda n: [config(n, Domain="a%22b")])
 add("config-encoded-forbidden-lt", lambda n: [config(n, Domain="a<b")])
 add("config-encoded-nul-cuts", lambda n: [config(n, Domain="ab%00cd")])
-add("config-decoding-after-empty-value", lambda n: [req("CONFIG", f"Domain=&JVMRoute=c{n.index}%6E1&Host={LOCAL}&Port={n.port()}&Type=http")])
+add(
+    "config-decoding-after-empty-value",
+    lambda n: [req("CONFIG", f"Domain=&JVMRoute=c{n.index}%6E1&Host={LOCAL}&Port={n.port()}&Type=http")],
+)
 add("config-plus-is-not-space", lambda n: [config(n, Domain="a+b")])
 add("config-ipv6-zone-stripped", lambda n: [config(n, Host="%5Bfe80::1%25eth0%5D")])
 add("config-balancer-uppercase-lowered", lambda n: [config(n, Balancer=f"Up{n.index}")])
@@ -152,7 +159,10 @@ add("config-alias-list-context-list", lambda n: [config(n, Alias="a1%2Ca2", Cont
 add("config-alias-uppercase", lambda n: [config(n, Alias="BigHost", Context="/x")])
 add("config-alias-without-context", lambda n: [config(n, Alias="a1")])
 add("config-context-without-alias", lambda n: [config(n, Context="/x")])
-add("config-two-alias-context-pairs", lambda n: [req("CONFIG", config(n).body + "&Alias=a1&Context=/x&Alias=a2&Context=/y")])
+add(
+    "config-two-alias-context-pairs",
+    lambda n: [req("CONFIG", config(n).body + "&Alias=a1&Context=/x&Alias=a2&Context=/y")],
+)
 add("config-alias-twice-then-context", lambda n: [req("CONFIG", config(n).body + "&Alias=a1&Alias=a2&Context=/x")])
 add("config-context-before-alias", lambda n: [req("CONFIG", config(n).body + "&Context=/x&Alias=a1")])
 add("config-alias-empty-item", lambda n: [config(n, Alias="a1%2C%2Ca2", Context="/x")])
@@ -162,8 +172,15 @@ add("config-alias-longest", lambda n: [config(n, Alias="a" * 254, Context="/x")]
 add("config-alias-one-over", lambda n: [config(n, Alias="a" * 255, Context="/x")])
 add("config-context-longest", lambda n: [config(n, Alias="a1", Context="/" + "c" * 78)])
 add("config-context-one-over", lambda n: [config(n, Alias="a1", Context="/" + "c" * 79)])
-add("config-aliases-reordered", lambda n: [config(n, Alias="a1%2Ca2", Context="/x"), config(n, Alias="a2%2Ca1", Context="/x")])
-add("config-reconfig-adds-alias", lambda n: [config(n, Alias="a1", Context="/x"), config(n, Alias="a1%2Ca2", Context="/x")])
+add(
+    "config-aliases-reordered",
+    lambda n: [config(n, Alias="a1%2Ca2", Context="/x"), config(n, Alias="a2%2Ca1", Context="/x")],
+)
+add(
+    "config-reconfig-adds-alias",
+    lambda n: [config(n, Alias="a1", Context="/x"), config(n, Alias="a1%2Ca2", Context="/x")],
+)
+
 
 # ---------------------------------------------------------------------------------- app commands
 def registered(n: Names, i: int = 1, **fields: str) -> list[ModelRequest]:
@@ -179,16 +196,32 @@ for _cmd in APP_COMMANDS:
     add(f"{_c}-app-unknown-node", lambda n, c=_cmd: [app(c, n)])
     add(f"{_c}-app-jvmroute-absent", lambda n, c=_cmd: [*registered(n), req(c, "Alias=a1&Context=/x")])
     add(f"{_c}-app-jvmroute-empty", lambda n, c=_cmd: [*registered(n), req(c, "JVMRoute=&Alias=a1&Context=/x")])
-    add(f"{_c}-app-jvmroute-longest", lambda n, c=_cmd: [
-        config(n, JVMRoute=n.long_route(63)), req(c, f"JVMRoute={n.long_route(63)}&Alias=a1&Context=/x")])
-    add(f"{_c}-app-jvmroute-one-over", lambda n, c=_cmd: [*registered(n), req(c, f"JVMRoute={n.long_route(64)}&Alias=a1&Context=/x")])
+    add(
+        f"{_c}-app-jvmroute-longest",
+        lambda n, c=_cmd: [
+            config(n, JVMRoute=n.long_route(63)),
+            req(c, f"JVMRoute={n.long_route(63)}&Alias=a1&Context=/x"),
+        ],
+    )
+    add(
+        f"{_c}-app-jvmroute-one-over",
+        lambda n, c=_cmd: [*registered(n), req(c, f"JVMRoute={n.long_route(64)}&Alias=a1&Context=/x")],
+    )
     add(f"{_c}-app-alias-absent", lambda n, c=_cmd: [*registered(n), app(c, n, alias=None)])
     add(f"{_c}-app-alias-empty", lambda n, c=_cmd: [*registered(n), req(c, f"JVMRoute={n.route()}&Alias=&Context=/x")])
     add(f"{_c}-app-context-absent", lambda n, c=_cmd: [*registered(n), app(c, n, context=None)])
-    add(f"{_c}-app-context-empty", lambda n, c=_cmd: [*registered(n), req(c, f"JVMRoute={n.route()}&Context=&Alias=a1")])
-    add(f"{_c}-app-node-wide", lambda n, c=_cmd: [*registered(n), app("ENABLE-APP", n, context="/y"), req(c, f"JVMRoute={n.route()}", "/*")])
+    add(
+        f"{_c}-app-context-empty", lambda n, c=_cmd: [*registered(n), req(c, f"JVMRoute={n.route()}&Context=&Alias=a1")]
+    )
+    add(
+        f"{_c}-app-node-wide",
+        lambda n, c=_cmd: [*registered(n), app("ENABLE-APP", n, context="/y"), req(c, f"JVMRoute={n.route()}", "/*")],
+    )
     add(f"{_c}-app-node-wide-unknown", lambda n, c=_cmd: [req(c, f"JVMRoute={n.route()}", "/*")])
-    add(f"{_c}-app-node-wide-with-alias", lambda n, c=_cmd: [*registered(n), req(c, f"JVMRoute={n.route()}&Alias=zz&Context=/zz", "/*")])
+    add(
+        f"{_c}-app-node-wide-with-alias",
+        lambda n, c=_cmd: [*registered(n), req(c, f"JVMRoute={n.route()}&Alias=zz&Context=/zz", "/*")],
+    )
 
 add("enable-app-both-absent", lambda n: [*registered(n), req("ENABLE-APP", f"JVMRoute={n.route()}")])
 add("disable-app-both-absent", lambda n: [*registered(n), req("DISABLE-APP", f"JVMRoute={n.route()}")])
@@ -203,18 +236,41 @@ add("enable-app-alias-very-long", lambda n: [config(n), app("ENABLE-APP", n, ali
 add("enable-app-context-longest", lambda n: [config(n), app("ENABLE-APP", n, context="/" + "c" * 78)])
 add("enable-app-context-one-over", lambda n: [config(n), app("ENABLE-APP", n, context="/" + "c" * 79)])
 add("enable-app-context-list", lambda n: [config(n), app("ENABLE-APP", n, context="%2Fx%2C%2Fy")])
-add("enable-app-alias-repeated-key", lambda n: [config(n), req("ENABLE-APP", f"JVMRoute={n.route()}&Alias=a1&Alias=a2&Context=/x")])
-add("enable-app-context-repeated-key", lambda n: [config(n), req("ENABLE-APP", f"JVMRoute={n.route()}&Alias=a1&Context=/x&Context=/y")])
+add(
+    "enable-app-alias-repeated-key",
+    lambda n: [config(n), req("ENABLE-APP", f"JVMRoute={n.route()}&Alias=a1&Alias=a2&Context=/x")],
+)
+add(
+    "enable-app-context-repeated-key",
+    lambda n: [config(n), req("ENABLE-APP", f"JVMRoute={n.route()}&Alias=a1&Context=/x&Context=/y")],
+)
 add("enable-app-jvmroute-last", lambda n: [config(n), req("ENABLE-APP", f"Context=/x&Alias=a1&JVMRoute={n.route()}")])
 add("enable-app-encoded-context", lambda n: [config(n), app("ENABLE-APP", n, context="%2Fx")])
 add("enable-app-alias-single-char-last", lambda n: [config(n), app("ENABLE-APP", n, alias="a1%2Cb")])
 add("enable-app-alias-empty-item", lambda n: [config(n), app("ENABLE-APP", n, alias="a1%2C%2Ca2")])
-add("enable-app-alias-trailing-comma-last", lambda n: [config(n), req("ENABLE-APP", f"JVMRoute={n.route()}&Context=/x&Alias=a1%2C")])
-add("enable-app-alias-trailing-comma-middle", lambda n: [config(n), req("ENABLE-APP", f"JVMRoute={n.route()}&Alias=a1%2C&Context=/x")])
+add(
+    "enable-app-alias-trailing-comma-last",
+    lambda n: [config(n), req("ENABLE-APP", f"JVMRoute={n.route()}&Context=/x&Alias=a1%2C")],
+)
+add(
+    "enable-app-alias-trailing-comma-middle",
+    lambda n: [config(n), req("ENABLE-APP", f"JVMRoute={n.route()}&Alias=a1%2C&Context=/x")],
+)
 add("enable-app-empty-body", lambda n: [config(n), req("ENABLE-APP")])
 add("enable-app-bare-star-target", lambda n: [*registered(n), req("ENABLE-APP", f"JVMRoute={n.route()}", "*")])
-add("stop-app-long-alias-reply", lambda n: [*registered(n), app("ENABLE-APP", n, alias="longalias1"), app("STOP-APP", n, alias="longalias1", context="/longcontext")])
-add("stop-app-after-removed-node", lambda n: [*registered(n), req("REMOVE-APP", f"JVMRoute={n.route()}", "/*"), app("STOP-APP", n)])
+add(
+    "stop-app-long-alias-reply",
+    lambda n: [
+        *registered(n),
+        app("ENABLE-APP", n, alias="longalias1"),
+        app("STOP-APP", n, alias="longalias1", context="/longcontext"),
+    ],
+)
+add(
+    "stop-app-after-removed-node",
+    lambda n: [*registered(n), req("REMOVE-APP", f"JVMRoute={n.route()}", "/*"), app("STOP-APP", n)],
+)
+
 
 # ---------------------------------------------------------------------------------------- STATUS
 def status(n: Names, body: str) -> list[ModelRequest]:
@@ -228,7 +284,10 @@ add("status-load-absent", lambda n: status(n, f"JVMRoute={n.route()}"))
 add("status-jvmroute-absent", lambda n: status(n, "Load=10"))
 add("status-jvmroute-empty", lambda n: status(n, "JVMRoute=&Load=10"))
 add("status-jvmroute-unknown", lambda n: [req("STATUS", f"JVMRoute={n.route()}&Load=10")])
-add("status-jvmroute-longest", lambda n: [config(n, JVMRoute=n.long_route(63)), req("STATUS", f"JVMRoute={n.long_route(63)}&Load=10")])
+add(
+    "status-jvmroute-longest",
+    lambda n: [config(n, JVMRoute=n.long_route(63)), req("STATUS", f"JVMRoute={n.long_route(63)}&Load=10")],
+)
 add("status-jvmroute-one-over", lambda n: status(n, f"JVMRoute={n.long_route(64)}&Load=10"))
 add("status-load-first", lambda n: status(n, f"Load=30&JVMRoute={n.route()}"))
 add("status-load-repeated", lambda n: status(n, f"JVMRoute={n.route()}&Load=30&Load=60"))
@@ -238,7 +297,14 @@ add("status-empty-body", lambda n: status(n, ""))
 add("status-ajp-node", lambda n: [config(n, Type="ajp"), req("STATUS", f"JVMRoute={n.route()}&Load=10")])
 add("status-ajp-node-broken", lambda n: [config(n, Type="ajp"), req("STATUS", f"JVMRoute={n.route()}&Load=-1")])
 add("status-then-reconfig-keeps-load", lambda n: [*status(n, f"JVMRoute={n.route()}&Load=40"), config(n, Domain="g1")])
-add("status-removed-node", lambda n: [*status(n, f"JVMRoute={n.route()}&Load=40"), req("REMOVE-APP", f"JVMRoute={n.route()}", "/*"), req("STATUS", f"JVMRoute={n.route()}&Load=40")])
+add(
+    "status-removed-node",
+    lambda n: [
+        *status(n, f"JVMRoute={n.route()}&Load=40"),
+        req("REMOVE-APP", f"JVMRoute={n.route()}", "/*"),
+        req("STATUS", f"JVMRoute={n.route()}&Load=40"),
+    ],
+)
 
 # ------------------------------------------------------------------------------------------ PING
 add("ping-empty", lambda n: [req("PING")])
@@ -256,27 +322,66 @@ add("ping-address-host-absent", lambda n: [req("PING", f"Scheme=http&Port={n.por
 add("ping-address-port-absent", lambda n: [req("PING", f"Scheme=http&Host={LOCAL}")])
 add("ping-address-scheme-absent", lambda n: [req("PING", f"Host={LOCAL}&Port={n.port(9)}")])
 add("ping-extra-field", lambda n: [req("PING", "Foo=1")])
-add("ping-route-and-address", lambda n: [config(n), req("PING", f"JVMRoute={n.route()}&Scheme=ajp&Host={LOCAL}&Port={n.port(9)}")])
+add(
+    "ping-route-and-address",
+    lambda n: [config(n), req("PING", f"JVMRoute={n.route()}&Scheme=ajp&Host={LOCAL}&Port={n.port(9)}")],
+)
 add("ping-no-equals", lambda n: [req("PING", "hello")])
 
 # ------------------------------------------------------------------------------ INFO, DUMP, VERSION
 add("info-text-and-xml", lambda n: [config(n, Alias="a1", Context="/x"), req("INFO"), req("INFO", xml=True)])
-add("dump-text-and-xml", lambda n: [config(n, Alias="a1", Context="/x"), req("DUMP", target="/*"), req("DUMP", xml=True)])
+add(
+    "dump-text-and-xml",
+    lambda n: [config(n, Alias="a1", Context="/x"), req("DUMP", target="/*"), req("DUMP", xml=True)],
+)
 add("version-text", lambda n: [req("VERSION")])
 add("version-xml", lambda n: [req("VERSION", xml=True)])
-add("method-lowercase", lambda n: [req("config", config(n).body), req("info"), req("enable-app", app("ENABLE-APP", n).body)])
+add(
+    "method-lowercase",
+    lambda n: [req("config", config(n).body), req("info"), req("enable-app", app("ENABLE-APP", n).body)],
+)
 add("method-unknown", lambda n: [req("FOO", "x=y")])
 add("info-with-forbidden-body", lambda n: [req("INFO", "a=%3C")])
 add("version-with-body", lambda n: [req("VERSION", "JVMRoute=x")])
 
 # --------------------------------------------------------------------------- aliases and contexts
-add("aliases-added-to-registered-node", lambda n: [*registered(n), app("ENABLE-APP", n, alias="a1%2Ca2"), app("ENABLE-APP", n, alias="a3%2Ca1")])
-add("aliases-removed-from-registered-node", lambda n: [config(n), app("ENABLE-APP", n, alias="a1%2Ca2"), app("REMOVE-APP", n, alias="a2")])
-add("aliases-other-order-app", lambda n: [config(n), app("ENABLE-APP", n, alias="a1%2Ca2"), app("DISABLE-APP", n, alias="a2%2Ca1")])
-add("aliases-other-order-remove", lambda n: [config(n), app("ENABLE-APP", n, alias="a1%2Ca2"), app("REMOVE-APP", n, alias="a2%2Ca1")])
-add("contexts-added-and-removed", lambda n: [*registered(n), app("ENABLE-APP", n, context="/y"), app("STOP-APP", n, context="/y"), app("REMOVE-APP", n, context="/x")])
+add(
+    "aliases-added-to-registered-node",
+    lambda n: [*registered(n), app("ENABLE-APP", n, alias="a1%2Ca2"), app("ENABLE-APP", n, alias="a3%2Ca1")],
+)
+add(
+    "aliases-removed-from-registered-node",
+    lambda n: [config(n), app("ENABLE-APP", n, alias="a1%2Ca2"), app("REMOVE-APP", n, alias="a2")],
+)
+add(
+    "aliases-other-order-app",
+    lambda n: [config(n), app("ENABLE-APP", n, alias="a1%2Ca2"), app("DISABLE-APP", n, alias="a2%2Ca1")],
+)
+add(
+    "aliases-other-order-remove",
+    lambda n: [config(n), app("ENABLE-APP", n, alias="a1%2Ca2"), app("REMOVE-APP", n, alias="a2%2Ca1")],
+)
+add(
+    "contexts-added-and-removed",
+    lambda n: [
+        *registered(n),
+        app("ENABLE-APP", n, context="/y"),
+        app("STOP-APP", n, context="/y"),
+        app("REMOVE-APP", n, context="/x"),
+    ],
+)
 add("last-context-removed-drops-alias", lambda n: [*registered(n), app("REMOVE-APP", n)])
-add("context-lifecycle", lambda n: [config(n), app("STOP-APP", n), app("ENABLE-APP", n), app("DISABLE-APP", n), app("STOP-APP", n), app("REMOVE-APP", n)])
+add(
+    "context-lifecycle",
+    lambda n: [
+        config(n),
+        app("STOP-APP", n),
+        app("ENABLE-APP", n),
+        app("DISABLE-APP", n),
+        app("STOP-APP", n),
+        app("REMOVE-APP", n),
+    ],
+)
 add("node-wide-lifecycle", lambda n: [*registered(n), app("ENABLE-APP", n, alias="a2", context="/y"),
     req("DISABLE-APP", f"JVMRoute={n.route()}", "/*"), req("STOP-APP", f"JVMRoute={n.route()}", "/*"),
     req("ENABLE-APP", f"JVMRoute={n.route()}", "/*"), req("REMOVE-APP", f"JVMRoute={n.route()}", "/*"),
@@ -295,7 +400,11 @@ for _key, _value in (("Port", None), ("Type", "ajp"), ("Balancer", "otherbal"), 
                      ("flushpackets", "On"), ("StickySessionForce", "No")):  # fmt: skip
     add(f"reconfig-changed-{_key}", lambda n, k=_key, v=_value: [
         *registered(n), config(n, **{k: v if v is not None else n.port(2)})], isolated=True)  # fmt: skip
-add("reconfig-changed-port-then-retry", lambda n: [*registered(n), config(n, Port=n.port(2)), config(n, Port=n.port(2))], isolated=True)
+add(
+    "reconfig-changed-port-then-retry",
+    lambda n: [*registered(n), config(n, Port=n.port(2)), config(n, Port=n.port(2))],
+    isolated=True,
+)
 add("reconfig-changed-port-after-an-older-rename", lambda n: [
     config(n, 2), config(n, 2, Port=n.port(3)), *registered(n), config(n, Port=n.port(4)), req("INFO")], isolated=True)  # fmt: skip
 add("reconfig-identical", lambda n: [*registered(n), config(n), app("STOP-APP", n)])

@@ -143,7 +143,10 @@ class Session:
         intended_problems: list[str],
     ) -> None:
         accept = " [Accept: text/xml]" if request.accept_xml else ""
-        lines = [f">>> {request.method} {request.target}{accept}", f"    {request.body}" if request.body else "    (no body)"]
+        lines = [
+            f">>> {request.method} {request.target}{accept}",
+            f"    {request.body}" if request.body else "    (no body)",
+        ]
         if reply is None:
             lines.append("<<< no reply (connection closed)")
         else:

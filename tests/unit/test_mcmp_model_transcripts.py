@@ -54,7 +54,10 @@ def replay(name: str, rules: LineRules, release: str, unjudged: list[str]) -> li
         if request.method.upper() in ("INFO", "DUMP") and got.status == 200:
             view, endpoints = model.view(), model.endpoints
             if request.method.upper() == "INFO":
-                problems += [f"{record['title']}: {p}" for p in compare(view, parse_info(got.body), "INFO", INFO_FIELDS, endpoints, load_may_be_zero=True)]
+                problems += [
+                    f"{record['title']}: {p}"
+                    for p in compare(view, parse_info(got.body), "INFO", INFO_FIELDS, endpoints, load_may_be_zero=True)
+                ]
             else:
                 dump = parse_dump(got.body)
                 problems += [f"{record['title']}: {p}" for p in compare(view, dump, "DUMP", DUMP_FIELDS, endpoints)]
