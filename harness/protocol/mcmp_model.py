@@ -54,7 +54,9 @@ class McmpModel:
     def __init__(self, rules: LineRules, config: ModelConfig | None = None, *, bugs: frozenset[str] = frozenset()):
         self.rules, self.config, self.bugs = rules, config or ModelConfig(), frozenset(bugs)
         cfg = self.config
-        self.tables = Tables(rules.first_id, rules.slots, cfg.max_node, cfg.max_host, cfg.max_context)
+        self.tables = Tables(
+            rules.first_id, rules.slots, cfg.max_node, cfg.max_host, cfg.max_context, exact_slots=cfg.sole_user
+        )
         self.endpoints: set[tuple[str, str]] = set()  # every host:port a CONFIG named (to pick our nodes)
 
     # --- one message ------------------------------------------------------------------------------------

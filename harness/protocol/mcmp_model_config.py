@@ -177,13 +177,17 @@ def describe(rules: LineRules, config: ModelConfig, body: Body, bugs: frozenset[
 
 def _same_worker_exists(rules: LineRules, tables: Tables, new: Node) -> bool:
     """is_same_worker_existing: the first node (slot order) describing the same worker decides."""
+    answers = []
     for slot in sorted(tables.nodes):
         other = tables.nodes[slot]
         if other.same_worker(new):
-            if other.route == new.route:
-                return False
-            return not (other.removed and (rules.removed_frees_worker or other.route == "REMOVED"))
-    return False
+            free = other.route == new.route or (
+                other.removed and (rules.removed_frees_worker or other.route == "REMOVED")
+            )
+            answers.append(not free)
+    if len(set(answers)) > 1 and not tables.exact_slots:
+        raise Undefined("several nodes describe this worker: the first in slot order decides, unknown here")
+    return answers[0] if answers else False
 
 
 def apply_config(rules: LineRules, config: ModelConfig, tables: Tables, body: Body, bugs: frozenset[str]) -> Prediction:

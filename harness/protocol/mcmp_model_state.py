@@ -201,11 +201,15 @@ class Slots:
 
 @dataclass
 class Tables:
+    """`exact_slots`: the slot ids are known (the model saw every message); otherwise a lookup whose answer
+    depends on slot order (two rows for one alias of a node) is Undefined."""
+
     first_id: int
     policy: str
     max_node: int
     max_host: int
     max_context: int
+    exact_slots: bool = True
     nodes: dict[int, Node] = field(default_factory=dict)
     hosts: dict[int, Host] = field(default_factory=dict)
     contexts: dict[int, Context] = field(default_factory=dict)
@@ -235,7 +239,14 @@ class Tables:
 
     # --- hosts
     def find_host(self, alias: str, node: int) -> Host | None:
-        return next((h for i, h in sorted(self.hosts.items()) if h.alias == alias and h.node == node), None)
+        """read_host: the first row (slot order) for this alias of the node, whatever its vhost."""
+        found = [h for _i, h in sorted(self.hosts.items()) if h.alias == alias and h.node == node]
+        if len({h.vhost for h in found}) > 1 and not self.exact_slots:
+            raise Undefined(
+                f"alias {alias!r} is in vhosts {sorted(h.vhost for h in found)} of one node: which one a command "
+                "names depends on slot order, unknown on a shared balancer"
+            )
+        return found[0] if found else None
 
     def upsert_host(self, alias: str, vhost: int, node: int) -> Host | None:
         for host in self.hosts.values():
