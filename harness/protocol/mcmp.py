@@ -67,17 +67,28 @@ def build_request(
     value ("host:port" as the Java node writes it). Like the Java node, Content-Length is only sent
     with a non-empty body. `accept_xml` adds `Accept: text/xml` (INFO/DUMP/VERSION in XML).
     """
+    return build_raw_request(
+        command, encode_body(params), target="/*" if wildcard else "/", host=host, accept_xml=accept_xml
+    )
+
+
+def build_raw_request(
+    command: str, body: str, *, target: str = "/", host: str = "localhost", accept_xml: bool = False
+) -> bytes:
+    """`build_request` with the body text given as is (already form-encoded, or deliberately not) and any
+    request target: what a conformance test sends to see how the balancer reads odd messages."""
     if not command or any(c.isspace() for c in command):
         raise ValueError(f"MCMP command must be one token, got {command!r}")
-    body = encode_body(params)
-    lines = [f"{command} {'/*' if wildcard else '/'} HTTP/1.1", f"Host: {host}"]
+    if not target or any(c.isspace() for c in target):
+        raise ValueError(f"MCMP request target must be one token, got {target!r}")
+    lines = [f"{command} {target} HTTP/1.1", f"Host: {host}"]
     if body:
-        lines.append(f"Content-Length: {len(body.encode('ascii'))}")
+        lines.append(f"Content-Length: {len(body.encode('latin-1'))}")
     lines.append(f"User-Agent: {USER_AGENT}")
     if accept_xml:
         lines.append("Accept: text/xml")
     lines.append("Connection: Keep-Alive")
-    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode("ascii")
+    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode("latin-1")
 
 
 # ------------------------------------------------------------------------------------------ replies
@@ -408,6 +419,7 @@ __all__ = [
     "StatusReply",
     "VersionReply",
     "app_reply_contexts",
+    "build_raw_request",
     "build_request",
     "decode_reply",
     "encode_body",

@@ -16,7 +16,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from harness.protocol.mcmp import McmpProtocolError, McmpResponse, Params, build_request, decode_reply, reply_complete
+from harness.protocol.mcmp import (
+    McmpProtocolError,
+    McmpResponse,
+    Params,
+    build_raw_request,
+    build_request,
+    decode_reply,
+    reply_complete,
+)
 
 _Conn = TypeVar("_Conn", bound="McmpConnection")
 
@@ -80,6 +88,12 @@ class McmpConnection:
     ) -> McmpResponse:
         """Send one MCMP request and return the reply (any status)."""
         request = build_request(command, params, wildcard=wildcard, host=self.host_header, accept_xml=accept_xml)
+        with self._lock:
+            return self._exchange(command, request)
+
+    def send_raw(self, command: str, body: str, *, target: str = "/", accept_xml: bool = False) -> McmpResponse:
+        """Send `body` exactly as given (see `build_raw_request`) and return the reply (any status)."""
+        request = build_raw_request(command, body, target=target, host=self.host_header, accept_xml=accept_xml)
         with self._lock:
             return self._exchange(command, request)
 

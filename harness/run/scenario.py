@@ -38,6 +38,7 @@ class ScenarioRun:
         self.clusters: list[Cluster] = []
         self.loads: list[LoadRun] = []
         self.verdicts: list[Verdict] = []
+        self.attachments: dict[str, str] = {}
         self.started = time.time()
         # more files for the evidence: name -> JSON-ready data, or a function giving it when evidence is collected
         self.evidence_json: dict[str, Any] = {}
@@ -127,6 +128,13 @@ class ScenarioRun:
         self.verdicts.extend(verdicts)
         return list(verdicts)
 
+    def attach(self, name: str, text: str) -> None:
+        """A text file for the evidence folder (written when evidence is collected), e.g. a transcript;
+        `name` is a relative path inside the folder. A later attach under the same name replaces it."""
+        if not name or name.startswith("/") or ".." in name.split("/"):
+            raise ValueError(f"attach: {name!r} is not a relative path inside the evidence folder")
+        self.attachments[name] = text
+
     def history(self, load: LoadRun) -> History:
         """The recorded requests of a load run, with every fault window of every cluster."""
         windows = [w for c in self.clusters for w in c.windows]
@@ -179,6 +187,8 @@ class ScenarioRun:
                 evidence.add_history(self.history(load))
         for name, data in self.evidence_json.items():
             evidence.add_json(name, data() if callable(data) else data)
+        for name, text in self.attachments.items():
+            evidence.add_text(name, text)
         evidence.write_summary(title=self.nodeid, verdicts=self.verdicts)
         return evidence.folder
 
