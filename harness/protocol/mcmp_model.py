@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
+from harness.protocol import mcmp
 from harness.protocol import mcmp_model_lines as msg
 from harness.protocol.mcmp_model_app import CRASH, STATUS_OF, apply_app
 from harness.protocol.mcmp_model_body import Body, atoi, scan_int, split_body
@@ -34,18 +35,7 @@ from harness.protocol.mcmp_model_state import (
     syntax,
 )
 
-COMMANDS = (
-    "CONFIG",
-    "ENABLE-APP",
-    "DISABLE-APP",
-    "STOP-APP",
-    "REMOVE-APP",
-    "STATUS",
-    "INFO",
-    "DUMP",
-    "PING",
-    "VERSION",
-)
+COMMANDS = mcmp.COMMANDS  # the commands the model answers: every MCMP command
 HTTP_LIKE = ("http", "https", "ws", "wss")
 PING_SCHEMES = ("ajp", "http", "https", "ws", "wss")
 
