@@ -134,6 +134,8 @@ class LineRules:
     ping_address: str = "connect"  # "connect" (1.3: TCP connect) | "worker" (2.x: a known worker, pinged)
     ping_checks_scheme: bool = False  # 2.x refuses schemes other than ajp/http/https/ws/wss
     ping_empty_route_is_node: bool = True  # 1.3.x: "JVMRoute=" still asks for a node (""); 2.x: no route
+    node_pings: bool = True  # False without mod_proxy_cluster (lbmethod_cluster): STATUS/PING answer OK, no Load
+    worker_load: int | None = None  # lbmethod_cluster: INFO shows mod_proxy_balancer's worker lbfactor instead
     status_route_message: str = MNODERD  # STATUS without JVMRoute (1.3: uninitialised route "")
     status_route_type: str = "MEM"
     bugs: frozenset[str] = frozenset()
@@ -195,9 +197,18 @@ RULES_2X = LineRules(
 RULES: dict[tuple[str, str], LineRules] = {
     ("1.3", "proxy_cluster"): RULES_13,
     ("2.x", "proxy_cluster"): RULES_2X,
-    # lbmethod_cluster: mod_manager is the same; no balancer_method provider answers STATUS/PING pings
+    # lbmethod_cluster: mod_manager is the same, but no balancer_method provider (mod_proxy_cluster) is loaded:
+    # STATUS and PING answer OK without pinging or setting the Load, and INFO shows the lbfactor of the
+    # worker mod_manager made in mod_proxy_balancer (httpd's default 100; none, so 0, for a balancer the
+    # configuration does not declare)
     ("2.x", "lbmethod_cluster"): LineRules(
-        **{**RULES_2X.__dict__, "label": "2.x lbmethod_cluster", "mode": "lbmethod_cluster"}
+        **{
+            **RULES_2X.__dict__,
+            "label": "2.x lbmethod_cluster",
+            "mode": "lbmethod_cluster",
+            "node_pings": False,
+            "worker_load": 100,
+        }
     ),
 }
 

@@ -28,6 +28,7 @@ class ModelConfig:
     cpong: frozenset[tuple[str, str]] = frozenset()  # host:port answering an AJP CPING
     release: str = ""  # the VERSION token (mod_cluster/1.3.22.Final); "" leaves it unchecked
     sole_user: bool = True  # the model sees every message the balancer gets (False: others share it)
+    growth: int = 20  # lbmethod_cluster: workers mod_manager may add to the configured balancer (ProxySet growth)
 
 
 @dataclass(frozen=True)
