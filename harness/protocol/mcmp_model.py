@@ -120,7 +120,7 @@ class McmpModel:
         for key, value, _index in body.pairs():
             lower = key.lower()
             if lower in ("jvmroute", "load") and value is None:
-                return CRASH  # strlen / sscanf on a NULL value
+                return CRASH if msg.BUG_MISSING_VALUE_CRASH in self.bugs else syntax(msg.SMESPAR)
             if value is None:
                 return syntax(msg.SBADFLD.format(key))
             if lower == "jvmroute":
@@ -187,7 +187,7 @@ class McmpModel:
             if not key:
                 break
             if lower in ("jvmroute", "scheme") and value is None:
-                return CRASH
+                return CRASH if msg.BUG_MISSING_VALUE_CRASH in self.bugs else syntax(msg.SMESPAR)
             if lower not in ("jvmroute", "scheme", "host", "port"):
                 return syntax(msg.SBADFLD.format(key))
             if value is None:

@@ -40,7 +40,7 @@ def _lists_2x(rules: LineRules, body: Body, bugs: frozenset[str]) -> tuple[str, 
     for raw_key, value, index in body.pairs():
         key = raw_key.lower()
         if key in ("jvmroute", "alias", "context") and value is None:
-            return CRASH  # strlen / the list splitter on a NULL value
+            return CRASH if msg.BUG_MISSING_VALUE_CRASH in bugs else syntax(msg.SMESPAR)
         if value is None:
             raise Undefined(f"{raw_key!r} without a value: mod_manager reads past the last parameter")
         if key == "jvmroute":

@@ -257,6 +257,11 @@ add(
     lambda n: [config(n), req("ENABLE-APP", f"JVMRoute={n.route()}&Alias=a1%2C&Context=/x")],
 )
 add("enable-app-empty-body", lambda n: [config(n), req("ENABLE-APP")])
+add(
+    "enable-app-alias-without-equals",
+    lambda n: [config(n), req("ENABLE-APP", f"JVMRoute={n.route()}&Context=/x&Alias")],
+)
+add("disable-app-jvmroute-without-equals", lambda n: [config(n), req("DISABLE-APP", "Alias=a1&Context=/x&JVMRoute")])
 add("enable-app-bare-star-target", lambda n: [*registered(n), req("ENABLE-APP", f"JVMRoute={n.route()}", "*")])
 add(
     "stop-app-long-alias-reply",
@@ -294,6 +299,7 @@ add("status-load-repeated", lambda n: status(n, f"JVMRoute={n.route()}&Load=30&L
 add("status-extra-field", lambda n: status(n, f"JVMRoute={n.route()}&Load=10&Foo=1"))
 add("status-extra-field-first", lambda n: status(n, f"Foo=1&JVMRoute={n.route()}&Load=10"))
 add("status-empty-body", lambda n: status(n, ""))
+add("status-load-without-equals", lambda n: status(n, f"JVMRoute={n.route()}&Load"))
 add("status-ajp-node", lambda n: [config(n, Type="ajp"), req("STATUS", f"JVMRoute={n.route()}&Load=10")])
 add("status-ajp-node-broken", lambda n: [config(n, Type="ajp"), req("STATUS", f"JVMRoute={n.route()}&Load=-1")])
 add("status-then-reconfig-keeps-load", lambda n: [*status(n, f"JVMRoute={n.route()}&Load=40"), config(n, Domain="g1")])
@@ -327,6 +333,7 @@ add(
     lambda n: [config(n), req("PING", f"JVMRoute={n.route()}&Scheme=ajp&Host={LOCAL}&Port={n.port(9)}")],
 )
 add("ping-no-equals", lambda n: [req("PING", "hello")])
+add("ping-scheme-without-equals", lambda n: [req("PING", f"Host={LOCAL}&Port={n.port()}&Scheme")])
 
 # ------------------------------------------------------------------------------ INFO, DUMP, VERSION
 add("info-text-and-xml", lambda n: [config(n, Alias="a1", Context="/x"), req("INFO"), req("INFO", xml=True)])
