@@ -19,20 +19,10 @@ from urllib.parse import unquote
 from harness.protocol import mcmp_model_lines as msg
 from harness.protocol.mcmp_model_app import CRASH, STATUS_OF, apply_app
 from harness.protocol.mcmp_model_body import Body, atoi, scan_int, split_body
-from harness.protocol.mcmp_model_config import _strip_zone, apply_config
+from harness.protocol.mcmp_model_config import apply_config, strip_zone
 from harness.protocol.mcmp_model_lines import LineRules
-from harness.protocol.mcmp_model_state import (
-    ModelConfig,
-    ModelRequest,
-    Node,
-    Prediction,
-    Reply,
-    Tables,
-    Undefined,
-    mem,
-    one,
-    syntax,
-)
+from harness.protocol.mcmp_model_state import Node, Tables
+from harness.protocol.mcmp_model_types import ModelConfig, ModelRequest, Prediction, Reply, Undefined, mem, one, syntax
 
 COMMANDS = (
     "CONFIG",
@@ -276,7 +266,7 @@ def claimed_endpoint(body: str) -> tuple[str, str]:
     for part in body.split("&"):
         key, _, value = part.partition("=")
         if key.lower() == "host":
-            host = _strip_zone(unquote(value))
+            host = strip_zone(unquote(value))
         elif key.lower() == "port":
             port = unquote(value)
     return host, port

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.protocol.balancer_info import BalancerInfo, InfoNode
 from harness.protocol.mcmp import McmpResponse
-from harness.protocol.mcmp_model_state import Prediction, Reply
+from harness.protocol.mcmp_model_types import Prediction, Reply
 
 INFO_FIELDS = (
     "balancer",
