@@ -207,7 +207,7 @@ class BalancerSpec:
             set_field(self, name, validate_tuple(name, getattr(self, name), _validate_access, non_empty=True))
             if "all" in getattr(self, name) and len(getattr(self, name)) > 1:
                 raise SpecError(name, "'all' grants everyone: give it alone or not at all")
-        validate_int("lbmethod_growth", self.lbmethod_growth, 1)
+        validate_int("lbmethod_growth", self.lbmethod_growth, 1, 100)  # httpd: "growth must be between 1 and 100"
         validate_bool("lbmethod_proxy_pass", self.lbmethod_proxy_pass)
         if not isinstance(self.mpm, MpmSpec):
             raise SpecError("mpm", f"got {self.mpm!r}; expected an MpmSpec")

@@ -20,20 +20,10 @@ from harness.protocol import mcmp
 from harness.protocol import mcmp_model_lines as msg
 from harness.protocol.mcmp_model_app import CRASH, STATUS_OF, apply_app
 from harness.protocol.mcmp_model_body import Body, atoi, scan_int, split_body
-from harness.protocol.mcmp_model_config import _strip_zone, apply_config
+from harness.protocol.mcmp_model_config import apply_config, strip_zone
 from harness.protocol.mcmp_model_lines import LineRules
-from harness.protocol.mcmp_model_state import (
-    ModelConfig,
-    ModelRequest,
-    Node,
-    Prediction,
-    Reply,
-    Tables,
-    Undefined,
-    mem,
-    one,
-    syntax,
-)
+from harness.protocol.mcmp_model_state import Node, Tables
+from harness.protocol.mcmp_model_types import ModelConfig, ModelRequest, Prediction, Reply, Undefined, mem, one, syntax
 
 COMMANDS = mcmp.COMMANDS  # the commands the model answers: every MCMP command
 HTTP_LIKE = ("http", "https", "ws", "wss")
@@ -48,6 +38,7 @@ class McmpModel:
             rules.first_id, rules.slots, cfg.max_node, cfg.max_host, cfg.max_context, exact_slots=cfg.sole_user
         )
         self.endpoints: set[tuple[str, str]] = set()  # every host:port a CONFIG named (to pick our nodes)
+        self.workers: set[tuple[str, str, str]] = set()  # lbmethod_cluster: workers added to the balancer
 
     # --- one message ------------------------------------------------------------------------------------
     def apply(self, request: ModelRequest) -> Prediction:
@@ -68,6 +59,8 @@ class McmpModel:
             assert body is not None
             prediction = apply_config(self.rules, self.config, self.tables, body, self.bugs)
             self.endpoints |= {(n.host, n.port) for n in self.tables.nodes.values()}
+            if prediction.replies[0].status == 200:
+                self._add_worker(claimed_endpoint(request.body))
             return prediction
         if method in STATUS_OF:
             assert body is not None
@@ -80,6 +73,15 @@ class McmpModel:
         if method == "VERSION":
             return one(200, body=self._version(request.accept_xml))
         return one(200)  # INFO, DUMP: compared as data (view)
+
+    def _add_worker(self, endpoint: tuple[str, str]) -> None:
+        """lbmethod_cluster: CONFIG adds the node's worker to the configured balancer while growth lasts."""
+        node = next((n for n in self.tables.nodes.values() if (n.host, n.port) == endpoint and not n.removed), None)
+        if node is None or node.balancer != self.config.balancer_name.lower():
+            return
+        key = (node.type, node.host, node.port)
+        if key not in self.workers and len(self.workers) < self.config.growth:
+            self.workers.add(key)
 
     def _version(self, xml: bool) -> str | None:
         if not self.config.release:
@@ -98,7 +100,7 @@ class McmpModel:
         for key, value, _index in body.pairs():
             lower = key.lower()
             if lower in ("jvmroute", "load") and value is None:
-                return CRASH  # strlen / sscanf on a NULL value
+                return CRASH if msg.BUG_MISSING_VALUE_CRASH in self.bugs else syntax(msg.SMESPAR)
             if value is None:
                 return syntax(msg.SBADFLD.format(key))
             if lower == "jvmroute":
@@ -123,7 +125,7 @@ class McmpModel:
         if node is None:
             return mem(msg.MNODERD.format(route))
         up = self._node_up(node, load)
-        if up:
+        if up and self.rules.node_pings:
             self._set_load(node, load)
         reply = Reply(200, body=f"Type=STATUS-RSP&JVMRoute={route}&State={'OK' if up else 'NOTOK'}&id={{id}}\n")
         return self._lingering(node, route, reply)
@@ -151,6 +153,8 @@ class McmpModel:
 
     def _node_up(self, node: Node, load: int) -> bool:
         """isnode_up: a removed node is down; a ping for load >= 0 and -2 (just ping)."""
+        if not self.rules.node_pings:
+            return True
         if node.removed:
             return False
         return not (load >= 0 or load == -2) or self._pings(node.type, node.host, node.port)
@@ -163,7 +167,7 @@ class McmpModel:
             if not key:
                 break
             if lower in ("jvmroute", "scheme") and value is None:
-                return CRASH
+                return CRASH if msg.BUG_MISSING_VALUE_CRASH in self.bugs else syntax(msg.SMESPAR)
             if lower not in ("jvmroute", "scheme", "host", "port"):
                 return syntax(msg.SBADFLD.format(key))
             if value is None:
@@ -202,6 +206,8 @@ class McmpModel:
         connects for ajp and pings a known http/ws worker (created in the serving child shortly after CONFIG:
         the answer may lag; a removed node's worker is kept if it was made, never made after)."""
         lower = scheme.lower()
+        if not self.rules.node_pings:
+            return ("OK",), False
         if lower == "ajp":
             return ("OK" if (host, port) in self.config.cpong else "NOTOK",), False
         if self.rules.ping_address == "connect":
@@ -234,7 +240,11 @@ class McmpModel:
                 vid: {"aliases": sorted(v["aliases"]), "contexts": sorted(f"{p}={s}" for p, s in v["contexts"])}
                 for vid, v in tables.vhosts_of(node.id).items()
             }
-            nodes[node.route] = {**node.shown(), "vhosts": vhosts}
+            shown = node.shown()
+            if self.rules.worker_load is not None:  # the balancer's own worker (None: unknown, others add some)
+                made = (node.type, node.host, node.port) in self.workers
+                shown["load"] = (self.rules.worker_load if made else 0) if self.config.sole_user else None
+            nodes[node.route] = {**shown, "vhosts": vhosts}
         balancers = {name: b.shown() for name, b in tables.balancers.items()}
         return {"nodes": nodes, "lingering": lingering, "balancers": balancers}
 
@@ -246,7 +256,7 @@ def claimed_endpoint(body: str) -> tuple[str, str]:
     for part in body.split("&"):
         key, _, value = part.partition("=")
         if key.lower() == "host":
-            host = _strip_zone(unquote(value))
+            host = strip_zone(unquote(value))
         elif key.lower() == "port":
             port = unquote(value)
     return host, port

@@ -7,19 +7,8 @@ from __future__ import annotations
 from harness.protocol import mcmp_model_lines as msg
 from harness.protocol.mcmp_model_body import Body, split_list
 from harness.protocol.mcmp_model_lines import LineRules
-from harness.protocol.mcmp_model_state import (
-    DISABLED,
-    ENABLED,
-    REMOVE,
-    STOPPED,
-    Node,
-    Prediction,
-    Tables,
-    Undefined,
-    mem,
-    one,
-    syntax,
-)
+from harness.protocol.mcmp_model_state import DISABLED, ENABLED, REMOVE, STOPPED, Node, Tables
+from harness.protocol.mcmp_model_types import Prediction, Undefined, mem, one, syntax
 
 STATUS_OF = {"ENABLE-APP": ENABLED, "DISABLE-APP": DISABLED, "STOP-APP": STOPPED, "REMOVE-APP": REMOVE}
 REPLY_TYPE = {ENABLED: "ENABLE-APP-RSP", DISABLED: "DISABLE-APP-RSP", STOPPED: "STOP-APP-RSP", REMOVE: "REMOVE-APP-RSP"}
@@ -40,7 +29,7 @@ def _lists_2x(rules: LineRules, body: Body, bugs: frozenset[str]) -> tuple[str, 
     for raw_key, value, index in body.pairs():
         key = raw_key.lower()
         if key in ("jvmroute", "alias", "context") and value is None:
-            return CRASH  # strlen / the list splitter on a NULL value
+            return CRASH if msg.BUG_MISSING_VALUE_CRASH in bugs else syntax(msg.SMESPAR)
         if value is None:
             raise Undefined(f"{raw_key!r} without a value: mod_manager reads past the last parameter")
         if key == "jvmroute":

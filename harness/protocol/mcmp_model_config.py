@@ -9,19 +9,8 @@ from dataclasses import dataclass, field, replace
 from harness.protocol import mcmp_model_lines as msg
 from harness.protocol.mcmp_model_body import Body, atoi, boolean, split_list, timeout_us
 from harness.protocol.mcmp_model_lines import LineRules
-from harness.protocol.mcmp_model_state import (
-    STOPPED,
-    Balancer,
-    ModelConfig,
-    Node,
-    Prediction,
-    Tables,
-    Undefined,
-    mem,
-    one,
-    syntax,
-    wrap32,
-)
+from harness.protocol.mcmp_model_state import STOPPED, Balancer, Node, Tables, wrap32
+from harness.protocol.mcmp_model_types import ModelConfig, Prediction, Undefined, mem, one, syntax
 
 
 class Refused(Exception):
@@ -47,7 +36,7 @@ def _limited(value: str, size: int, message: str) -> str:
     return value
 
 
-def _strip_zone(host: str) -> str:
+def strip_zone(host: str) -> str:
     # "Removes %zone from an address": [fe80::1%eth0] -> [fe80::1]
     if not host.startswith("["):
         return host
@@ -99,7 +88,7 @@ def _node_key(rules: LineRules, key: str, value: str, node: Node) -> None:
     if key in sizes:
         size, message, attr = sizes[key]
         _limited(value, size, message)
-        setattr(node, attr, _strip_zone(value) if key == "host" else value)
+        setattr(node, attr, strip_zone(value) if key == "host" else value)
     elif key == "reversed":
         node.reversed = _flag(rules, value, "yes", node.reversed)
     elif key == "flushpackets":

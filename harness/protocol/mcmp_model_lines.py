@@ -58,6 +58,7 @@ BUG_SAME_ENDPOINT_OVERWRITE = "same-endpoint-other-type-overwrites-node"
 BUG_NULL_CONTEXT_CRASH = "app-command-without-alias-and-context-crashes"
 BUG_STATUS_ROUTE_UNINITIALISED = "status-without-jvmroute-reads-stack"
 BUG_RENAME_HITS_OLDER_REMOVED = "rename-updates-an-older-removed-node"
+BUG_MISSING_VALUE_CRASH = "key-without-value-crashes"
 
 BUGS: dict[str, str] = {
     BUG_STOP_REPLY_WIDTH: (
@@ -86,6 +87,11 @@ BUGS: dict[str, str] = {
         "answers for (and sets the Load of) whatever route an earlier request left on the thread's stack, "
         "e.g. 'Type=STATUS-RSP&JVMRoute=<an earlier node>&State=..' on 1.3.22, 'MEM: Can't read node with "
         "\"<an earlier node>\" JVMRoute' on 2.x, instead of its error ('TODO: No JVMRoute given!' on 2.x)"
+    ),
+    BUG_MISSING_VALUE_CRASH: (
+        "2.x: a JVMRoute, Alias, Context, Load or Scheme key without '=' at the end of an app command, STATUS or "
+        "PING body has a NULL value, which strlen / the list parser / sscanf / strcasecmp read: the httpd child "
+        "dies and the connection closes without a reply (CONFIG checks for it: SMESPAR)"
     ),
     BUG_RENAME_HITS_OLDER_REMOVED: (
         "1.3.x CONFIG of a known JVMRoute with a new host/port/type renames the node REMOVED, then "
@@ -134,6 +140,8 @@ class LineRules:
     ping_address: str = "connect"  # "connect" (1.3: TCP connect) | "worker" (2.x: a known worker, pinged)
     ping_checks_scheme: bool = False  # 2.x refuses schemes other than ajp/http/https/ws/wss
     ping_empty_route_is_node: bool = True  # 1.3.x: "JVMRoute=" still asks for a node (""); 2.x: no route
+    node_pings: bool = True  # False without mod_proxy_cluster (lbmethod_cluster): STATUS/PING answer OK, no Load
+    worker_load: int | None = None  # lbmethod_cluster: INFO shows mod_proxy_balancer's worker lbfactor instead
     status_route_message: str = MNODERD  # STATUS without JVMRoute (1.3: uninitialised route "")
     status_route_type: str = "MEM"
     bugs: frozenset[str] = frozenset()
@@ -189,15 +197,31 @@ RULES_2X = LineRules(
     ping_empty_route_is_node=False,
     status_route_message=NO_ROUTE,
     status_route_type="SYNTAX",
-    bugs=frozenset({BUG_LIST_SKIPS_AFTER_COMMA, BUG_SAME_ENDPOINT_OVERWRITE, BUG_STATUS_ROUTE_UNINITIALISED}),
+    bugs=frozenset(
+        {
+            BUG_LIST_SKIPS_AFTER_COMMA,
+            BUG_SAME_ENDPOINT_OVERWRITE,
+            BUG_STATUS_ROUTE_UNINITIALISED,
+            BUG_MISSING_VALUE_CRASH,
+        }
+    ),
 )
 
 RULES: dict[tuple[str, str], LineRules] = {
     ("1.3", "proxy_cluster"): RULES_13,
     ("2.x", "proxy_cluster"): RULES_2X,
-    # lbmethod_cluster: mod_manager is the same; no balancer_method provider answers STATUS/PING pings
+    # lbmethod_cluster: mod_manager is the same, but no balancer_method provider (mod_proxy_cluster) is loaded:
+    # STATUS and PING answer OK without pinging or setting the Load, and INFO shows the lbfactor of the
+    # worker mod_manager made in mod_proxy_balancer (httpd's default 100; none, so 0, for a balancer the
+    # configuration does not declare)
     ("2.x", "lbmethod_cluster"): LineRules(
-        **{**RULES_2X.__dict__, "label": "2.x lbmethod_cluster", "mode": "lbmethod_cluster"}
+        **{
+            **RULES_2X.__dict__,
+            "label": "2.x lbmethod_cluster",
+            "mode": "lbmethod_cluster",
+            "node_pings": False,
+            "worker_load": 100,
+        }
     ),
 }
 

@@ -2,8 +2,9 @@
 
 Setup: one balancer-only topology (no nodes) of the httpd-modcluster flavor for the module, compiled from
 --modcluster-source (skipped, naming the option, without one), in the --modcluster-mode chosen: Maxnode,
-Maxhost and Maxcontext raised so that every case has room, a single httpd child (one set of proxy workers),
-EnableOptions off in proxy_cluster mode (an http node's STATUS is answered without a backend).
+Maxhost and Maxcontext raised so that every case has room (and the balancer's growth in lbmethod_cluster mode),
+a single httpd child (one set of proxy workers), EnableOptions off in proxy_cluster mode (an http node's STATUS
+is answered without a backend).
 Steps, per targeted case (mcmp_cases.CASES, each on its own JVMRoutes and ports): send each message, check
 its reply and then INFO and DUMP (text and XML, parsed and compared as data) against the model; the as-built
 model (the line's rules with its known bugs) must match, and so must the intended one unless the case hits
@@ -30,6 +31,7 @@ from scenarios.httpd.mcmp_live import DiffersFromIntended, Session, Target
 
 pytestmark = [pytest.mark.docker, pytest.mark.modcluster_source]
 ROOM = {"max_node": 500, "max_host": 1000, "max_context": 1000}
+GROWTH = 100  # lbmethod_cluster: workers mod_manager may add to the balancer (httpd's most; never given back)
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +49,14 @@ def start_target(
         flavor="httpd-modcluster",
         mpm=MpmSpec.fixed(1),
         enable_options=False if proxy_cluster else None,
+        lbmethod_growth=GROWTH,
         **ROOM,
     )
     cluster = run.cluster(Topology(name, spec, ()))
     balancer = cluster.get_balancer()
     rules = rules_for(modcluster_source.line, cluster.topology.balancer.mode)
     release = modcluster_source.release
-    config = ModelConfig(enable_options=not proxy_cluster, release=release, sole_user=not shared, **ROOM)
+    config = ModelConfig(enable_options=not proxy_cluster, release=release, sole_user=not shared, growth=GROWTH, **ROOM)
     host, port = balancer.mcmp_address()
     return Target(host, port, rules, config)
 

@@ -232,7 +232,11 @@ def test_app_command_checks_per_line() -> None:
     assert m13.view()["nodes"]["n1"]["vhosts"][1]["aliases"] == ["a" * 99]
     assert send(m13, "REMOVE-APP", "JVMRoute=zz&Alias=a&Context=/x") == Reply(200, body="")
     assert send(m2x, "REMOVE-APP", "JVMRoute=zz&Alias=a&Context=/x") == Reply(500, "MEM", msg.MNODERD.format("zz"))
-    assert send(m2x, "ENABLE-APP", "JVMRoute=n1&Alias").status == 0  # NULL value: the child dies
+    assert send(m2x, "ENABLE-APP", "JVMRoute=n1&Alias") == Reply(500, "SYNTAX", msg.SMESPAR)  # intended
+    crashing = model(R2X, bugs=True)
+    send(crashing, "CONFIG", NODE)
+    assert send(crashing, "ENABLE-APP", "JVMRoute=n1&Alias").status == 0  # as built: NULL value, the child dies
+    assert send(crashing, "STATUS", "JVMRoute=n1&Load").status == 0
     with pytest.raises(Undefined):
         m2x.apply(ModelRequest("ENABLE-APP", ""))
 

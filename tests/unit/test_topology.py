@@ -194,6 +194,7 @@ def test_simple_topology_and_default_discovery() -> None:
         (lambda: Topology.simple("t", 1, discovery="advertise"), "discovery"),
         (lambda: Topology.simple("t", 3, balancer=BalancerSpec(mode="lbmethod_cluster", lbmethod_growth=2)),
          "balancer.lbmethod_growth"),
+        (lambda: BalancerSpec(mode="lbmethod_cluster", lbmethod_growth=101), "lbmethod_growth"),  # httpd: 1..100
         (lambda: Topology.simple("t", 1, balancer=BalancerSpec(mode="lbmethod_cluster")).with_nodes(1, balancer="x"),
          "nodes[0].balancer"),
         (lambda: Topology.simple("t", 1, balancer=BalancerSpec(server_advertise=False), discovery=Advertise()),
