@@ -126,12 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only list labelled objects; exit 1 when any exist")
     p.set_defaults(handler=_sweep)
 
-    from harness.entry import cli_bisect, cli_repro, cli_up, matrix
+    from harness.entry import cli_bisect, cli_explore, cli_repro, cli_up, matrix
 
     cli_up.register(sub)
     matrix.register(sub)
     cli_repro.register(sub)
     cli_bisect.register(sub)
+    cli_explore.register(sub)
     return parser
 
 

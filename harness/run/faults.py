@@ -42,9 +42,17 @@ class FaultFailed(RuntimeError):
 
 @contextmanager
 def inject(
-    cluster: Cluster, fault: FaultSpec, *, wait_for_healthy: bool = True, heal_timeout: float = 90.0
+    cluster: Cluster,
+    fault: FaultSpec,
+    *,
+    wait_for_healthy: bool = True,
+    heal_timeout: float = 90.0,
+    wait_after: Callable[[], bool] | None = None,
 ) -> Iterator[FaultWindow]:
-    """Apply `fault`, yield its open window, heal it on exit (also on error), close the window."""
+    """Apply `fault`, yield its open window, heal it on exit (also on error), close the window.
+
+    `wait_for_healthy`: the cluster must be healthy before and after. `wait_after` (when given) decides at
+    heal time whether to wait after, e.g. only when no other fault is still active (overlapping faults)."""
     registry.validate_fault(cluster.topology, fault)
     if wait_for_healthy:
         cluster.wait_for_healthy(label=f"before {fault.describe()}")
@@ -61,7 +69,7 @@ def inject(
             heal()
         finally:
             cluster.close_window(window)
-    if wait_for_healthy:
+    if wait_for_healthy if wait_after is None else wait_after():
         cluster.wait_for_healthy(timeout=heal_timeout, label=f"after {fault.describe()}")
 
 

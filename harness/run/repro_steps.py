@@ -2,7 +2,9 @@
 
 `Timeline(scenario, cluster, load).run(steps)` runs the steps in order and returns the verdicts they gave:
 - `inject` enters the fault's scoped block (`scenario.fault`: health before, a window, validation by the
-  flavor) and leaves it open; `heal` closes it (healed, window closed, health after); faults still active
+  flavor) and leaves it open; `heal` closes it (healed, window closed, health after); faults overlap: an
+  inject while another fault is active skips the health check before it, and only the heal that leaves no
+  fault active waits for the cluster to be healthy again; faults still active
   when the timeline ends are healed then, last injected first, and also when a step raised. A cluster that
   is not healthy again after a heal (the fault undone, the balancer still not serving) is an invalid verdict
   and stops the timeline, as a `wait_until healthy` that times out.
@@ -108,7 +110,12 @@ class Timeline:
     def _do(self, step: Step, record: StepRecord, outer: ExitStack) -> str:
         if isinstance(step, Inject):
             block = ExitStack()
-            window = block.enter_context(self.scenario.fault(self.cluster, step.fault))
+            # overlapping faults: the first one needs a healthy cluster, the last heal waits for it again
+            overlapping = bool(self.active)
+            fault = self.scenario.fault(
+                self.cluster, step.fault, wait_for_healthy=not overlapping, wait_after=lambda: not self.active
+            )
+            window = block.enter_context(fault)
             outer.enter_context(block)  # healed on the way out if nothing heals it before (also on an error)
             self.active[step.id] = (block, window.start)
             record.data["window"] = {"kind": window.kind, "targets": list(window.targets), "start": window.start}

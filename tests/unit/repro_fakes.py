@@ -120,6 +120,7 @@ class FakeScenario:
         self.saved = history or History(())
         self.nodeid, self.mcmp_port = nodeid, mcmp_port
         self.events: list[str] = [] if events is None else events
+        self.health: list[str] = []  # health checks around each fault (before / after its heal)
         self.raise_on = raise_on or (lambda what: None)
         self.verdicts: list[Verdict] = []
         self.evidence_json: dict[str, Any] = {}
@@ -143,9 +144,11 @@ class FakeScenario:
         return FakeLoad(self.saved)
 
     @contextmanager
-    def fault(self, cluster: FakeCluster, fault: FaultSpec) -> Iterator[FaultWindow]:
+    def fault(self, cluster: FakeCluster, fault: FaultSpec, **kwargs: Any) -> Iterator[FaultWindow]:
         name = fault_id(fault)
         self._event(f"apply {name}")
+        before = kwargs.get("wait_for_healthy", True)
+        self.health.append(f"{'healthy' if before else 'not checked'} before {name}")
         window = FaultWindow(fault.kind, fault.targets() or ("balancer",), float(len(self.events)), None)
         cluster.windows.append(window)
         if isinstance(fault, Kill):
@@ -154,6 +157,8 @@ class FakeScenario:
             yield window
         finally:
             self.events.append(f"heal {name}")
+            after = kwargs["wait_after"]() if kwargs.get("wait_after") else before
+            self.health.append(f"{'healthy' if after else 'not checked'} after {name}")
             if isinstance(fault, Kill):
                 cluster.balancer.set(fault.node, up=True)
             cluster.windows[cluster.windows.index(window)] = dataclasses.replace(window, end=float(len(self.events)))

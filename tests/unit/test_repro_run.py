@@ -57,6 +57,22 @@ def test_steps_run_in_order_and_faults_still_active_are_healed_at_the_end_last_f
     assert records[2].ended - records[2].started >= 0.01  # type: ignore[operator]
 
 
+def test_overlapping_faults_skip_the_health_check_before_and_only_the_last_heal_waits_for_health() -> None:
+    steps = (
+        Inject(Kill("node1")),
+        Inject(Kill("node2")),
+        Heal("kill:node1"),
+        Heal("kill:node2"),
+        Inject(Kill("node1")),
+    )
+    timeline, _ = _timeline(steps)
+    timeline.run(steps)
+    assert timeline.scenario.health == [
+        "healthy before kill:node1", "not checked before kill:node2", "not checked after kill:node1",
+        "healthy after kill:node2", "healthy before kill:node1", "healthy after kill:node1",
+    ]  # fmt: skip
+
+
 def test_a_wait_that_times_out_is_invalid_and_stops_the_timeline_with_the_rest_not_run() -> None:
     steps = (
         Inject(Kill("node1")),
@@ -81,25 +97,33 @@ class _UnhealthyAfterHeal(FakeScenario):
     """A scenario whose heal of `kill:node1` leaves the cluster unhealthy (the node is back, the balancer 503s)."""
 
     @contextmanager
-    def fault(self, cluster: Any, fault: Any) -> Iterator[Any]:
-        with super().fault(cluster, fault) as window:
+    def fault(self, cluster: Any, fault: Any, **kwargs: Any) -> Iterator[Any]:
+        with super().fault(cluster, fault, **kwargs) as window:
             yield window
-        if fault_id(fault) == "kill:node1":
+        if fault_id(fault) == "kill:node1" and self.health[-1].startswith("healthy after"):
             raise ClusterUnhealthy("cluster unhealthy after kill node1: last seen: node1[up]; GET /app/ -> 503")
 
 
 def test_a_cluster_unhealthy_after_a_heal_is_invalid_and_stops_the_timeline() -> None:
-    steps = (Inject(Kill("node1")), Inject(Partition("node2")), Heal("kill:node1"), Hold(0.01))
+    steps = (Inject(Partition("node2")), Inject(Kill("node1")), Heal("kill:node1"), Hold(0.01))
+    timeline, records = _timeline(steps, _UnhealthyAfterHeal(_kill_history()))
+    assert timeline.run(steps) == []  # the partition is still active: health is not judged at that heal
+    steps = (
+        Inject(Kill("node1")),
+        Inject(Partition("node2")),
+        Heal("partition:node2,balancer"),
+        Heal("kill:node1"),
+        Hold(0.01),
+    )
     timeline, records = _timeline(steps, _UnhealthyAfterHeal(_kill_history()))
     verdicts = timeline.run(steps)
-    assert [(v.name, v.outcome) for v in verdicts] == [("timeline[2] heal kill:node1", "invalid")]
+    assert [(v.name, v.outcome) for v in verdicts] == [("timeline[3] heal kill:node1", "invalid")]
     assert "GET /app/ -> 503" in verdicts[0].summary
     assert _summary(records) == [
-        ("timeline[0]", "inject", "ok"), ("timeline[1]", "inject", "ok"), ("timeline[2]", "heal", "failed"),
-        ("timeline[3]", "hold", "not run"), ("end", "heal", "ok"),
+        ("timeline[0]", "inject", "ok"), ("timeline[1]", "inject", "ok"), ("timeline[2]", "heal", "ok"),
+        ("timeline[3]", "heal", "failed"), ("timeline[4]", "hold", "not run"),
     ]  # fmt: skip
-    assert records[2].data["window"]["end"] is not None  # the window closed before the health gate
-    assert timeline.scenario.events[-1] == "heal partition:node2,balancer"
+    assert records[3].data["window"]["end"] is not None  # the window closed before the health gate
 
 
 def test_a_cluster_unhealthy_after_a_heal_at_the_end_is_invalid_too() -> None:
