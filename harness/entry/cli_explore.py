@@ -24,6 +24,11 @@ def command(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 10**6)
     out = Path(args.out) if args.out else options.evidence_dir / f"explore-{seed}"
     kinds = tuple(k.strip() for k in args.faults.split(",") if k.strip()) if args.faults else ()
+    try:
+        topology = topology_fields(args.topology)
+    except (SpecError, ValueError) as exc:
+        print(f"harness explore: --topology: {exc}", file=sys.stderr)
+        return 2
     config = ExploreConfig(
         options,
         out,
@@ -37,6 +42,7 @@ def command(args: argparse.Namespace) -> int:
         shrink_minutes=args.shrink_minutes,
         confirm=args.confirm,
         max_schedules=args.schedules,
+        topology=topology,
     )
     try:
         explorer = Explorer(config, echo=sys.stdout)
@@ -57,6 +63,25 @@ def command(args: argparse.Namespace) -> int:
             f"{found.confirm_failed} of {found.confirm_runs} confirming runs failed)"
         )
     return 1 if result.found else 0
+
+
+def topology_fields(text: str | None) -> dict[str, Any]:
+    """ReproTopology fields besides `nodes` from a YAML mapping, given inline or as a file; checked here."""
+    from harness.descriptions.base import SpecError
+    from harness.descriptions.repro_topology import ReproTopology
+    from harness.descriptions.repro_yaml import parse_yaml
+
+    if not text:
+        return {}
+    path = Path(text)
+    source = str(path) if path.is_file() else "--topology"
+    data = parse_yaml(path.read_text(encoding="utf-8") if path.is_file() else text, source)
+    if not isinstance(data, dict):
+        raise SpecError("topology", f"got {data!r}; expected a mapping of ReproTopology fields (balancer, node, ...)")
+    if "nodes" in data:
+        raise SpecError("topology.nodes", "the node count is --nodes")
+    ReproTopology(nodes=1, **data)  # a bad field is named here, before anything starts
+    return dict(data)
 
 
 def _positive(kind: type) -> Any:
@@ -91,6 +116,11 @@ def register(sub: Any) -> None:
     p.add_argument("--shrink-runs", type=_positive(int), default=30, help="runs to shrink one violation (default 30)")
     p.add_argument("--shrink-minutes", type=_positive(float), default=30.0, help="time to shrink one (default 30)")
     p.add_argument("--confirm", type=int, default=2, help="runs of the saved file to confirm it fails (default 2)")
+    p.add_argument(
+        "--topology",
+        help="ReproTopology fields besides nodes, as YAML inline or a file, e.g. "
+        "'{node: {sticky_session: false}, balancer: {enable_ws_tunnel: true}}'",
+    )
     p.add_argument("--out", help="folder for the runs and found files (default <evidence dir>/explore-SEED)")
     add_run_options(p)
     p.set_defaults(handler=command)

@@ -29,8 +29,10 @@ from harness.descriptions.schedule import BALANCER_BUILDERS, NODE_BUILDERS, Sche
 from harness.descriptions.topology import LoadProfile
 from harness.run.explore_shrink import ShrinkLog, shrink
 
-# What every run is judged by (expectation names, harness.descriptions.expectations)
-INVARIANTS: tuple[str, ...] = ("no_errors_outside_windows", "sticky", "serves_after_faults")
+# What every run is judged by (expectation names, harness.descriptions.expectations). Not
+# `serves_after_faults`: sticky users keep their sessions, so a node whose sessions all moved away during a
+# fault may get no new one after it (seen on undertow + sim: a false violation, shrunk to one flap).
+INVARIANTS: tuple[str, ...] = ("no_errors_outside_windows", "sticky")
 HTTPD_INVARIANTS: tuple[str, ...] = ()  # the httpd balancers' own (their error_log)
 LOAD = LoadProfile(users=6, spawn_rate=6, wait_s=(0.05, 0.1))
 _PREFIX = re.compile(r"^(?:timeline\[\d+\]|end)\s+")
