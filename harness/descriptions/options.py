@@ -53,6 +53,7 @@ OPTIONS = (
     ),
     Option("--collect-evidence", "HARNESS_COLLECT_EVIDENCE", "collect evidence for passing tests too", is_flag=True),
     Option("--require-docker", "HARNESS_REQUIRE_DOCKER", "fail (not skip) when no Docker engine answers", is_flag=True),
+    Option("--long", "HARNESS_LONG", "run the long tier too (tests marked long: the explorer)", is_flag=True),
     Option("--no-sweep", "HARNESS_NO_SWEEP", "do not sweep leftovers of killed runs at session start", is_flag=True),
 )
 
@@ -86,6 +87,7 @@ class HarnessOptions:
     keep_on_failure: bool = False
     collect_evidence: bool = False
     require_docker: bool = False
+    long: bool = False
     no_sweep: bool = False
 
     @classmethod

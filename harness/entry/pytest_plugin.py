@@ -29,6 +29,7 @@ MARKERS = {
     "docker": "needs a Docker engine (the docker tier)",
     "modcluster_source": "needs an httpd mod_cluster source (--modcluster-source / HARNESS_MODCLUSTER_SOURCE)",
     "slow": "takes more than about a minute",
+    "long": "the long tier (many minutes): runs only with --long / HARNESS_LONG=1, skipped otherwise saying so",
     "flavors(balancer=None, node=None, reason='')": "run only for these flavors; others are skipped with the reason",
 }
 
@@ -130,6 +131,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     docker_items = [item for item in items if item.get_closest_marker("docker")]
     for item in items:
         _apply_flavor_marker(item, options)
+        if item.get_closest_marker("long") and not options.long:
+            item.add_marker(pytest.mark.skip(reason="long tier: run with --long (or HARNESS_LONG=1)"))
     if not docker_items:
         return
     client, reason = _engine_state(config)
