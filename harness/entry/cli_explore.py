@@ -68,7 +68,7 @@ def command(args: argparse.Namespace) -> int:
 def topology_fields(text: str | None) -> dict[str, Any]:
     """ReproTopology fields besides `nodes` from a YAML mapping, given inline or as a file; checked here."""
     from harness.descriptions.base import SpecError
-    from harness.descriptions.repro_topology import ReproTopology
+    from harness.descriptions.repro_topology import repro_topology_from_dict
     from harness.descriptions.repro_yaml import parse_yaml
 
     if not text:
@@ -80,8 +80,8 @@ def topology_fields(text: str | None) -> dict[str, Any]:
         raise SpecError("topology", f"got {data!r}; expected a mapping of ReproTopology fields (balancer, node, ...)")
     if "nodes" in data:
         raise SpecError("topology.nodes", "the node count is --nodes")
-    ReproTopology(nodes=1, **data)  # a bad field is named here, before anything starts
-    return dict(data)
+    typed = repro_topology_from_dict({"nodes": 100, **data})  # a bad field is named here, before anything starts
+    return {name: getattr(typed, name) for name in data}
 
 
 def _positive(kind: type) -> Any:

@@ -227,9 +227,15 @@ class Explorer:
             )
             return kept
 
-        shrunk, log = shrink(
-            schedule, fails, max_runs=config.shrink_runs, max_seconds=config.shrink_minutes * 60, clock=self.clock
-        )
+        if fails(schedule):  # the same schedule again first: a violation seen once only is not shrunk
+            shrunk, log = shrink(
+                schedule, fails, max_runs=config.shrink_runs, max_seconds=config.shrink_minutes * 60, clock=self.clock
+            )
+        else:
+            shrunk, log = (
+                schedule,
+                ShrinkLog(stopped="not shrunk: the schedule did not fail again (a rate, not a rule)"),
+            )
         shrink_s = self.clock() - started
         note = f"It broke {', '.join(broken)}; shrunk from {len(schedule.events)} to {len(shrunk.events)} fault(s) in {log.runs} runs."
         file = config.out / f"found-seed-{schedule.seed}.yaml"

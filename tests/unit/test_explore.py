@@ -212,3 +212,30 @@ def test_fault_kinds_follow_the_flavors_and_refuse_what_they_do_not_take() -> No
     assert "freeze" not in wildfly and "kill" in wildfly
     with pytest.raises(SpecError, match="--faults.*freeze.*not taken"):
         fault_kinds(HarnessOptions(node="wildfly"), ("kill", "freeze"))
+
+
+def test_the_cli_topology_option_is_typed_and_checked_before_anything_starts() -> None:
+    from harness.entry.cli_explore import topology_fields
+
+    mpm = "{start_servers: 1, server_limit: 1, threads_per_child: 25, max_request_workers: 25}"
+    fields = topology_fields(f"{{node: {{sticky_session: false}}, balancer: {{mpm: {mpm}}}}}")
+    assert fields["node"] == {"sticky_session": False} and type(fields["balancer"]["mpm"]).__name__ == "MpmSpec"
+    with pytest.raises(SpecError, match="node.sticky_sesion"):
+        topology_fields("{node: {sticky_sesion: false}}")
+    with pytest.raises(SpecError, match="topology.nodes.*--nodes"):
+        topology_fields("{nodes: 2}")
+    assert topology_fields(None) == {}
+
+
+def test_a_violation_seen_once_is_saved_but_not_shrunk(tmp_path: Path) -> None:
+    answers = iter([_outcome(("no_errors_outside_windows",))])
+
+    def run(entry: Any, options: Any, repeat: Any, **kwargs: Any) -> ReproOutcome:
+        return next(answers, _outcome(()))
+
+    config = ExploreConfig(HarnessOptions(), tmp_path, seed=5, max_schedules=1, kinds=("kill",), confirm=1)
+    result = Explorer(config, run=run).explore()
+    found = result.found[0]
+    assert found.shrunk == found.original and "did not fail again" in found.log.stopped
+    assert found.confirm_failed == 0 and found.file.is_file()
+    assert [r["phase"] for r in result.runs] == ["explore", "shrink"]
