@@ -18,8 +18,17 @@ Over one balancer snapshot taken at that moment (no waiting: a `wait_until` step
     node_up:<node> / node_down:<node>   the balancer says OK / NOTOK (unknown when the flavor cannot tell)
     context:<node>:<path>:<STATUS>      the node's context has this status (ENABLED, DISABLED, STOPPED)
     load:<node>:<n>            the balancer holds this load for the node
+Over the balancer's view sampled every ~0.5 s from the cluster's start to the timeline's end (final
+`checks` only; the sampler runs only when one of these is named):
+    served_by_registered       every successful request came from a node the balancer had registered, up,
+                               with the request's context ENABLED (DISABLED for a sticky one), by the polls
+                               just before and after it (both must say no); >= 2 polls, >= 10 requests judged
+    converges_within:<s>       after the last window closed, every node registered, up, its contexts ENABLED
+                               within <s> seconds, and so until the end; >= 1 poll after the heal
 Over the balancer's logs (its evidence files: error_log, ...):
     log_free_of:<regex>        no line matches (Python regex, no spaces: write \\s)
+    no_child_crash             no child killed by a signal or failing fatally (httpd AH00050/51/52, "exit
+                               signal", "Segmentation fault"), no JVM crash report
 Over one node's own counters (flavors that count them: sim; elsewhere unknown):
     backend_reuse:<node>:<r>   the node accepted at most <r> connections per request answered; >= 50 requests
 
@@ -108,7 +117,7 @@ def _regex(text: str) -> str:
 
 
 # name -> (argument converter or None, an example of the argument, what it looks at)
-HISTORY, STATE, LOG, NODE = "history", "state", "log", "node"
+HISTORY, STATE, LOG, NODE, SAMPLES = "history", "state", "log", "node", "samples"
 ARGUMENTS: dict[str, tuple[Callable[[str], Any] | None, str, str]] = {
     "sticky": (None, "", HISTORY),
     "moved": (_count, "1", HISTORY),
@@ -124,7 +133,10 @@ ARGUMENTS: dict[str, tuple[Callable[[str], Any] | None, str, str]] = {
     "node_down": (_node, "node1", STATE),
     "context": (_context, "node1:/app:ENABLED", STATE),
     "load": (_node_load, "node1:50", STATE),
+    "served_by_registered": (None, "", SAMPLES),
+    "converges_within": (_seconds, "10", SAMPLES),
     "log_free_of": (_regex, "AH00052", LOG),
+    "no_child_crash": (None, "", LOG),
     "backend_reuse": (_node_ratio, "node1:0.5", NODE),
 }
 
@@ -150,8 +162,13 @@ def parse_expectation(name: object, field: str = "") -> tuple[str, Any]:
 
 
 def looks_at(kind: str) -> str:
-    """ "history", "state", "log" or "node": what the expectation is judged over."""
+    """ "history", "state", "log", "node" or "samples": what the expectation is judged over."""
     return ARGUMENTS[kind][2]
+
+
+def needs_history(kind: str) -> bool:
+    """The expectation reads the request history (so needs load): history names and served_by_registered."""
+    return looks_at(kind) == HISTORY or kind == "served_by_registered"
 
 
 def nodes_named(kind: str, argument: Any) -> tuple[str, ...]:

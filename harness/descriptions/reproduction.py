@@ -38,7 +38,7 @@ from harness.descriptions.base import (
     validate_token,
     validate_tuple,
 )
-from harness.descriptions.expectations import HISTORY, looks_at, nodes_named, parse_expectation
+from harness.descriptions.expectations import SAMPLES, looks_at, needs_history, nodes_named, parse_expectation
 from harness.descriptions.faults import BALANCER, FaultSpec, fault_from_dict
 from harness.descriptions.repro_topology import ReproTopology, repro_topology_from_dict
 from harness.descriptions.timeline import (
@@ -123,14 +123,14 @@ class Reproduction:
 
     def _validate_without_load(self) -> None:
         for i, name in enumerate(self.checks):
-            if looks_at(parse_expectation(name)[0]) == HISTORY:
+            if needs_history(parse_expectation(name)[0]):
                 raise SpecError(f"checks[{i}]", f"{name!r} judges the request history; this reproduction has no load")
         for i, step in enumerate(self.timeline):
             if isinstance(step, WaitUntil) and step.condition == "requests":
                 raise SpecError(f"timeline[{i}].wait_until", "requests are only recorded with a load")
             if isinstance(step, Expect):
                 for j, name in enumerate(step.checks):
-                    if looks_at(parse_expectation(name)[0]) == HISTORY:
+                    if needs_history(parse_expectation(name)[0]):
                         raise SpecError(f"timeline[{i}].expect[{j}]", f"{name!r} judges the request history; no load")
 
     def where_broken(self, facts: RunFacts) -> str | None:
@@ -177,6 +177,9 @@ def plan_timeline(steps: Sequence[Step], names: Sequence[str], field: str = "tim
                 raise SpecError(where, f"{step.fault!r} is not active here; active faults: {now}")
             active.remove(step.fault)
         elif isinstance(step, Expect):
+            for j, name in enumerate(step.checks):
+                if looks_at(parse_expectation(name)[0]) == SAMPLES:
+                    raise SpecError(f"{where}[{j}]", f"{name!r} judges the whole run's samples: name it in checks")
             check_failover_has_fault(step.checks, faulted, where, "no fault on a node before this step")
     return Plan(tuple(before), tuple(active), faulted)
 

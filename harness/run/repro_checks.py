@@ -2,8 +2,9 @@
 balancer snapshot and the logs are handed in (each only fetched when a name looks at it).
 
 History names call the judge's checkers (harness.judge.checks); state names judge one `BalancerState`; log
-names run `check_log_free_of` over the balancer's log texts. A name that cannot be judged (no snapshot, no
-log) is an unknown verdict, never valid.
+names run `check_log_free_of` over the balancer's log texts; sample names judge the balancer's sampled view
+(harness.judge.invariants; `sample_verdict`, handed the samples by the final checks). A name that cannot be
+judged (no snapshot, no log, no samples) is an unknown verdict, never valid.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from harness.descriptions.expectations import HISTORY, LOG, NODE, STATE, looks_at, parse_expectation
+from harness.descriptions.expectations import HISTORY, LOG, NODE, SAMPLES, STATE, looks_at, parse_expectation
 from harness.descriptions.faults import BALANCER
 from harness.judge.backend_reuse import check_backend_reuse
 from harness.judge.checks import (
@@ -23,7 +24,14 @@ from harness.judge.checks import (
     check_no_status_after,
     check_sticky_sessions,
 )
-from harness.judge.history import History
+from harness.judge.history import FaultWindow, History
+from harness.judge.invariants import (
+    CHILD_CRASH,
+    Expected,
+    check_converges_within,
+    check_served_by_registered,
+)
+from harness.judge.samples import BalancerSample
 from harness.machinery.contracts import BalancerState
 
 GRACE_S = 2.0
@@ -81,11 +89,30 @@ def state_verdict(kind: str, argument: Any, state: BalancerState) -> Verdict:
     return Verdict(name, seen.load == load, details, f"{node} has load {seen.load} (wanted {load})")
 
 
-def log_verdict(pattern: str, logs: Mapping[str, str]) -> Verdict:
-    """No line of the balancer's logs matches; no log at all is unknown."""
+def log_verdict(pattern: str, logs: Mapping[str, str], name: str = "") -> Verdict:
+    """No line of the balancer's logs matches; no log at all is unknown. `name`: the verdict's, if not
+    log_free_of's."""
     text = "\n".join(logs.values())
     verdict = check_log_free_of(text, pattern)
-    return Verdict(verdict.name, verdict.outcome, {**verdict.details, "files": sorted(logs)}, verdict.summary)
+    details = {**verdict.details, "files": sorted(logs)}
+    return Verdict(name or verdict.name, verdict.outcome, details, verdict.summary)
+
+
+def sample_verdict(
+    kind: str,
+    argument: Any,
+    samples: Sequence[BalancerSample],
+    *,
+    history: History | None,
+    windows: Sequence[FaultWindow],
+    expected: Mapping[str, Expected],
+) -> Verdict:
+    """One expectation over the balancer's samples (served_by_registered also over the history)."""
+    if kind == "served_by_registered":
+        if history is None:
+            return Verdict(kind, "unknown", {}, "no load: no request history")
+        return check_served_by_registered(history, samples)
+    return check_converges_within(samples, windows, expected, argument)
 
 
 def judge_names(
@@ -124,6 +151,10 @@ def judge_names(
             else:
                 verdicts.append(check_backend_reuse(node, counters, ratio))
             continue
+        if source == SAMPLES:
+            why = "the balancer's samples are judged in the final checks only"
+            verdicts.append(Verdict(name, "unknown", {}, why))
+            continue
         seen = get(source, {HISTORY: history, STATE: state, LOG: logs}[source])
         if isinstance(seen, Exception) or seen is None:
             why = f"could not read the {source}: {seen!r}" if seen is not None else "no load: no request history"
@@ -132,6 +163,8 @@ def judge_names(
             verdicts.extend(history_verdicts(kind, argument, seen, nodes))
         elif source == STATE:
             verdicts.append(state_verdict(kind, argument, seen))
+        elif kind == "no_child_crash":
+            verdicts.append(log_verdict(CHILD_CRASH, seen, kind))
         else:
             verdicts.append(log_verdict(argument, seen))
     return verdicts
@@ -151,4 +184,13 @@ def outcome_of(verdicts: Sequence[Verdict]) -> str:
     return "unknown"
 
 
-__all__ = ["GRACE_S", "history_verdicts", "judge_names", "labelled", "log_verdict", "outcome_of", "state_verdict"]
+__all__ = [
+    "GRACE_S",
+    "history_verdicts",
+    "judge_names",
+    "labelled",
+    "log_verdict",
+    "outcome_of",
+    "sample_verdict",
+    "state_verdict",
+]

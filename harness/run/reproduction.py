@@ -31,7 +31,9 @@ from harness.flavors import registry
 from harness.judge.checks import Verdict
 from harness.judge.verdict import Outcome
 from harness.run.repro_checks import labelled, outcome_of
+from harness.run.repro_samples import judge_checks, start_sampler, stop_sampler
 from harness.run.repro_steps import StepRecord, Timeline
+from harness.run.sampler import DEFAULT_INTERVAL_S
 
 STEADY_TIMEOUT_S = 60.0
 
@@ -104,9 +106,12 @@ class RunRecord:
         return asdict(self)
 
 
-def run_reproduction(scenario: Any, repro: Reproduction) -> list[Verdict]:
+def run_reproduction(
+    scenario: Any, repro: Reproduction, sample_interval_s: float = DEFAULT_INTERVAL_S
+) -> list[Verdict]:
     """Run `repro` once in a ScenarioRun; return every verdict (timeline steps and final checks), recorded
-    for the evidence; the step records go to `scenario.evidence_json["steps.json"]`."""
+    for the evidence; the step records go to `scenario.evidence_json["steps.json"]`. A final check over the
+    balancer's samples starts a sampler polling every `sample_interval_s` (harness.run.repro_samples)."""
     validate_reproduction(repro)
     records: list[StepRecord] = []
     scenario.evidence_json["steps.json"] = lambda: [r.to_dict() for r in records]
@@ -114,19 +119,24 @@ def run_reproduction(scenario: Any, repro: Reproduction) -> list[Verdict]:
     injected = [s.fault for s in repro.timeline if isinstance(s, Inject)]
     topology = topology_for(repro, scenario.options)
     cluster = _setup(records, "cluster", "start the cluster", lambda: scenario.cluster(topology, faults=injected))
-    load = None
-    if repro.load is not None:
-        load = _setup(records, "load", "start the load", lambda: scenario.load(cluster, repro.load))
-        _setup(
-            records,
-            "steady",
-            "wait for a steady load (>= 1 req/s, no error, over 2 s)",
-            lambda: load.wait_for_steady_state(STEADY_TIMEOUT_S, window_s=2.0, min_rps=1.0, max_error_rate=0.0),
-        )
-    timeline = Timeline(scenario, cluster, load, records)
-    timeline.run(repro.timeline)
+    sampler = start_sampler(repro, cluster, sample_interval_s)  # None unless a check judges the balancer's samples
+    try:
+        load = None
+        if repro.load is not None:
+            load = _setup(records, "load", "start the load", lambda: scenario.load(cluster, repro.load))
+            _setup(
+                records,
+                "steady",
+                "wait for a steady load (>= 1 req/s, no error, over 2 s)",
+                lambda: load.wait_for_steady_state(STEADY_TIMEOUT_S, window_s=2.0, min_rps=1.0, max_error_rate=0.0),
+            )
+        timeline = Timeline(scenario, cluster, load, records)
+        timeline.run(repro.timeline)
+    finally:
+        stop_sampler(sampler, scenario)
     if repro.checks:
-        final = _setup(records, "checks", "judge " + ", ".join(repro.checks), lambda: timeline.judge(repro.checks))
+        judge = lambda: judge_checks(timeline, repro.checks, sampler)  # noqa: E731
+        final = _setup(records, "checks", "judge " + ", ".join(repro.checks), judge)
         records[-1].data["verdicts"] = [v.to_dict() for v in final]
         records[-1].outcome = "ok" if all(v.valid for v in final) else "failed"
     verdicts: list[Verdict] = scenario.judge(*timeline.verdicts)

@@ -124,6 +124,7 @@ class FakeScenario:
         self.raise_on = raise_on or (lambda what: None)
         self.verdicts: list[Verdict] = []
         self.evidence_json: dict[str, Any] = {}
+        self.attachments: dict[str, str] = {}
         self.children: list[FakeScenario] = []
         self.clusters: list[FakeCluster] = []
         self.finished: bool | None = None
@@ -162,6 +163,9 @@ class FakeScenario:
             if isinstance(fault, Kill):
                 cluster.balancer.set(fault.node, up=True)
             cluster.windows[cluster.windows.index(window)] = dataclasses.replace(window, end=float(len(self.events)))
+
+    def attach(self, name: str, text: str) -> None:
+        self.attachments[name] = text
 
     def history(self, load: FakeLoad) -> History:
         return load.saved
