@@ -18,6 +18,7 @@ from harness.descriptions.options import HarnessOptions
 
 def command(args: argparse.Namespace) -> int:
     from harness.descriptions.base import SpecError
+    from harness.entry.repro import run_repro
     from harness.run.explore import ExploreConfig, Explorer
 
     options = HarnessOptions.from_values(vars(args))
@@ -45,7 +46,7 @@ def command(args: argparse.Namespace) -> int:
         topology=topology,
     )
     try:
-        explorer = Explorer(config, echo=sys.stdout)
+        explorer = Explorer(config, run_repro, echo=sys.stdout)
     except SpecError as exc:
         print(f"harness explore: {exc}", file=sys.stderr)
         return 2

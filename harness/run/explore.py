@@ -1,7 +1,7 @@
 """`harness explore`: random fault schedules under load, judged by invariants; a failure is shrunk and saved.
 
 Each schedule (harness.descriptions.schedule, seeds S, S+1, ...) runs as a reproduction in a fresh cluster
-(harness.entry.repro.run_repro: a pytest subprocess, evidence kept), with the explorer's invariants as its
+(the `run` it is given: harness.entry.repro.run_repro, a pytest subprocess, evidence kept), with the explorer's invariants as its
 checks. A run whose verdicts hold an INVALID one is a violation: its signature is the set of invariants it
 broke. It is shrunk (harness.run.explore_shrink) with an oracle that reruns a candidate and keeps it when it
 breaks one of the same invariants; the smallest schedule is written as a reproduction YAML file with its seed,
@@ -150,14 +150,13 @@ class Explorer:
     def __init__(
         self,
         config: ExploreConfig,
+        run: Callable[..., Any],
         echo: TextIO | None = None,
-        run: Callable[..., Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        from harness.entry.repro import run_repro
-
+        """`run`: how one reproduction runs (harness.entry.repro.run_repro, given by the entry layer)."""
         self.config, self.echo, self.clock = config, echo, clock
-        self.run_repro = run or run_repro
+        self.run_repro = run
         self.kinds = fault_kinds(config.options, config.kinds)
         self.checks = tuple(config.checks) or invariants(config.options)
         self.result = Exploration()

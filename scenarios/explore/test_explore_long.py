@@ -18,6 +18,7 @@ from dataclasses import replace
 import pytest
 
 from harness.descriptions.options import HarnessOptions
+from harness.entry.repro import run_repro
 from harness.run.explore import ExploreConfig, Explorer
 
 pytestmark = [pytest.mark.docker, pytest.mark.long]
@@ -28,7 +29,7 @@ def test_random_fault_schedules_break_no_invariant(harness_options: HarnessOptio
     minutes = float(os.environ.get("HARNESS_EXPLORE_MINUTES", "10"))
     out = harness_options.evidence_dir / f"explore-{seed}"
     config = ExploreConfig(replace(harness_options, evidence_dir=out), out, seed=seed, minutes=minutes, confirm=1)
-    result = Explorer(config, echo=sys.stderr).explore()
+    result = Explorer(config, run_repro, echo=sys.stderr).explore()
     figures = result.figures()
     assert figures["schedules"] > 0, f"no schedule ran in {minutes} min"
     assert figures["errors"] <= figures["schedules"] // 2, f"most schedules could not be judged: {figures}; see {out}"

@@ -179,7 +179,7 @@ def test_the_explorer_finds_shrinks_saves_and_confirms_a_violation(tmp_path: Pat
     config = ExploreConfig(
         options, tmp_path / "x", seed=10, max_schedules=12, kinds=("kill", "pause", "stop"), confirm=2
     )
-    result = Explorer(config, run=run).explore()
+    result = Explorer(config, run).explore()
     explored = [r for r in result.runs if r["phase"] == "explore"]
     assert len(explored) == 12 and result.found, [r["faults"] for r in explored]
     found = result.found[0]
@@ -234,7 +234,7 @@ def test_a_violation_seen_once_is_saved_but_not_shrunk(tmp_path: Path) -> None:
         return next(answers, _outcome(()))
 
     config = ExploreConfig(HarnessOptions(), tmp_path, seed=5, max_schedules=1, kinds=("kill",), confirm=1)
-    result = Explorer(config, run=run).explore()
+    result = Explorer(config, run).explore()
     found = result.found[0]
     assert found.shrunk == found.original and "did not fail again" in found.log.stopped
     assert found.confirm_failed == 0 and found.file.is_file()
